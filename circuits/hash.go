@@ -1,0 +1,56 @@
+package circuits
+
+import (
+	"math/big"
+
+	"github.com/consensys/gnark/frontend"
+	stdposeidon2 "github.com/consensys/gnark/std/permutation/poseidon2"
+
+	"github.com/netstate/zkvote/internal/poseidon2"
+)
+
+// Hasher is the in-circuit counterpart of zkvote's native hash
+// (internal/poseidon2): Poseidon2 over BN254, width 2, 8 full and 56 partial
+// rounds, built from the same parameter constants.
+type Hasher struct {
+	api  frontend.API
+	perm *stdposeidon2.Permutation
+}
+
+// NewHasher returns a Hasher for api. It fails only if the circuit's field is
+// not BN254's scalar field.
+func NewHasher(api frontend.API) (*Hasher, error) {
+	perm, err := stdposeidon2.NewPoseidon2FromParameters(api,
+		poseidon2.Width, poseidon2.FullRounds, poseidon2.PartialRounds)
+	if err != nil {
+		return nil, err
+	}
+	return &Hasher{api: api, perm: perm}, nil
+}
+
+// Compress returns P(x, y)[1] + y; its native counterpart is
+// poseidon2.Compress.
+func (h *Hasher) Compress(x, y frontend.Variable) frontend.Variable {
+	return h.perm.Compress(x, y)
+}
+
+// Hash returns the tagged hash of msgs; its native counterpart is
+// poseidon2.Hash.
+func (h *Hasher) Hash(tag poseidon2.Tag, msgs ...frontend.Variable) frontend.Variable {
+	acc := frontend.Variable(tagConstant(tag))
+	for _, m := range msgs {
+		acc = h.Compress(acc, m)
+	}
+	return acc
+}
+
+// Node returns the Merkle node above l and r, Compress(l, r) + TagNode; its
+// native counterpart is poseidon2.Node.
+func (h *Hasher) Node(l, r frontend.Variable) frontend.Variable {
+	return h.api.Add(h.Compress(l, r), tagConstant(poseidon2.TagNode))
+}
+
+func tagConstant(t poseidon2.Tag) *big.Int {
+	v := t.Value()
+	return v.BigInt(new(big.Int))
+}

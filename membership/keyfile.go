@@ -1,0 +1,170 @@
+package membership
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+
+	"golang.org/x/crypto/argon2"
+	"golang.org/x/crypto/chacha20poly1305"
+)
+
+// KDFParams are the argon2id parameters that protect a saved identity.
+type KDFParams struct {
+	Time    uint32 // passes over memory
+	Memory  uint32 // KiB
+	Threads uint8
+}
+
+// DefaultKDFParams are RFC 9106's second recommended option (t = 3,
+// m = 64 MiB, p = 4), suitable for a phone or laptop: about a quarter of a
+// second on one core of a 2-core server.
+func DefaultKDFParams() KDFParams { return KDFParams{Time: 3, Memory: 64 * 1024, Threads: 4} }
+
+// Bounds on KDF parameters accepted when reading a file: a crafted header
+// must not make the reader spend unbounded memory or time.
+const (
+	maxKDFMemory = 4 * 1024 * 1024 // KiB: 4 GiB
+	maxKDFTime   = 64
+	minKDFMemory = 8 // KiB, argon2's minimum of 8 per thread is checked too
+)
+
+func (p KDFParams) check() error {
+	if p.Time < 1 || p.Time > maxKDFTime {
+		return fmt.Errorf("membership: argon2id time %d outside [1, %d]", p.Time, maxKDFTime)
+	}
+	if p.Threads < 1 {
+		return errors.New("membership: argon2id needs at least one thread")
+	}
+	if p.Memory < minKDFMemory || p.Memory < 8*uint32(p.Threads) || p.Memory > maxKDFMemory {
+		return fmt.Errorf("membership: argon2id memory %d KiB outside [%d, %d]", p.Memory, 8*uint32(p.Threads), maxKDFMemory)
+	}
+	return nil
+}
+
+// The identity file: a fixed header, authenticated as associated data, then
+// the sealed seed.
+//
+//	magic   "ZKVOTEID" (8)
+//	version 1          (1)
+//	time    uint32 BE  (4)
+//	memory  uint32 BE  (4, KiB)
+//	threads uint8      (1)
+//	salt               (16)
+//	nonce              (24, XChaCha20-Poly1305)
+//	sealed seed        (32 + 16)
+const (
+	idMagic      = "ZKVOTEID"
+	idVersion    = 1
+	idHeaderSize = 8 + 1 + 4 + 4 + 1 + 16 + chacha20poly1305.NonceSizeX
+	// IdentityFileSize is the exact length of a saved identity.
+	IdentityFileSize = idHeaderSize + SeedSize + chacha20poly1305.Overhead
+)
+
+// ErrDecrypt is returned when a saved identity does not open: the passphrase
+// is wrong or the file was altered. The two cannot be told apart.
+var ErrDecrypt = errors.New("membership: wrong passphrase or tampered identity file")
+
+// ErrMalformedIdentityFile is returned for a file that is not a zkvote
+// identity of a known version.
+var ErrMalformedIdentityFile = errors.New("membership: malformed identity file")
+
+// Encrypt seals the identity's seed under passphrase with argon2id and
+// XChaCha20-Poly1305 and returns the file contents, [IdentityFileSize] bytes.
+// A nil params means [DefaultKDFParams].
+func (id *Identity) Encrypt(passphrase []byte, params *KDFParams) ([]byte, error) {
+	p := DefaultKDFParams()
+	if params != nil {
+		p = *params
+	}
+	if err := p.check(); err != nil {
+		return nil, err
+	}
+	if len(passphrase) == 0 {
+		return nil, errors.New("membership: empty passphrase")
+	}
+	out := make([]byte, idHeaderSize, IdentityFileSize)
+	copy(out, idMagic)
+	out[8] = idVersion
+	binary.BigEndian.PutUint32(out[9:], p.Time)
+	binary.BigEndian.PutUint32(out[13:], p.Memory)
+	out[17] = p.Threads
+	if _, err := io.ReadFull(rand.Reader, out[18:idHeaderSize]); err != nil {
+		return nil, fmt.Errorf("membership: reading randomness: %v", err)
+	}
+	aead, err := identityAEAD(passphrase, out)
+	if err != nil {
+		return nil, err
+	}
+	nonce := out[18+16 : idHeaderSize]
+	return aead.Seal(out, nonce, id.seed[:], out[:idHeaderSize]), nil
+}
+
+func identityAEAD(passphrase, header []byte) (interface {
+	Seal(dst, nonce, plaintext, ad []byte) []byte
+	Open(dst, nonce, ciphertext, ad []byte) ([]byte, error)
+}, error) {
+	p := KDFParams{
+		Time:    binary.BigEndian.Uint32(header[9:]),
+		Memory:  binary.BigEndian.Uint32(header[13:]),
+		Threads: header[17],
+	}
+	if err := p.check(); err != nil {
+		return nil, err
+	}
+	salt := header[18 : 18+16]
+	key := argon2.IDKey(passphrase, salt, p.Time, p.Memory, p.Threads, chacha20poly1305.KeySize)
+	return chacha20poly1305.NewX(key)
+}
+
+// ParseIdentityFileHeader returns the KDF parameters of a saved identity
+// without deriving any key, so a caller can refuse costly parameters before
+// [DecryptIdentity] spends them.
+func ParseIdentityFileHeader(data []byte) (KDFParams, error) {
+	if len(data) != IdentityFileSize {
+		return KDFParams{}, fmt.Errorf("%w: %d bytes, want %d", ErrMalformedIdentityFile, len(data), IdentityFileSize)
+	}
+	if !bytes.Equal(data[:8], []byte(idMagic)) {
+		return KDFParams{}, fmt.Errorf("%w: bad magic", ErrMalformedIdentityFile)
+	}
+	if data[8] != idVersion {
+		return KDFParams{}, fmt.Errorf("%w: unknown version %d", ErrMalformedIdentityFile, data[8])
+	}
+	p := KDFParams{
+		Time:    binary.BigEndian.Uint32(data[9:]),
+		Memory:  binary.BigEndian.Uint32(data[13:]),
+		Threads: data[17],
+	}
+	if err := p.check(); err != nil {
+		return KDFParams{}, fmt.Errorf("%w: %v", ErrMalformedIdentityFile, err)
+	}
+	return p, nil
+}
+
+// DecryptIdentity opens a file written by [Identity.Encrypt]. A file of the
+// wrong length, magic or version, or with out-of-bounds KDF parameters,
+// returns [ErrMalformedIdentityFile]; a wrong passphrase or any altered byte
+// returns [ErrDecrypt]. It never returns a different identity.
+//
+// # Cost
+//
+// It runs argon2id with the parameters in the file, bounded by 4 GiB of memory
+// and 64 passes; use [ParseIdentityFileHeader] to apply a tighter policy.
+func DecryptIdentity(data, passphrase []byte) (*Identity, error) {
+	if _, err := ParseIdentityFileHeader(data); err != nil {
+		return nil, err
+	}
+	aead, err := identityAEAD(passphrase, data)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMalformedIdentityFile, err)
+	}
+	nonce := data[18+16 : idHeaderSize]
+	seed, err := aead.Open(nil, nonce, data[idHeaderSize:], data[:idHeaderSize])
+	if err != nil {
+		return nil, ErrDecrypt
+	}
+	return NewIdentityFromSeed(seed)
+}

@@ -1,0 +1,659 @@
+package membership
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+
+	"github.com/netstate/zkvote/internal/field"
+)
+
+// A persistent tree lives in a directory:
+//
+//	LOCK       held with flock while the tree is open
+//	tree.snap  the latest snapshot (written to a temporary file, fsynced, renamed)
+//	tree.log   operations since (or shortly before) the snapshot
+//
+// The log starts with a 12-byte header ("ZKVTLOG\x00", version uint32 BE)
+// and holds one record per operation:
+//
+//	length  uint32 BE   payload length
+//	hcrc    uint32 BE   CRC-32C of the length field
+//	payload             seq uint64 | kind uint8 | body
+//	pcrc    uint32 BE   CRC-32C of the payload
+//
+// Bodies: insert = count uint32 | count×32-byte leaves; update = index uint64
+// | 32-byte leaf; remove = index uint64. Sequence numbers run 1, 2, 3, … with
+// no gap. A record is acknowledged only after it and everything before it are
+// fsynced.
+//
+// A record cut short at the end of the log is what a crash leaves: it was
+// never acknowledged, and opening truncates it. Anything else that fails a
+// check (a bad CRC on a complete record or header, a gap in sequence numbers,
+// an operation the tree rejects, a wrong magic or version) is [ErrCorrupt].
+const (
+	logName   = "tree.log"
+	snapName  = "tree.snap"
+	lockName  = "LOCK"
+	logMagic  = "ZKVTLOG\x00"
+	snapMagic = "ZKVTSNAP"
+	version   = 1
+
+	logHeaderSize  = 12
+	snapHeaderSize = 8 + 4 + 8 + 8 + 4
+	maxHistory     = 1 << 20
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+type opKind uint8
+
+const (
+	opInsert opKind = 1
+	opUpdate opKind = 2
+	opRemove opKind = 3
+)
+
+// op is one logged change to a tree.
+type op struct {
+	seq    uint64
+	kind   opKind
+	index  uint64       // update, remove
+	leaves []Commitment // insert: the batch; update: the new leaf
+}
+
+// record returns o framed as a log record.
+func (o *op) record() []byte {
+	n := 9
+	switch o.kind {
+	case opInsert:
+		n += 4 + 32*len(o.leaves)
+	case opUpdate:
+		n += 8 + 32
+	case opRemove:
+		n += 8
+	}
+	b := make([]byte, 8, 8+n+4)
+	binary.BigEndian.PutUint32(b[0:], uint32(n))
+	binary.BigEndian.PutUint32(b[4:], crc32.Checksum(b[0:4], castagnoli))
+	b = binary.BigEndian.AppendUint64(b, o.seq)
+	b = append(b, byte(o.kind))
+	switch o.kind {
+	case opInsert:
+		b = binary.BigEndian.AppendUint32(b, uint32(len(o.leaves)))
+		for _, c := range o.leaves {
+			v := c.Bytes()
+			b = append(b, v[:]...)
+		}
+	case opUpdate:
+		b = binary.BigEndian.AppendUint64(b, o.index)
+		v := o.leaves[0].Bytes()
+		b = append(b, v[:]...)
+	case opRemove:
+		b = binary.BigEndian.AppendUint64(b, o.index)
+	}
+	return binary.BigEndian.AppendUint32(b, crc32.Checksum(b[8:], castagnoli))
+}
+
+// decodeOp parses a record payload strictly.
+func decodeOp(p []byte) (op, error) {
+	var o op
+	if len(p) < 9 {
+		return o, errors.New("short payload")
+	}
+	o.seq = binary.BigEndian.Uint64(p)
+	o.kind = opKind(p[8])
+	body := p[9:]
+	leaf := func(b []byte) (Commitment, error) {
+		x, err := field.FromBytes(b)
+		if err != nil {
+			return Commitment{}, err
+		}
+		return Commitment(x), nil
+	}
+	switch o.kind {
+	case opInsert:
+		if len(body) < 4 {
+			return o, errors.New("short insert")
+		}
+		count := uint64(binary.BigEndian.Uint32(body))
+		if count == 0 || uint64(len(body)) != 4+32*count {
+			return o, fmt.Errorf("insert of %d leaves in %d bytes", count, len(body))
+		}
+		o.leaves = make([]Commitment, count)
+		for i := range o.leaves {
+			c, err := leaf(body[4+32*i : 4+32*(i+1)])
+			if err != nil {
+				return o, err
+			}
+			o.leaves[i] = c
+		}
+	case opUpdate:
+		if len(body) != 8+32 {
+			return o, errors.New("update of wrong length")
+		}
+		o.index = binary.BigEndian.Uint64(body)
+		c, err := leaf(body[8:])
+		if err != nil {
+			return o, err
+		}
+		o.leaves = []Commitment{c}
+	case opRemove:
+		if len(body) != 8 {
+			return o, errors.New("remove of wrong length")
+		}
+		o.index = binary.BigEndian.Uint64(body)
+	default:
+		return o, fmt.Errorf("unknown operation %d", o.kind)
+	}
+	return o, nil
+}
+
+// check validates o against t as the writer would have.
+func (t *Tree) check(o *op) error {
+	switch o.kind {
+	case opInsert:
+		return t.checkInsert(o.leaves)
+	case opUpdate:
+		if err := t.checkLive(o.index); err != nil {
+			return err
+		}
+		if err := checkCommitment(o.leaves[0]); err != nil {
+			return err
+		}
+		if t.contains(o.leaves[0]) {
+			return ErrDuplicate
+		}
+	case opRemove:
+		return t.checkLive(o.index)
+	}
+	return nil
+}
+
+func corrupt(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrCorrupt, fmt.Sprintf(format, args...))
+}
+
+// store is the on-disk half of a persistent tree.
+type store struct {
+	dir     string
+	lock    *os.File
+	log     *os.File
+	logSize int64
+	failed  error // a write or fsync failed: refuse further writes
+	// recovered is the number of bytes of a torn final record dropped on open.
+	recovered int64
+}
+
+// OpenTree opens the persistent tree in dir, creating it if dir holds none.
+// It loads the snapshot, replays the log and takes an exclusive lock on the
+// directory until [Tree.Close].
+//
+// A log whose last record was cut short by a crash is truncated to its last
+// complete record: that record was never acknowledged. Any other damage
+// returns an error wrapping [ErrCorrupt] and leaves the files untouched.
+//
+// ctx is checked between replayed records; cancelling returns ctx's error
+// and leaves the files untouched.
+func OpenTree(ctx context.Context, dir string, opts *TreeOptions) (*Tree, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("membership: %v", err)
+	}
+	lock, err := lockDir(filepath.Join(dir, lockName))
+	if err != nil {
+		return nil, err
+	}
+	t, err := openLocked(ctx, dir, opts, lock)
+	if err != nil {
+		unlockDir(lock)
+		return nil, err
+	}
+	return t, nil
+}
+
+func openLocked(ctx context.Context, dir string, opts *TreeOptions, lock *os.File) (*Tree, error) {
+	t := NewTree(opts)
+	s := &store{dir: dir, lock: lock}
+	snapPath := filepath.Join(dir, snapName)
+	haveSnap := false
+	if f, err := os.Open(snapPath); err == nil {
+		var st os.FileInfo
+		if st, err = f.Stat(); err == nil {
+			err = t.readSnapshot(f, st.Size())
+		}
+		f.Close()
+		if err != nil {
+			return nil, err
+		}
+		haveSnap = true
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("membership: %v", err)
+	}
+	logPath := filepath.Join(dir, logName)
+	f, err := os.OpenFile(logPath, os.O_RDWR, 0)
+	switch {
+	case errors.Is(err, os.ErrNotExist) && !haveSnap:
+		if err := s.resetLog(); err != nil {
+			return nil, err
+		}
+	case errors.Is(err, os.ErrNotExist):
+		return nil, corrupt("%s is missing", logName)
+	case err != nil:
+		return nil, fmt.Errorf("membership: %v", err)
+	default:
+		s.log = f
+		if err := t.replay(ctx, s); err != nil {
+			f.Close()
+			return nil, err
+		}
+	}
+	t.store = s
+	return t, nil
+}
+
+// replay applies the log's records after the snapshot to t.
+func (t *Tree) replay(ctx context.Context, s *store) error {
+	st, err := s.log.Stat()
+	if err != nil {
+		return fmt.Errorf("membership: %v", err)
+	}
+	size := st.Size()
+	r := bufio.NewReaderSize(s.log, 1<<20)
+	var hdr [logHeaderSize]byte
+	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+		return corrupt("log header: %d bytes", size)
+	}
+	if string(hdr[:8]) != logMagic {
+		return corrupt("log: bad magic")
+	}
+	if v := binary.BigEndian.Uint32(hdr[8:]); v != version {
+		return corrupt("log: unknown version %d", v)
+	}
+	off := int64(logHeaderSize)
+	base := t.seq
+	var prev uint64
+	for off < size {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if size-off < 8 {
+			break // torn header
+		}
+		var rh [8]byte
+		if _, err := io.ReadFull(r, rh[:]); err != nil {
+			return fmt.Errorf("membership: reading log: %v", err)
+		}
+		if crc32.Checksum(rh[:4], castagnoli) != binary.BigEndian.Uint32(rh[4:]) {
+			return corrupt("log record at offset %d: bad header checksum", off)
+		}
+		n := int64(binary.BigEndian.Uint32(rh[:4]))
+		if size-off-8 < n+4 {
+			break // torn payload
+		}
+		rec := make([]byte, n+4)
+		if _, err := io.ReadFull(r, rec); err != nil {
+			return fmt.Errorf("membership: reading log: %v", err)
+		}
+		if crc32.Checksum(rec[:n], castagnoli) != binary.BigEndian.Uint32(rec[n:]) {
+			return corrupt("log record at offset %d: bad checksum", off)
+		}
+		o, err := decodeOp(rec[:n])
+		if err != nil {
+			return corrupt("log record at offset %d: %v", off, err)
+		}
+		if prev != 0 && o.seq != prev+1 {
+			return corrupt("log record at offset %d: sequence %d after %d", off, o.seq, prev)
+		}
+		prev = o.seq
+		if o.seq > base {
+			if o.seq != t.seq+1 {
+				return corrupt("log record at offset %d: sequence %d, tree is at %d", off, o.seq, t.seq)
+			}
+			if err := t.check(&o); err != nil {
+				return corrupt("log record %d: %v", o.seq, err)
+			}
+			t.apply(&o)
+		}
+		off += 8 + n + 4
+	}
+	if off < size {
+		// A crash cut the final record; it was never acknowledged.
+		if err := s.log.Truncate(off); err != nil {
+			return fmt.Errorf("membership: truncating torn log record: %v", err)
+		}
+		if err := s.log.Sync(); err != nil {
+			return fmt.Errorf("membership: %v", err)
+		}
+		s.recovered = size - off
+	}
+	if _, err := s.log.Seek(off, io.SeekStart); err != nil {
+		return fmt.Errorf("membership: %v", err)
+	}
+	s.logSize = off
+	return nil
+}
+
+// append writes o's record and fsyncs it.
+func (s *store) append(o *op) error {
+	if s.failed != nil {
+		return s.failed
+	}
+	rec := o.record()
+	if _, err := s.log.Write(rec); err != nil {
+		return s.fail(err)
+	}
+	if err := s.log.Sync(); err != nil {
+		return s.fail(err)
+	}
+	s.logSize += int64(len(rec))
+	return nil
+}
+
+func (s *store) fail(err error) error {
+	s.failed = fmt.Errorf("membership: log write failed, tree is read-only until reopened: %v", err)
+	return s.failed
+}
+
+// snapshot writes t's state to tree.snap and starts an empty log. The caller
+// holds t.wmu, so t does not change.
+func (s *store) snapshot(t *Tree) error {
+	if s.failed != nil {
+		return s.failed
+	}
+	if err := writeAtomic(s.dir, snapName, t.writeSnapshot); err != nil {
+		return err
+	}
+	return s.resetLog()
+}
+
+// resetLog atomically replaces the log with an empty one.
+func (s *store) resetLog() error {
+	err := writeAtomic(s.dir, logName, func(w io.Writer) error {
+		var hdr [logHeaderSize]byte
+		copy(hdr[:], logMagic)
+		binary.BigEndian.PutUint32(hdr[8:], version)
+		_, err := w.Write(hdr[:])
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(filepath.Join(s.dir, logName), os.O_RDWR|os.O_APPEND, 0)
+	if err != nil {
+		return s.fail(err)
+	}
+	if s.log != nil {
+		s.log.Close()
+	}
+	s.log = f
+	s.logSize = logHeaderSize
+	return nil
+}
+
+// writeAtomic writes name in dir through a temporary file, fsync and rename,
+// then fsyncs the directory: a crash leaves the old file or the new one.
+func writeAtomic(dir, name string, fill func(io.Writer) error) error {
+	tmp, err := os.CreateTemp(dir, name+".tmp*")
+	if err != nil {
+		return fmt.Errorf("membership: %v", err)
+	}
+	defer os.Remove(tmp.Name())
+	bw := bufio.NewWriterSize(tmp, 1<<20)
+	if err := fill(bw); err != nil {
+		tmp.Close()
+		return fmt.Errorf("membership: writing %s: %v", name, err)
+	}
+	if err := bw.Flush(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("membership: writing %s: %v", name, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("membership: syncing %s: %v", name, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("membership: %v", err)
+	}
+	if err := os.Rename(tmp.Name(), filepath.Join(dir, name)); err != nil {
+		return fmt.Errorf("membership: %v", err)
+	}
+	return syncDir(dir)
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("membership: %v", err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("membership: syncing directory: %v", err)
+	}
+	return nil
+}
+
+// levelSizes returns the number of nodes per level of a size-n tree.
+func levelSizes(n uint64) []uint64 {
+	if n == 0 {
+		return nil
+	}
+	out := []uint64{n}
+	for n > 1 {
+		n = (n + 1) / 2
+		out = append(out, n)
+	}
+	return out
+}
+
+// The snapshot: a header, every level bottom-up, the root history oldest
+// first, and a SHA-256 of everything before it.
+//
+//	magic "ZKVTSNAP" | version uint32 | seq uint64 | size uint64 | history uint32
+//	levels (32 bytes a node) | history roots (32 bytes each) | sha256
+func (t *Tree) writeSnapshot(w io.Writer) error {
+	h := sha256.New()
+	mw := io.MultiWriter(w, h)
+	hist := t.history.roots()
+	var hdr [snapHeaderSize]byte
+	copy(hdr[:], snapMagic)
+	binary.BigEndian.PutUint32(hdr[8:], version)
+	binary.BigEndian.PutUint64(hdr[12:], t.seq)
+	binary.BigEndian.PutUint64(hdr[20:], t.size())
+	binary.BigEndian.PutUint32(hdr[28:], uint32(len(hist)))
+	if _, err := mw.Write(hdr[:]); err != nil {
+		return err
+	}
+	buf := make([]byte, 0, 32*4096)
+	flush := func() error {
+		_, err := mw.Write(buf)
+		buf = buf[:0]
+		return err
+	}
+	put := func(e *fr.Element) error {
+		v := e.Bytes()
+		buf = append(buf, v[:]...)
+		if len(buf) == cap(buf) {
+			return flush()
+		}
+		return nil
+	}
+	for _, level := range t.levels {
+		for i := range level {
+			if err := put(&level[i]); err != nil {
+				return err
+			}
+		}
+	}
+	for i := range hist {
+		if err := put(&hist[i]); err != nil {
+			return err
+		}
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	_, err := w.Write(h.Sum(nil))
+	return err
+}
+
+// ReadTreeSnapshot returns an in-memory tree from data written by
+// [Tree.WriteSnapshot]. It checks the length, magic, version, checksum and
+// every node's encoding, and returns an error wrapping [ErrCorrupt] for any
+// damage.
+func ReadTreeSnapshot(data []byte, opts *TreeOptions) (*Tree, error) {
+	t := NewTree(opts)
+	if err := t.readSnapshot(bytes.NewReader(data), int64(len(data))); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// readSnapshot loads a snapshot of total length size from r into an empty t.
+// It allocates only after checking that size matches the header.
+func (t *Tree) readSnapshot(src io.Reader, fileSize int64) error {
+	r := bufio.NewReaderSize(src, 1<<20)
+	h := sha256.New()
+	var hdr [snapHeaderSize]byte
+	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+		return corrupt("snapshot header: %d bytes", fileSize)
+	}
+	h.Write(hdr[:])
+	if string(hdr[:8]) != snapMagic {
+		return corrupt("snapshot: bad magic")
+	}
+	if v := binary.BigEndian.Uint32(hdr[8:]); v != version {
+		return corrupt("snapshot: unknown version %d", v)
+	}
+	seq := binary.BigEndian.Uint64(hdr[12:])
+	size := binary.BigEndian.Uint64(hdr[20:])
+	nhist := uint64(binary.BigEndian.Uint32(hdr[28:]))
+	if size > MaxLeaves || nhist > maxHistory {
+		return corrupt("snapshot: size %d, history %d", size, nhist)
+	}
+	sizes := levelSizes(size)
+	var nodes uint64
+	for _, n := range sizes {
+		nodes += n
+	}
+	want := int64(snapHeaderSize) + 32*int64(nodes+nhist) + sha256.Size
+	if fileSize != want {
+		return corrupt("snapshot is %d bytes, header implies %d", fileSize, want)
+	}
+	chunk := make([]byte, 32*4096)
+	readElems := func(dst []fr.Element) error {
+		for len(dst) > 0 {
+			k := min(len(dst), len(chunk)/32)
+			b := chunk[:32*k]
+			if _, err := io.ReadFull(r, b); err != nil {
+				return corrupt("snapshot: %v", err)
+			}
+			h.Write(b)
+			for i := range k {
+				if err := dst[i].SetBytesCanonical(b[32*i : 32*i+32]); err != nil {
+					return corrupt("snapshot: non-canonical node")
+				}
+			}
+			dst = dst[k:]
+		}
+		return nil
+	}
+	levels := make([][]fr.Element, len(sizes))
+	for k, n := range sizes {
+		levels[k] = make([]fr.Element, n)
+		if err := readElems(levels[k]); err != nil {
+			return err
+		}
+	}
+	hist := make([]fr.Element, nhist)
+	if err := readElems(hist); err != nil {
+		return err
+	}
+	var sum [sha256.Size]byte
+	if _, err := io.ReadFull(r, sum[:]); err != nil {
+		return corrupt("snapshot: %v", err)
+	}
+	if string(sum[:]) != string(h.Sum(nil)) {
+		return corrupt("snapshot: checksum mismatch")
+	}
+	if size > 0 && (nhist == 0 || !hist[nhist-1].Equal(&levels[len(levels)-1][0])) {
+		return corrupt("snapshot: root history does not end with the root")
+	}
+	index := newLeafIndex(int(size))
+	if size > 0 {
+		leaves := levels[0]
+		for i := range leaves {
+			if leaves[i].IsZero() {
+				continue
+			}
+			if _, dup := index.lookup(&leaves[i], leaves); dup {
+				return corrupt("snapshot: duplicate leaf at %d", i)
+			}
+			index.add(&leaves[i], uint32(i))
+		}
+	}
+	t.levels, t.index, t.seq = levels, index, seq
+	t.history.init(t.opts.RootHistory)
+	for _, root := range hist {
+		t.history.push(root)
+	}
+	return nil
+}
+
+// Snapshot writes a snapshot of a persistent tree now and starts a new log,
+// so the next open replays nothing. It is a no-op for an in-memory tree.
+func (t *Tree) Snapshot() error {
+	t.wmu.Lock()
+	defer t.wmu.Unlock()
+	if t.closed {
+		return ErrClosed
+	}
+	if t.store == nil {
+		return nil
+	}
+	return t.store.snapshot(t)
+}
+
+// WriteSnapshot writes the tree's snapshot encoding to w, for backups and
+// for moving a registry; [ReadTreeSnapshot] reads it back.
+func (t *Tree) WriteSnapshot(w io.Writer) error {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.writeSnapshot(w)
+}
+
+// Close writes a snapshot if the log holds records, closes the files and
+// releases the directory lock. Every acknowledged change was already durable;
+// Close only makes the next open faster. Closing an in-memory tree only
+// marks it closed.
+func (t *Tree) Close() error {
+	t.wmu.Lock()
+	defer t.wmu.Unlock()
+	if t.closed {
+		return nil
+	}
+	t.closed = true
+	if t.store == nil {
+		return nil
+	}
+	var err error
+	if t.store.failed == nil && t.store.logSize > logHeaderSize {
+		err = t.store.snapshot(t)
+	}
+	if t.store.log != nil {
+		if cerr := t.store.log.Close(); err == nil {
+			err = cerr
+		}
+	}
+	unlockDir(t.store.lock)
+	return err
+}

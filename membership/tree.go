@@ -1,0 +1,572 @@
+package membership
+
+import (
+	"context"
+	"fmt"
+	"math/bits"
+	"runtime"
+	"sync"
+	"unsafe"
+
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+
+	"github.com/netstate/zkvote/internal/poseidon2"
+)
+
+// MaxLeaves is the largest number of leaves a Tree holds: 2^32, the capacity
+// of a depth-32 membership circuit.
+const MaxLeaves = 1 << 32
+
+// MaxDepth is the depth of a full tree of MaxLeaves leaves.
+const MaxDepth = 32
+
+// DefaultRootHistory is how many recent roots a tree remembers by default.
+const DefaultRootHistory = 128
+
+// TreeOptions configure a Tree. A nil *TreeOptions means the defaults.
+type TreeOptions struct {
+	// RootHistory is how many of the most recent roots [Tree.KnownRoot]
+	// accepts, the current one included; 0 means DefaultRootHistory.
+	RootHistory int
+	// SnapshotBytes is the log size after which a persistent tree writes a
+	// snapshot and starts a new log; 0 means 64 MiB.
+	SnapshotBytes int64
+}
+
+func (o *TreeOptions) withDefaults() TreeOptions {
+	var out TreeOptions
+	if o != nil {
+		out = *o
+	}
+	if out.RootHistory <= 0 {
+		out.RootHistory = DefaultRootHistory
+	}
+	if out.SnapshotBytes <= 0 {
+		out.SnapshotBytes = 64 << 20
+	}
+	return out
+}
+
+// Tree is a citizen tree: a Lean Incremental Merkle Tree (LeanIMT, as in
+// Semaphore v4 and zk-kit) of identity commitments.
+//
+// Leaves keep their insertion order. A node with both children is
+// Node(left, right); a left child without a right sibling is promoted to the
+// parent unhashed. The depth is ceil(log2(size)); a one-leaf tree's root is
+// the leaf and an empty tree's root is 0. Removing a member sets its leaf to
+// 0 for good; whether a member exists is decided by its index, never by a
+// value.
+//
+// A Tree is safe for concurrent use by many readers and writers; writers are
+// serialised, and a persistent tree makes each change durable before any
+// reader can see its root.
+type Tree struct {
+	// wmu serialises writers. A writer validates and logs under wmu alone,
+	// so readers are not blocked during fsync, then applies under mu.
+	wmu sync.Mutex
+	mu  sync.RWMutex
+
+	opts    TreeOptions
+	levels  [][]fr.Element // levels[0] are the leaves; the last level holds the root
+	index   leafIndex
+	history rootHistory
+	seq     uint64 // operations applied since the tree was created
+	store   *store // nil for an in-memory tree
+	closed  bool
+}
+
+// NewTree returns an empty in-memory tree.
+func NewTree(opts *TreeOptions) *Tree {
+	o := opts.withDefaults()
+	t := &Tree{opts: o, index: newLeafIndex(0)}
+	t.history.init(o.RootHistory)
+	t.history.push(fr.Element{})
+	return t
+}
+
+// Size returns the number of leaves, removed ones included.
+func (t *Tree) Size() uint64 {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.size()
+}
+
+func (t *Tree) size() uint64 {
+	if len(t.levels) == 0 {
+		return 0
+	}
+	return uint64(len(t.levels[0]))
+}
+
+// Depth returns ceil(log2(Size())), and 0 for an empty or one-leaf tree.
+func (t *Tree) Depth() int {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return depthFor(t.size())
+}
+
+func depthFor(n uint64) int {
+	if n <= 1 {
+		return 0
+	}
+	return bits.Len64(n - 1)
+}
+
+// Root returns the current root; 0 for an empty tree.
+func (t *Tree) Root() fr.Element {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.root()
+}
+
+func (t *Tree) root() fr.Element {
+	if len(t.levels) == 0 {
+		return fr.Element{}
+	}
+	return t.levels[len(t.levels)-1][0]
+}
+
+// Leaf returns the leaf at index i: the commitment, or 0 if it was removed.
+func (t *Tree) Leaf(i uint64) (fr.Element, error) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	if i >= t.size() {
+		return fr.Element{}, ErrIndexOutOfRange
+	}
+	return t.levels[0][i], nil
+}
+
+// Leaves returns a copy of all leaves in insertion order.
+func (t *Tree) Leaves() []fr.Element {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	if len(t.levels) == 0 {
+		return nil
+	}
+	return append([]fr.Element(nil), t.levels[0]...)
+}
+
+// IndexOf returns the index of commitment c, if c is a current leaf.
+func (t *Tree) IndexOf(c Commitment) (uint64, bool) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	if len(t.levels) == 0 {
+		return 0, false
+	}
+	e := fr.Element(c)
+	i, ok := t.index.lookup(&e, t.levels[0])
+	return uint64(i), ok
+}
+
+// KnownRoot reports whether root is the current root or one of the
+// RootHistory most recent ones. Root 0 is never known.
+//
+// A member removed from the tree can still prove membership against a root
+// from before the removal. An election must therefore pin the exact roots it
+// accepts, not rely on this history.
+func (t *Tree) KnownRoot(root fr.Element) bool {
+	if root.IsZero() {
+		return false
+	}
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.history.contains(root)
+}
+
+// Insert appends commitment c and returns its index.
+func (t *Tree) Insert(c Commitment) (uint64, error) {
+	first, err := t.InsertMany(context.Background(), []Commitment{c})
+	return first, err
+}
+
+// InsertMany appends the commitments in order, as one operation, and returns
+// the index of the first. Either all are inserted or none is: a zero,
+// out-of-range or duplicate commitment (within the batch or against the tree)
+// rejects the batch. The hashing runs on all CPUs.
+//
+// ctx is checked before the batch is validated and before it is committed;
+// once committed (logged, for a persistent tree) the batch is applied in full
+// and cancellation no longer has an effect.
+func (t *Tree) InsertMany(ctx context.Context, cs []Commitment) (uint64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	t.wmu.Lock()
+	defer t.wmu.Unlock()
+	if t.closed {
+		return 0, ErrClosed
+	}
+	first := t.size() // only writers change the size, and we are the writer
+	if len(cs) == 0 {
+		return first, nil
+	}
+	if err := t.checkInsert(cs); err != nil {
+		return 0, err
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	return first, t.commit(op{kind: opInsert, leaves: cs})
+}
+
+// checkInsert validates a batch against the tree; the caller holds wmu.
+func (t *Tree) checkInsert(cs []Commitment) error {
+	if t.size()+uint64(len(cs)) > MaxLeaves {
+		return ErrTreeFull
+	}
+	var leaves []fr.Element
+	if len(t.levels) > 0 {
+		leaves = t.levels[0]
+	}
+	batch := unsafeElements(cs)
+	var seen leafIndex
+	if len(cs) > 1 {
+		seen = newLeafIndex(len(cs))
+	}
+	for i := range batch {
+		if err := checkCommitment(cs[i]); err != nil {
+			return batchErr(len(cs), i, err)
+		}
+		if _, dup := t.index.lookup(&batch[i], leaves); dup {
+			return batchErr(len(cs), i, ErrDuplicate)
+		}
+		if len(cs) > 1 {
+			if _, dup := seen.lookup(&batch[i], batch); dup {
+				return batchErr(len(cs), i, ErrDuplicate)
+			}
+			seen.add(&batch[i], uint32(i))
+		}
+	}
+	return nil
+}
+
+func batchErr(n, i int, err error) error {
+	if n == 1 {
+		return err
+	}
+	return fmt.Errorf("membership: batch entry %d: %w", i, err)
+}
+
+// modulusWords is r as little-endian 64-bit limbs, the order of fr.Element's
+// (Montgomery-form) limbs; a reduced element's limbs are below it.
+var modulusWords = func() (w [4]uint64) {
+	r := fr.Modulus()
+	for i := range w {
+		w[i] = r.Uint64()
+		r.Rsh(r, 64)
+	}
+	return w
+}()
+
+// checkCommitment rejects zero and values whose limbs are not below r (an
+// fr.Element built by hand rather than by a decoder).
+func checkCommitment(c Commitment) error {
+	e := fr.Element(c)
+	for i := 3; i >= 0; i-- {
+		if e[i] < modulusWords[i] {
+			break
+		}
+		if e[i] > modulusWords[i] || i == 0 {
+			return ErrCommitmentRange
+		}
+	}
+	if e.IsZero() {
+		return ErrZeroCommitment
+	}
+	return nil
+}
+
+// Update replaces the commitment at index i (key rotation).
+func (t *Tree) Update(i uint64, c Commitment) error {
+	t.wmu.Lock()
+	defer t.wmu.Unlock()
+	if t.closed {
+		return ErrClosed
+	}
+	if err := t.checkLive(i); err != nil {
+		return err
+	}
+	if err := checkCommitment(c); err != nil {
+		return err
+	}
+	if t.contains(c) {
+		return ErrDuplicate
+	}
+	return t.commit(op{kind: opUpdate, index: i, leaves: []Commitment{c}})
+}
+
+// Remove sets the leaf at index i to 0 for good.
+func (t *Tree) Remove(i uint64) error {
+	t.wmu.Lock()
+	defer t.wmu.Unlock()
+	if t.closed {
+		return ErrClosed
+	}
+	if err := t.checkLive(i); err != nil {
+		return err
+	}
+	return t.commit(op{kind: opRemove, index: i})
+}
+
+// contains reports whether c is a current leaf; the caller holds wmu or mu.
+func (t *Tree) contains(c Commitment) bool {
+	if len(t.levels) == 0 {
+		return false
+	}
+	e := fr.Element(c)
+	_, ok := t.index.lookup(&e, t.levels[0])
+	return ok
+}
+
+func (t *Tree) checkLive(i uint64) error {
+	if i >= t.size() {
+		return ErrIndexOutOfRange
+	}
+	if t.levels[0][i].IsZero() {
+		return ErrRemoved
+	}
+	return nil
+}
+
+// commit makes o durable (for a persistent tree) and then applies it. The
+// caller holds wmu and has validated o.
+func (t *Tree) commit(o op) error {
+	o.seq = t.seq + 1
+	if t.store != nil {
+		if err := t.store.append(&o); err != nil {
+			return err
+		}
+	}
+	t.mu.Lock()
+	t.apply(&o)
+	t.mu.Unlock()
+	if t.store != nil && t.store.logSize >= t.opts.SnapshotBytes {
+		// The operation is durable in the log; a failed snapshot only
+		// means the log keeps growing, and is retried on the next write.
+		_ = t.store.snapshot(t)
+	}
+	return nil
+}
+
+// apply changes the tree; the caller holds mu for writing (or owns t).
+func (t *Tree) apply(o *op) {
+	switch o.kind {
+	case opInsert:
+		start := t.size()
+		if len(t.levels) == 0 {
+			t.levels = append(t.levels, nil)
+		}
+		t.levels[0] = appendGrow(t.levels[0], unsafeElements(o.leaves))
+		t.index.grow(len(o.leaves))
+		for k := range o.leaves {
+			i := start + uint64(k)
+			t.index.add(&t.levels[0][i], uint32(i))
+		}
+		t.rehash(start)
+	case opUpdate:
+		t.index.remove(&t.levels[0][o.index], uint32(o.index))
+		t.levels[0][o.index] = fr.Element(o.leaves[0])
+		t.index.add(&t.levels[0][o.index], uint32(o.index))
+		t.rehash(o.index)
+	case opRemove:
+		t.index.remove(&t.levels[0][o.index], uint32(o.index))
+		t.levels[0][o.index] = fr.Element{}
+		t.rehash(o.index)
+	}
+	t.seq = o.seq
+	t.history.push(t.root())
+}
+
+// appendGrow appends add to s, growing the backing array by at least an
+// eighth at a time (instead of append's doubling for small slices) so a large
+// tree carries little spare capacity.
+func appendGrow(s, add []fr.Element) []fr.Element {
+	if need := len(s) + len(add); need > cap(s) {
+		grown := make([]fr.Element, len(s), need+need/8+16)
+		copy(grown, s)
+		s = grown
+	}
+	return append(s, add...)
+}
+
+// unsafeElements views commitments as field elements (same memory layout).
+func unsafeElements(cs []Commitment) []fr.Element {
+	if len(cs) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*fr.Element)(unsafe.Pointer(&cs[0])), len(cs))
+}
+
+// parallelThreshold is the number of nodes in a level above which hashing is
+// split across goroutines.
+const parallelThreshold = 2048
+
+// rehash recomputes every node above leaves[from:], leaving a single root.
+func (t *Tree) rehash(from uint64) {
+	lo := from
+	for k := 0; len(t.levels[k]) > 1; k++ {
+		cur := t.levels[k]
+		n := uint64(len(cur)+1) / 2
+		if k+1 == len(t.levels) {
+			t.levels = append(t.levels, make([]fr.Element, 0, n))
+		}
+		next := t.levels[k+1]
+		if uint64(len(next)) < n {
+			next = appendGrow(next, make([]fr.Element, n-uint64(len(next))))
+		}
+		lo /= 2
+		hashRange(cur, next, lo, n)
+		t.levels[k+1] = next
+	}
+}
+
+// hashRange sets next[j] for j in [lo, hi) from the children in cur.
+func hashRange(cur, next []fr.Element, lo, hi uint64) {
+	work := func(a, b uint64) {
+		for j := a; j < b; j++ {
+			l := 2 * j
+			if l+1 < uint64(len(cur)) {
+				next[j] = poseidon2.Node(&cur[l], &cur[l+1])
+			} else {
+				next[j] = cur[l]
+			}
+		}
+	}
+	n := hi - lo
+	workers := uint64(runtime.GOMAXPROCS(0))
+	if n < parallelThreshold || workers < 2 {
+		work(lo, hi)
+		return
+	}
+	var wg sync.WaitGroup
+	chunk := (n + workers - 1) / workers
+	for a := lo; a < hi; a += chunk {
+		b := min(a+chunk, hi)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			work(a, b)
+		}()
+	}
+	wg.Wait()
+}
+
+// Proof is a LeanIMT membership proof for one leaf. Levels where the node has
+// no sibling (a promoted left child) are skipped, so Siblings holds only the
+// hashed levels, bottom-up, and len(Siblings) is the proof length the
+// membership circuit takes as a private input.
+type Proof struct {
+	Root  fr.Element // the root the proof leads to
+	Leaf  fr.Element // the commitment
+	Index uint64     // the leaf's position in the tree
+	// Siblings are the sibling nodes of the hashed levels, bottom-up.
+	Siblings []fr.Element
+	// PathBits[j] is true when the path node is the right child at the
+	// j-th hashed level, so the parent is Node(Siblings[j], node).
+	PathBits []bool
+}
+
+// Proof returns the membership proof of the leaf at index i against the
+// current root.
+func (t *Tree) Proof(i uint64) (*Proof, error) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	if i >= t.size() {
+		return nil, ErrIndexOutOfRange
+	}
+	if t.levels[0][i].IsZero() {
+		return nil, ErrRemoved
+	}
+	d := len(t.levels) - 1
+	p := &Proof{
+		Root:     t.root(),
+		Leaf:     t.levels[0][i],
+		Index:    i,
+		Siblings: make([]fr.Element, 0, d),
+		PathBits: make([]bool, 0, d),
+	}
+	idx := i
+	for k := 0; k < d; k++ {
+		level := t.levels[k]
+		if sib := idx ^ 1; sib < uint64(len(level)) {
+			p.Siblings = append(p.Siblings, level[sib])
+			p.PathBits = append(p.PathBits, idx&1 == 1)
+		}
+		idx >>= 1
+	}
+	return p, nil
+}
+
+// ComputeRoot returns the root that p's leaf and path lead to.
+func (p *Proof) ComputeRoot() (fr.Element, error) {
+	if len(p.Siblings) != len(p.PathBits) {
+		return fr.Element{}, fmt.Errorf("membership: proof has %d siblings and %d path bits", len(p.Siblings), len(p.PathBits))
+	}
+	if len(p.Siblings) > MaxDepth {
+		return fr.Element{}, fmt.Errorf("membership: proof length %d exceeds %d", len(p.Siblings), MaxDepth)
+	}
+	node := p.Leaf
+	for j := range p.Siblings {
+		if p.PathBits[j] {
+			node = poseidon2.Node(&p.Siblings[j], &node)
+		} else {
+			node = poseidon2.Node(&node, &p.Siblings[j])
+		}
+	}
+	return node, nil
+}
+
+// VerifyProof checks natively that p proves its leaf under root. It returns
+// nil or ErrInvalidProof, or a descriptive error for a malformed proof. A
+// zero leaf (a removed member) or a zero root never verifies.
+func VerifyProof(root fr.Element, p *Proof) error {
+	if p == nil {
+		return fmt.Errorf("membership: nil proof")
+	}
+	got, err := p.ComputeRoot()
+	if err != nil {
+		return err
+	}
+	if root.IsZero() || p.Leaf.IsZero() || !got.Equal(&root) {
+		return ErrInvalidProof
+	}
+	return nil
+}
+
+// rootHistory is a ring of recent roots with a count per value, so lookups
+// are O(1) even when a root recurs.
+type rootHistory struct {
+	ring  []fr.Element
+	next  int
+	full  bool
+	count map[fr.Element]int
+}
+
+func (h *rootHistory) init(n int) {
+	*h = rootHistory{ring: make([]fr.Element, n), count: make(map[fr.Element]int, n)}
+}
+
+func (h *rootHistory) push(r fr.Element) {
+	if h.full {
+		old := h.ring[h.next]
+		if h.count[old]--; h.count[old] == 0 {
+			delete(h.count, old)
+		}
+	}
+	h.ring[h.next] = r
+	h.count[r]++
+	h.next++
+	if h.next == len(h.ring) {
+		h.next, h.full = 0, true
+	}
+}
+
+func (h *rootHistory) contains(r fr.Element) bool { return h.count[r] > 0 }
+
+// roots returns the remembered roots, oldest first.
+func (h *rootHistory) roots() []fr.Element {
+	if !h.full {
+		return append([]fr.Element(nil), h.ring[:h.next]...)
+	}
+	return append(append([]fr.Element(nil), h.ring[h.next:]...), h.ring[:h.next]...)
+}
