@@ -1,0 +1,76 @@
+package circuits
+
+import (
+	"fmt"
+
+	"github.com/consensys/gnark/frontend"
+
+	"github.com/netstate/zkvote/internal/poseidon2"
+)
+
+// Membership proves "I know the secret of a commitment in the citizen tree
+// with root Root, my nullifier in Scope is Nullifier, and I attach Message",
+// without revealing which commitment.
+//
+// Public inputs, in order: Root, Nullifier, Scope, Message.
+// Private inputs: Secret and the tree path (siblings, path bits, length).
+//
+// It asserts: leaf = Poseidon2(TagIdentity, Secret); the LeanIMT path from
+// leaf of any length up to the maximum depth leads to Root; Root ≠ 0;
+// Nullifier = Poseidon2(TagNullifier, Secret, Scope); and every public input
+// enters a multiplication of its own, so Groth16 cannot let it change after
+// proving.
+//
+// The circuit is compiled once per maximum depth (see [NewMembership]); the
+// constraint counts per depth and backend are in testdata/constraints.txt.
+type Membership struct {
+	Root      frontend.Variable `gnark:",public"`
+	Nullifier frontend.Variable `gnark:",public"`
+	Scope     frontend.Variable `gnark:",public"`
+	Message   frontend.Variable `gnark:",public"`
+
+	Secret frontend.Variable
+	Path   LeanIMT
+
+	off guard // test-only: guards switched off
+}
+
+// MaxSupportedDepth bounds the depth parameter of [NewMembership].
+const MaxSupportedDepth = 64
+
+// NewMembership returns the circuit shape for trees of depth at most
+// maxDepth (1 to MaxSupportedDepth; 20 and 32 are the usual choices). Use it
+// both to compile and, with values filled in, as the witness assignment.
+func NewMembership(maxDepth int) (*Membership, error) {
+	if maxDepth < 1 || maxDepth > MaxSupportedDepth {
+		return nil, fmt.Errorf("circuits: membership depth %d outside [1, %d]", maxDepth, MaxSupportedDepth)
+	}
+	return &Membership{Path: NewLeanIMT(maxDepth)}, nil
+}
+
+// Define implements frontend.Circuit.
+func (c *Membership) Define(api frontend.API) error {
+	h, err := NewHasher(api)
+	if err != nil {
+		return err
+	}
+	leaf := h.Hash(poseidon2.TagIdentity, c.Secret)
+	if err := c.Path.assertRoot(api, h, leaf, c.Root, c.off); err != nil {
+		return err
+	}
+	api.AssertIsEqual(h.Hash(poseidon2.TagNullifier, c.Secret, c.Scope), c.Nullifier)
+	if c.off&guardPublicSquares == 0 {
+		BindPublic(api, c.Root, c.Nullifier, c.Scope, c.Message)
+	}
+	return nil
+}
+
+// BindPublic puts each value in a multiplication of its own (v·v). Under
+// Groth16 a public input that no constraint uses, or that is used only
+// linearly, can be changed after proving (SECURITY.md, item 2); squaring
+// each one rules that out at one constraint apiece.
+func BindPublic(api frontend.API, vs ...frontend.Variable) {
+	for _, v := range vs {
+		api.Mul(v, v)
+	}
+}

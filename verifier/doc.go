@@ -1,0 +1,25 @@
+// Package verifier checks zkvote proofs from a verifying key alone. It is
+// small on purpose and never imports the prover: an auditor or a ballot box
+// deploys it alone.
+//
+// Untrusted bytes never reach a gnark decoder unchecked. A [Proof] is parsed
+// by this package: exact length for its backend, every curve point on the
+// curve, in the right subgroup and in its one canonical compressed encoding,
+// no trailing bytes, and every public signal a canonical field element below
+// r. (gnark's own Proof.ReadFrom trusts a length header: 132 crafted bytes
+// make it try to allocate 256 GiB and kill the process.) A [VerifyingKey]
+// file is length-checked field by field before gnark decodes it.
+//
+// [Verify] returns nil or [ErrInvalidProof], one deliberately vague sentinel;
+// malformed input returns a distinct error wrapping [ErrMalformed], and a
+// proof made for another key [ErrKeyMismatch].
+//
+// Most users want [ParseVerifyingKey] once and [ParseProof] + [Verify] per
+// proof.
+//
+// # Security
+//
+// Proof bytes are not unique in Groth16: (r·A, r⁻¹·B, C) is another valid
+// proof of the same statement. Never use proof bytes as an identifier; one
+// statement's uniqueness comes from its nullifier.
+package verifier

@@ -1,0 +1,262 @@
+package verifier
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/consensys/gnark-crypto/ecc/bn254"
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	groth16bn254 "github.com/consensys/gnark/backend/groth16/bn254"
+
+	"github.com/netstate/zkvote/internal/field"
+)
+
+// Proof is a self-contained zkvote proof: the backend, the ID of the
+// verifying key it was made for, its public signals in circuit order, and
+// the proof bytes in their one canonical encoding.
+type Proof struct {
+	Backend Backend
+	KeyID   [32]byte
+	Public  []fr.Element
+	// Data is the canonical proof encoding for Backend; for Groth16, the
+	// 164-byte compressed form Ar | Bs | Krs | 0 (commitments) | Pok.
+	Data []byte
+}
+
+// A proof file:
+//
+//	magic "ZKVP" | version 1 | backend | key ID (32) | public count | public signals (32 each) | data
+const (
+	proofMagic   = "ZKVP"
+	proofVersion = 1
+	// Groth16ProofSize is the exact size of a canonical BN254 Groth16 proof.
+	Groth16ProofSize = 32 + 64 + 32 + 4 + 32
+)
+
+// Bytes returns the proof's canonical encoding.
+func (p *Proof) Bytes() []byte {
+	out := make([]byte, 0, 39+32*len(p.Public)+len(p.Data))
+	out = append(out, proofMagic...)
+	out = append(out, proofVersion, byte(p.Backend))
+	out = append(out, p.KeyID[:]...)
+	out = append(out, byte(len(p.Public)))
+	for i := range p.Public {
+		b := p.Public[i].Bytes()
+		out = append(out, b[:]...)
+	}
+	return append(out, p.Data...)
+}
+
+// ParseProof decodes and checks the encoding of b strictly: lengths, public
+// signals below r, curve points valid and canonical, nothing trailing. It
+// does not verify the proof.
+func ParseProof(b []byte) (*Proof, error) {
+	if len(b) < 39 || string(b[:4]) != proofMagic {
+		return nil, fmt.Errorf("%w: not a zkvote proof", ErrMalformedProof)
+	}
+	if b[4] != proofVersion {
+		return nil, fmt.Errorf("%w: unknown version %d", ErrMalformedProof, b[4])
+	}
+	p := &Proof{Backend: Backend(b[5])}
+	copy(p.KeyID[:], b[6:38])
+	n := int(b[38])
+	if n < 1 || n > MaxPublic || len(b) < 39+32*n {
+		return nil, fmt.Errorf("%w: %d public signals in %d bytes", ErrMalformedPublic, n, len(b))
+	}
+	p.Public = make([]fr.Element, n)
+	for i := range p.Public {
+		x, err := field.FromBytes(b[39+32*i : 71+32*i])
+		if err != nil {
+			return nil, fmt.Errorf("%w: signal %d: %v", ErrMalformedPublic, i, err)
+		}
+		p.Public[i] = x
+	}
+	p.Data = bytes.Clone(b[39+32*n:])
+	if err := p.check(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// check validates Data for the backend.
+func (p *Proof) check() error {
+	switch p.Backend {
+	case Groth16:
+		_, err := decodeGroth16(p.Data)
+		return err
+	}
+	return fmt.Errorf("%w: unknown backend %d", ErrMalformedProof, p.Backend)
+}
+
+// infinityG1 is the compressed encoding of the G1 point at infinity.
+var infinityG1 = func() [32]byte {
+	var p bn254.G1Affine
+	return p.Bytes()
+}()
+
+// decodeGroth16 parses a canonical compressed Groth16 proof without any
+// commitment, without handing the bytes to gnark's length-trusting decoder.
+func decodeGroth16(b []byte) (*groth16bn254.Proof, error) {
+	if len(b) != Groth16ProofSize {
+		return nil, fmt.Errorf("%w: groth16 proof is %d bytes, want %d", ErrMalformedProof, len(b), Groth16ProofSize)
+	}
+	var pr groth16bn254.Proof
+	if err := setG1(&pr.Ar, b[0:32]); err != nil {
+		return nil, err
+	}
+	if err := setG2(&pr.Bs, b[32:96]); err != nil {
+		return nil, err
+	}
+	if err := setG1(&pr.Krs, b[96:128]); err != nil {
+		return nil, err
+	}
+	if binary.BigEndian.Uint32(b[128:132]) != 0 {
+		return nil, fmt.Errorf("%w: groth16 proof with commitments", ErrMalformedProof)
+	}
+	if !bytes.Equal(b[132:164], infinityG1[:]) {
+		return nil, fmt.Errorf("%w: groth16 proof has a commitment proof of knowledge", ErrMalformedProof)
+	}
+	return &pr, nil
+}
+
+// setG1 decodes one compressed G1 point and requires its canonical form.
+// gnark-crypto checks that it is on the curve (G1 has cofactor 1).
+func setG1(p *bn254.G1Affine, b []byte) error {
+	if _, err := p.SetBytes(b); err != nil {
+		return fmt.Errorf("%w: G1 point: %v", ErrMalformedProof, err)
+	}
+	if again := p.Bytes(); !bytes.Equal(again[:], b) {
+		return fmt.Errorf("%w: non-canonical G1 point", ErrMalformedProof)
+	}
+	return nil
+}
+
+// setG2 decodes one compressed G2 point (on the curve and in the prime-order
+// subgroup, as gnark-crypto checks) and requires its canonical form.
+func setG2(p *bn254.G2Affine, b []byte) error {
+	if _, err := p.SetBytes(b); err != nil {
+		return fmt.Errorf("%w: G2 point: %v", ErrMalformedProof, err)
+	}
+	if again := p.Bytes(); !bytes.Equal(again[:], b) {
+		return fmt.Errorf("%w: non-canonical G2 point", ErrMalformedProof)
+	}
+	return nil
+}
+
+// Verify checks p against vk. It returns nil for a valid proof,
+// ErrInvalidProof for a well-formed proof that does not verify,
+// ErrKeyMismatch for a proof made for another key, and an error wrapping
+// ErrMalformed for a proof that does not decode. It never panics on input.
+func Verify(vk *VerifyingKey, p *Proof) (err error) {
+	if vk == nil || p == nil {
+		return fmt.Errorf("%w: nil key or proof", ErrMalformed)
+	}
+	if p.Backend != vk.backend || p.KeyID != vk.id {
+		return ErrKeyMismatch
+	}
+	if len(p.Public) != vk.nbPublic {
+		return fmt.Errorf("%w: %d public signals, the key takes %d", ErrMalformedPublic, len(p.Public), vk.nbPublic)
+	}
+	defer func() {
+		if recover() != nil {
+			err = ErrInvalidProof
+		}
+	}()
+	switch vk.backend {
+	case Groth16:
+		pr, err := decodeGroth16(p.Data)
+		if err != nil {
+			return err
+		}
+		if groth16bn254.Verify(pr, vk.g16, fr.Vector(p.Public)) != nil {
+			return ErrInvalidProof
+		}
+		return nil
+	}
+	return ErrKeyMismatch
+}
+
+// proofJSON is the JSON form of a proof.
+type proofJSON struct {
+	Backend string   `json:"backend"`
+	Key     string   `json:"key"`
+	Public  []string `json:"public"`
+	Proof   string   `json:"proof"`
+}
+
+// MarshalJSON writes {"backend", "key" (hex), "public" (0x-hex field
+// elements), "proof" (hex)}.
+func (p *Proof) MarshalJSON() ([]byte, error) {
+	j := proofJSON{Backend: p.Backend.String(), Key: hex.EncodeToString(p.KeyID[:]), Proof: hex.EncodeToString(p.Data)}
+	j.Public = make([]string, len(p.Public))
+	for i := range p.Public {
+		j.Public[i] = field.Text(&p.Public[i])
+	}
+	return json.Marshal(j)
+}
+
+// maxProofJSON bounds the JSON form before decoding.
+const maxProofJSON = 64 << 10
+
+// UnmarshalJSON parses the JSON form strictly (no unknown fields, lower-case
+// hex, canonical field elements) and applies [ParseProof]'s checks.
+func (p *Proof) UnmarshalJSON(b []byte) error {
+	if len(b) > maxProofJSON {
+		return fmt.Errorf("%w: JSON proof of %d bytes", ErrMalformedProof, len(b))
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	var j proofJSON
+	if err := dec.Decode(&j); err != nil {
+		return fmt.Errorf("%w: %v", ErrMalformedProof, err)
+	}
+	if dec.More() {
+		return fmt.Errorf("%w: trailing JSON", ErrMalformedProof)
+	}
+	backend, err := ParseBackend(j.Backend)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrMalformedProof, err)
+	}
+	key, err := strictHex(j.Key)
+	if err != nil || len(key) != 32 {
+		return fmt.Errorf("%w: key ID", ErrMalformedProof)
+	}
+	data, err := strictHex(j.Proof)
+	if err != nil {
+		return fmt.Errorf("%w: proof data", ErrMalformedProof)
+	}
+	if len(j.Public) < 1 || len(j.Public) > MaxPublic {
+		return fmt.Errorf("%w: %d public signals", ErrMalformedPublic, len(j.Public))
+	}
+	q := Proof{Backend: backend, Data: data, Public: make([]fr.Element, len(j.Public))}
+	copy(q.KeyID[:], key)
+	for i, s := range j.Public {
+		if !strings.HasPrefix(s, "0x") {
+			return fmt.Errorf("%w: signal %d is not 0x-hex", ErrMalformedPublic, i)
+		}
+		x, err := field.ParseText(s)
+		if err != nil {
+			return fmt.Errorf("%w: signal %d: %v", ErrMalformedPublic, i, err)
+		}
+		q.Public[i] = x
+	}
+	if err := q.check(); err != nil {
+		return err
+	}
+	*p = q
+	return nil
+}
+
+// strictHex decodes lower-case hex only, so each value has one JSON form.
+func strictHex(s string) ([]byte, error) {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return nil, fmt.Errorf("invalid hex")
+		}
+	}
+	return hex.DecodeString(s)
+}
