@@ -12,11 +12,11 @@ import (
 type guard uint8
 
 const (
-	guardPathBits   guard = 1 << iota // every path bit is 0 or 1
-	guardLength                       // 0 ≤ length ≤ max depth
-	guardRootNonZero                  // the root is not 0
-	guardNodeTag                      // nodes are Compress(l, r) + TagNode
-	guardPublicSquares                // every public input squared on its own
+	guardPathBits      guard = 1 << iota // every path bit is 0 or 1
+	guardLength                          // 0 ≤ length ≤ max depth
+	guardRootNonZero                     // the root is not 0
+	guardNodeTag                         // nodes are Compress(l, r) + TagNode
+	guardPublicSquares                   // every public input squared on its own
 )
 
 // LeanIMT is the in-circuit counterpart of a membership.Proof: the path of
