@@ -5,14 +5,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	"github.com/consensys/gnark-crypto/ecc/bn254/kzg"
 	"github.com/consensys/gnark/backend/groth16"
 	groth16bn254 "github.com/consensys/gnark/backend/groth16/bn254"
+	"github.com/consensys/gnark/backend/plonk"
+	plonkbn254 "github.com/consensys/gnark/backend/plonk/bn254"
 	"github.com/consensys/gnark/constraint"
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/frontend/cs/r1cs"
+	"github.com/consensys/gnark/frontend/cs/scs"
 
 	"github.com/netstate/zkvote/circuits"
 	"github.com/netstate/zkvote/membership"
@@ -28,8 +33,14 @@ const MembershipPublic = 4
 func MembershipCircuitName(depth int) string { return fmt.Sprintf("membership/depth=%d", depth) }
 
 // CompileMembership compiles the membership circuit for trees of depth at
-// most depth, for Groth16.
+// most depth, for Groth16 (R1CS).
 func CompileMembership(ctx context.Context, depth int) (constraint.ConstraintSystem, error) {
+	return compileMembership(ctx, depth, verifier.Groth16)
+}
+
+// compileMembership compiles for the backend's arithmetisation: R1CS for
+// Groth16, sparse R1CS for PLONK.
+func compileMembership(ctx context.Context, depth int, b verifier.Backend) (constraint.ConstraintSystem, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -37,7 +48,15 @@ func CompileMembership(ctx context.Context, depth int) (constraint.ConstraintSys
 	if err != nil {
 		return nil, err
 	}
-	ccs, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, c)
+	var ccs constraint.ConstraintSystem
+	switch b {
+	case verifier.Groth16:
+		ccs, err = frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, c)
+	case verifier.PLONK:
+		ccs, err = frontend.Compile(ecc.BN254.ScalarField(), scs.NewBuilder, c)
+	default:
+		return nil, fmt.Errorf("prover: unknown backend %v", b)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("prover: compiling %s: %v", MembershipCircuitName(depth), err)
 	}
@@ -45,13 +64,17 @@ func CompileMembership(ctx context.Context, depth int) (constraint.ConstraintSys
 }
 
 // MembershipKeys are the compiled membership circuit of one depth with its
-// Groth16 proving and verifying keys.
+// proving and verifying keys, for Groth16 or PLONK.
 type MembershipKeys struct {
 	depth int
 	ccs   constraint.ConstraintSystem
-	pk    *groth16bn254.ProvingKey
+	pk    *groth16bn254.ProvingKey // Groth16
+	ppk   *plonkbn254.ProvingKey   // PLONK
 	vk    *verifier.VerifyingKey
 }
+
+// Backend returns the keys' proof system.
+func (k *MembershipKeys) Backend() verifier.Backend { return k.vk.Backend() }
 
 // Depth returns the maximum tree depth the keys prove for.
 func (k *MembershipKeys) Depth() int { return k.depth }
@@ -90,6 +113,70 @@ func newMembershipKeys(depth int, ccs constraint.ConstraintSystem, pk *groth16bn
 		return nil, err
 	}
 	return &MembershipKeys{depth: depth, ccs: ccs, pk: pk, vk: vk}, nil
+}
+
+// SetupMembershipPLONK compiles the depth-d membership circuit for PLONK and
+// derives its keys from a KZG structured reference string: srs in canonical
+// form and srsLagrange in Lagrange form, both large enough for the circuit
+// (see [ReadSRS]). PLONK's setup is universal: its trust rests on the
+// ceremony that produced the SRS, not on this process.
+//
+// ctx is checked before compiling and before the setup.
+func SetupMembershipPLONK(ctx context.Context, depth int, srs, srsLagrange *kzg.SRS) (*MembershipKeys, error) {
+	ccs, err := compileMembership(ctx, depth, verifier.PLONK)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if srs == nil || srsLagrange == nil {
+		return nil, errors.New("prover: nil SRS")
+	}
+	pk, vk, err := plonk.Setup(ccs, srs, srsLagrange)
+	if err != nil {
+		return nil, fmt.Errorf("prover: plonk setup: %v", err)
+	}
+	return newPLONKMembershipKeys(depth, ccs, pk.(*plonkbn254.ProvingKey), vk.(*plonkbn254.VerifyingKey))
+}
+
+func newPLONKMembershipKeys(depth int, ccs constraint.ConstraintSystem, pk *plonkbn254.ProvingKey, pvk *plonkbn254.VerifyingKey) (*MembershipKeys, error) {
+	vk, err := verifier.NewPLONKVerifyingKey(MembershipCircuitName(depth), MembershipPublic, pvk)
+	if err != nil {
+		return nil, err
+	}
+	return &MembershipKeys{depth: depth, ccs: ccs, ppk: pk, vk: vk}, nil
+}
+
+// ReadSRS reads a KZG SRS for BN254 in gnark-crypto's encoding (as written
+// by kzg.SRS.WriteTo; a powers-of-tau transcript converted with gnark's
+// tools). The reader is trusted: it should be a file whose hash matches the
+// published ceremony output. Use [LagrangeSRS] to derive the Lagrange form
+// a circuit needs.
+func ReadSRS(r io.Reader) (*kzg.SRS, error) {
+	srs := new(kzg.SRS)
+	if _, err := srs.ReadFrom(r); err != nil {
+		return nil, fmt.Errorf("prover: reading SRS: %v", err)
+	}
+	return srs, nil
+}
+
+// LagrangeSRS derives the Lagrange form of srs for the PLONK membership
+// circuit of the given depth.
+func LagrangeSRS(ctx context.Context, srs *kzg.SRS, depth int) (*kzg.SRS, error) {
+	ccs, err := compileMembership(ctx, depth, verifier.PLONK)
+	if err != nil {
+		return nil, err
+	}
+	n := ecc.NextPowerOfTwo(uint64(ccs.GetNbConstraints() + ccs.GetNbPublicVariables()))
+	if uint64(len(srs.Pk.G1)) < n+3 {
+		return nil, fmt.Errorf("prover: SRS of %d points is too small for %d", len(srs.Pk.G1), n+3)
+	}
+	lg, err := kzg.ToLagrangeG1(srs.Pk.G1[:n])
+	if err != nil {
+		return nil, fmt.Errorf("prover: %v", err)
+	}
+	return &kzg.SRS{Pk: kzg.ProvingKey{G1: lg}, Vk: srs.Vk}, nil
 }
 
 // ErrNotMember is returned when the identity's commitment is not the leaf of
@@ -137,7 +224,12 @@ func (k *MembershipKeys) prove(ctx context.Context, w *circuits.MembershipWitnes
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	proof, err := groth16.Prove(k.ccs, k.pk, wit)
+	var proof io.WriterTo
+	if k.pk != nil {
+		proof, err = groth16.Prove(k.ccs, k.pk, wit)
+	} else {
+		proof, err = plonk.Prove(k.ccs, k.ppk, wit)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("prover: proving: %v", err)
 	}
@@ -146,7 +238,7 @@ func (k *MembershipKeys) prove(ctx context.Context, w *circuits.MembershipWitnes
 		return nil, fmt.Errorf("prover: encoding proof: %v", err)
 	}
 	return &verifier.Proof{
-		Backend: verifier.Groth16,
+		Backend: k.vk.Backend(),
 		KeyID:   k.vk.ID(),
 		Public:  []fr.Element{w.Root, w.Nullifier(), w.Scope, w.Message},
 		Data:    data.Bytes(),

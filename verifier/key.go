@@ -5,8 +5,10 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"io"
 
 	groth16bn254 "github.com/consensys/gnark/backend/groth16/bn254"
+	plonkbn254 "github.com/consensys/gnark/backend/plonk/bn254"
 )
 
 // Backend names a proof system.
@@ -14,7 +16,8 @@ type Backend uint8
 
 // The proof systems zkvote verifies. All use the BN254 curve.
 const (
-	Groth16 Backend = 1
+	Groth16 Backend = 1 // the default: 164-byte proofs, per-circuit setup
+	PLONK   Backend = 2 // universal KZG setup, larger proofs
 )
 
 // String returns the backend's name.
@@ -22,14 +25,19 @@ func (b Backend) String() string {
 	switch b {
 	case Groth16:
 		return "groth16"
+	case PLONK:
+		return "plonk"
 	}
 	return fmt.Sprintf("backend(%d)", uint8(b))
 }
 
 // ParseBackend parses a name written by [Backend.String].
 func ParseBackend(s string) (Backend, error) {
-	if s == "groth16" {
+	switch s {
+	case "groth16":
 		return Groth16, nil
+	case "plonk":
+		return PLONK, nil
 	}
 	return 0, fmt.Errorf("verifier: unknown backend %q", s)
 }
@@ -59,6 +67,7 @@ type VerifyingKey struct {
 	id       [32]byte
 	encoded  []byte
 	g16      *groth16bn254.VerifyingKey
+	plk      *plonkbn254.VerifyingKey
 }
 
 // Backend returns the key's proof system.
@@ -92,17 +101,58 @@ func NewGroth16VerifyingKey(name string, nbPublic int, key *groth16bn254.Verifyi
 	if len(key.CommitmentKeys) != 0 || len(key.PublicAndCommitmentCommitted) != 0 {
 		return nil, fmt.Errorf("verifier: keys with commitments are not supported")
 	}
+	return newVerifyingKey(Groth16, name, nbPublic, key)
+}
+
+// NewPLONKVerifyingKey wraps gnark's PLONK key for circuit name with
+// nbPublic public inputs; the prover calls it after setup.
+func NewPLONKVerifyingKey(name string, nbPublic int, key *plonkbn254.VerifyingKey) (*VerifyingKey, error) {
+	if len(name) == 0 || len(name) > maxNameLen {
+		return nil, fmt.Errorf("verifier: circuit name of %d bytes", len(name))
+	}
+	if nbPublic < 1 || nbPublic > MaxPublic || key.NbPublicVariables != uint64(nbPublic) {
+		return nil, fmt.Errorf("verifier: key has %d public inputs, want %d", key.NbPublicVariables, nbPublic)
+	}
+	if len(key.Qcp) != 0 || len(key.CommitmentConstraintIndexes) != 0 {
+		return nil, fmt.Errorf("verifier: keys with commitments are not supported")
+	}
+	return newVerifyingKey(PLONK, name, nbPublic, key)
+}
+
+func newVerifyingKey(b Backend, name string, nbPublic int, key io.WriterTo) (*VerifyingKey, error) {
 	var body bytes.Buffer
 	if _, err := key.WriteTo(&body); err != nil {
 		return nil, fmt.Errorf("verifier: encoding key: %v", err)
 	}
 	file := make([]byte, 0, 12+len(name)+body.Len())
 	file = append(file, vkMagic...)
-	file = append(file, vkVersion, byte(Groth16), byte(nbPublic), byte(len(name)))
+	file = append(file, vkVersion, byte(b), byte(nbPublic), byte(len(name)))
 	file = append(file, name...)
 	file = append(file, body.Bytes()...)
 	return ParseVerifyingKey(file)
 }
+
+// plonkVKSize is the exact size of gnark's compressed BN254 PLONK verifying
+// key without commitments: every field is fixed-size then, so it is the size
+// of the zero key.
+var plonkVKSize = func() int {
+	var b bytes.Buffer
+	if _, err := new(plonkbn254.VerifyingKey).WriteTo(&b); err != nil {
+		panic(err)
+	}
+	return b.Len()
+}()
+
+// Offsets in a PLONK key body: version marker and version (16), Size (8),
+// SizeInv and Generator (64), then NbPublicVariables; Qcp's length follows
+// CosetShift (32), S (96) and Ql…Qk (160).
+const (
+	plonkOffSize     = 16
+	plonkOffNbPublic = 16 + 8 + 64
+	plonkOffQcp      = plonkOffNbPublic + 8 + 32 + 96 + 160
+	// maxPlonkSize bounds the domain of a PLONK key this package accepts.
+	maxPlonkSize = 1 << 26
+)
 
 // groth16VKSize is the exact size of gnark's compressed BN254 Groth16
 // verifying key without commitments and with n public inputs:
@@ -152,6 +202,27 @@ func ParseVerifyingKey(file []byte) (*VerifyingKey, error) {
 			return nil, fmt.Errorf("%w: non-canonical encoding", ErrMalformedKey)
 		}
 		vk.g16 = k
+	case PLONK:
+		if len(body) != plonkVKSize {
+			return nil, fmt.Errorf("%w: plonk key body is %d bytes, want %d", ErrMalformedKey, len(body), plonkVKSize)
+		}
+		size := binary.BigEndian.Uint64(body[plonkOffSize:])
+		if binary.BigEndian.Uint64(body[plonkOffNbPublic:]) != uint64(nbPublic) ||
+			binary.BigEndian.Uint32(body[plonkOffQcp:]) != 0 ||
+			binary.BigEndian.Uint32(body[len(body)-4:]) != 0 ||
+			size == 0 || size > maxPlonkSize || size&(size-1) != 0 {
+			return nil, fmt.Errorf("%w: plonk key fields do not match its header", ErrMalformedKey)
+		}
+		k := new(plonkbn254.VerifyingKey)
+		n, err := k.ReadFrom(bytes.NewReader(body))
+		if err != nil || n != int64(len(body)) {
+			return nil, fmt.Errorf("%w: %v", ErrMalformedKey, err)
+		}
+		var again bytes.Buffer
+		if _, err := k.WriteTo(&again); err != nil || !bytes.Equal(again.Bytes(), body) {
+			return nil, fmt.Errorf("%w: non-canonical encoding", ErrMalformedKey)
+		}
+		vk.plk = k
 	default:
 		return nil, fmt.Errorf("%w: unknown backend %d", ErrMalformedKey, backend)
 	}

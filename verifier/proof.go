@@ -11,6 +11,7 @@ import (
 	"github.com/consensys/gnark-crypto/ecc/bn254"
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	groth16bn254 "github.com/consensys/gnark/backend/groth16/bn254"
+	plonkbn254 "github.com/consensys/gnark/backend/plonk/bn254"
 
 	"github.com/netstate/zkvote/internal/field"
 )
@@ -22,8 +23,8 @@ type Proof struct {
 	Backend Backend
 	KeyID   [32]byte
 	Public  []fr.Element
-	// Data is the canonical proof encoding for Backend; for Groth16, the
-	// 164-byte compressed form Ar | Bs | Krs | 0 (commitments) | Pok.
+	// Data is the canonical proof encoding for Backend: gnark's compressed
+	// form, [Groth16ProofSize] or [PLONKProofSize] bytes.
 	Data []byte
 }
 
@@ -88,6 +89,9 @@ func (p *Proof) check() error {
 	case Groth16:
 		_, err := decodeGroth16(p.Data)
 		return err
+	case PLONK:
+		_, err := decodePLONK(p.Data)
+		return err
 	}
 	return fmt.Errorf("%w: unknown backend %d", ErrMalformedProof, p.Backend)
 }
@@ -119,6 +123,60 @@ func decodeGroth16(b []byte) (*groth16bn254.Proof, error) {
 	}
 	if !bytes.Equal(b[132:164], infinityG1[:]) {
 		return nil, fmt.Errorf("%w: groth16 proof has a commitment proof of knowledge", ErrMalformedProof)
+	}
+	return &pr, nil
+}
+
+// PLONK proofs without commitments carry six claimed values in the batched
+// opening (the linearised polynomial, l, r, o, s1, s2).
+const plonkClaimed = 6
+
+// PLONKProofSize is the exact size of a canonical BN254 PLONK proof of a
+// circuit without commitments: L, R, O, Z, H1..H3, the batched opening's H,
+// a count and six claimed values, the shifted opening's H and value, and an
+// empty commitment list.
+const PLONKProofSize = 8*32 + 4 + plonkClaimed*32 + 32 + 32 + 4
+
+// decodePLONK parses a canonical compressed PLONK proof without handing the
+// bytes to gnark's length-trusting decoder.
+func decodePLONK(b []byte) (*plonkbn254.Proof, error) {
+	if len(b) != PLONKProofSize {
+		return nil, fmt.Errorf("%w: plonk proof is %d bytes, want %d", ErrMalformedProof, len(b), PLONKProofSize)
+	}
+	var pr plonkbn254.Proof
+	points := []*bn254.G1Affine{&pr.LRO[0], &pr.LRO[1], &pr.LRO[2], &pr.Z, &pr.H[0], &pr.H[1], &pr.H[2], &pr.BatchedProof.H}
+	off := 0
+	for _, pt := range points {
+		if err := setG1(pt, b[off:off+32]); err != nil {
+			return nil, err
+		}
+		off += 32
+	}
+	if binary.BigEndian.Uint32(b[off:]) != plonkClaimed {
+		return nil, fmt.Errorf("%w: plonk proof claims %d values", ErrMalformedProof, binary.BigEndian.Uint32(b[off:]))
+	}
+	off += 4
+	pr.BatchedProof.ClaimedValues = make([]fr.Element, plonkClaimed)
+	for i := range pr.BatchedProof.ClaimedValues {
+		x, err := field.FromBytes(b[off : off+32])
+		if err != nil {
+			return nil, fmt.Errorf("%w: claimed value: %v", ErrMalformedProof, err)
+		}
+		pr.BatchedProof.ClaimedValues[i] = x
+		off += 32
+	}
+	if err := setG1(&pr.ZShiftedOpening.H, b[off:off+32]); err != nil {
+		return nil, err
+	}
+	off += 32
+	x, err := field.FromBytes(b[off : off+32])
+	if err != nil {
+		return nil, fmt.Errorf("%w: claimed value: %v", ErrMalformedProof, err)
+	}
+	pr.ZShiftedOpening.ClaimedValue = x
+	off += 32
+	if binary.BigEndian.Uint32(b[off:]) != 0 {
+		return nil, fmt.Errorf("%w: plonk proof with commitments", ErrMalformedProof)
 	}
 	return &pr, nil
 }
@@ -173,6 +231,15 @@ func Verify(vk *VerifyingKey, p *Proof) (err error) {
 			return err
 		}
 		if groth16bn254.Verify(pr, vk.g16, fr.Vector(p.Public)) != nil {
+			return ErrInvalidProof
+		}
+		return nil
+	case PLONK:
+		pr, err := decodePLONK(p.Data)
+		if err != nil {
+			return err
+		}
+		if plonkbn254.Verify(pr, vk.plk, fr.Vector(p.Public)) != nil {
 			return ErrInvalidProof
 		}
 		return nil

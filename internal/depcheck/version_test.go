@@ -1,0 +1,9 @@
+package depcheck
+
+import (
+	"testing"
+
+	"github.com/netstate/zkvote/prover"
+)
+
+func proverGnarkVersion(t *testing.T) string { return prover.GnarkVersion }
