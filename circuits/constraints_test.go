@@ -29,6 +29,13 @@ func countedCircuits() map[string]frontend.Circuit {
 		}
 		out[fmt.Sprintf("membership depth=%d", d)] = c
 	}
+	for _, d := range []int{20, 32} {
+		v, err := NewVote(d, DefaultMaxOptions)
+		if err != nil {
+			panic(err)
+		}
+		out[fmt.Sprintf("vote depth=%d options=%d", d, DefaultMaxOptions)] = v
+	}
 	return out
 }
 

@@ -9,7 +9,7 @@ import (
 // guard names one soundness constraint, so tests can show that removing it
 // admits a forged witness. The zero value keeps every guard; only tests in
 // this package switch one off.
-type guard uint8
+type guard uint32
 
 const (
 	guardPathBits      guard = 1 << iota // every path bit is 0 or 1
@@ -17,6 +17,14 @@ const (
 	guardRootNonZero                     // the root is not 0
 	guardNodeTag                         // nodes are Compress(l, r) + TagNode
 	guardPublicSquares                   // every public input squared on its own
+	guardVoteRange                       // every vote value < 2^VoteBits
+	guardVoteMax                         // every vote value ≤ MaxPerOption
+	guardInactiveZero                    // options beyond NumOptions are 0
+	guardTotalMax                        // the cost total ≤ MaxTotal
+	guardTotalMin                        // the cost total ≥ MinTotal
+	guardCostExponent                    // CostExponent is 1 or 2
+	guardNumOptions                      // 1 ≤ NumOptions ≤ the compiled maximum
+	guardRuleRange                       // MaxPerOption, MinTotal, MaxTotal in range
 )
 
 // LeanIMT is the in-circuit counterpart of a membership.Proof: the path of

@@ -65,14 +65,23 @@ func (c *Membership) Define(api frontend.API) error {
 	if err != nil {
 		return err
 	}
-	leaf := h.Hash(poseidon2.TagIdentity, c.Secret)
-	if err := c.Path.assertRoot(api, h, leaf, c.Root, c.off); err != nil {
+	if err := assertMember(api, h, c.Secret, &c.Path, c.Root, c.Nullifier, c.Scope, c.off); err != nil {
 		return err
 	}
-	api.AssertIsEqual(h.Hash(poseidon2.TagNullifier, c.Secret, c.Scope), c.Nullifier)
 	if c.off&guardPublicSquares == 0 {
 		BindPublic(api, c.Root, c.Nullifier, c.Scope, c.Message)
 	}
+	return nil
+}
+
+// assertMember asserts that secret's commitment is in the tree with root
+// along path, and that nullifier is secret's nullifier in scope.
+func assertMember(api frontend.API, h *Hasher, secret frontend.Variable, path *LeanIMT, root, nullifier, scope frontend.Variable, off guard) error {
+	leaf := h.Hash(poseidon2.TagIdentity, secret)
+	if err := path.assertRoot(api, h, leaf, root, off); err != nil {
+		return err
+	}
+	api.AssertIsEqual(h.Hash(poseidon2.TagNullifier, secret, scope), nullifier)
 	return nil
 }
 
