@@ -36,6 +36,13 @@ func countedCircuits() map[string]frontend.Circuit {
 		}
 		out[fmt.Sprintf("vote depth=%d options=%d", d, DefaultMaxOptions)] = v
 	}
+	for _, b := range []int{64, 256} {
+		c, err := NewTally(b, DefaultMaxOptions)
+		if err != nil {
+			panic(err)
+		}
+		out[fmt.Sprintf("tally batch=%d options=%d", b, DefaultMaxOptions)] = c
+	}
 	return out
 }
 

@@ -25,6 +25,8 @@ const (
 	guardCostExponent                    // CostExponent is 1 or 2
 	guardNumOptions                      // 1 ≤ NumOptions ≤ the compiled maximum
 	guardRuleRange                       // MaxPerOption, MinTotal, MaxTotal in range
+	guardBallotRange                     // tally: packed vote values < 2^32
+	guardCount                           // tally: 0 ≤ Count ≤ batch size
 )
 
 // LeanIMT is the in-circuit counterpart of a membership.Proof: the path of
