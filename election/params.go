@@ -1,0 +1,328 @@
+package election
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math/big"
+	"unicode/utf8"
+
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+
+	"github.com/netstate/zkvote/internal/field"
+	"github.com/netstate/zkvote/internal/poseidon2"
+)
+
+// Limits of election parameters.
+const (
+	// DefaultDepth is the census-tree depth elections are compiled for.
+	DefaultDepth = 20
+	// DefaultMaxOptions is the number of options the vote circuit is
+	// compiled for.
+	DefaultMaxOptions = 8
+	// MaxQuestionLen and MaxOptionLen bound labels, in bytes of UTF-8.
+	MaxQuestionLen = 4096
+	MaxOptionLen   = 256
+	// MaxRoots bounds the accepted census roots of one election.
+	MaxRoots = 1024
+	// maxVote is the exclusive bound of one option's value (2^32).
+	maxVote = 1 << 32
+)
+
+// Rules say what a valid ballot is: each option gets a value from 0 to
+// MaxPerOption, and the cost Σ valueᵢ^CostExponent is between MinTotal and
+// MaxTotal. Use the constructors for the usual kinds.
+type Rules struct {
+	MaxPerOption uint64 // below 2^32
+	MinTotal     uint64
+	MaxTotal     uint64
+	CostExponent uint8 // 1 (linear) or 2 (quadratic)
+}
+
+// SingleChoice: exactly one option gets 1.
+func SingleChoice() Rules { return Rules{MaxPerOption: 1, MinTotal: 1, MaxTotal: 1, CostExponent: 1} }
+
+// Approval: up to k options get 1 (a blank ballot is allowed).
+func Approval(k uint64) Rules {
+	return Rules{MaxPerOption: 1, MinTotal: 0, MaxTotal: k, CostExponent: 1}
+}
+
+// Budget (cumulative voting): values summing to at most budget, each at most
+// perOption.
+func Budget(perOption, budget uint64) Rules {
+	return Rules{MaxPerOption: perOption, MinTotal: 0, MaxTotal: budget, CostExponent: 1}
+}
+
+// Quadratic: the sum of squares is at most budget; each value is at most
+// ⌊√budget⌋ (capped below 2^32).
+func Quadratic(budget uint64) Rules {
+	per := new(big.Int).Sqrt(new(big.Int).SetUint64(budget)).Uint64()
+	if per >= maxVote {
+		per = maxVote - 1
+	}
+	return Rules{MaxPerOption: per, MinTotal: 0, MaxTotal: budget, CostExponent: 2}
+}
+
+// Validate reports whether the rules can be proven by the vote circuit and
+// admit at least one ballot.
+func (r Rules) Validate() error {
+	switch {
+	case r.MaxPerOption >= maxVote:
+		return fmt.Errorf("election: MaxPerOption %d is not below 2^32", r.MaxPerOption)
+	case r.CostExponent != 1 && r.CostExponent != 2:
+		return fmt.Errorf("election: cost exponent %d is not 1 or 2", r.CostExponent)
+	case r.MinTotal > r.MaxTotal:
+		return fmt.Errorf("election: MinTotal %d above MaxTotal %d", r.MinTotal, r.MaxTotal)
+	}
+	return nil
+}
+
+// ErrBallotRules is wrapped by every rule a ballot breaks.
+var ErrBallotRules = errors.New("election: ballot breaks the election's rules")
+
+// Check is the native counterpart of the vote circuit's rules: votes has one
+// value per option of an election of numOptions options.
+func (r Rules) Check(numOptions int, votes []uint64) error {
+	if err := r.Validate(); err != nil {
+		return err
+	}
+	if len(votes) != numOptions {
+		return fmt.Errorf("%w: %d values for %d options", ErrBallotRules, len(votes), numOptions)
+	}
+	total := new(big.Int)
+	for i, v := range votes {
+		if v > r.MaxPerOption {
+			return fmt.Errorf("%w: option %d has %d, above %d", ErrBallotRules, i, v, r.MaxPerOption)
+		}
+		c := new(big.Int).SetUint64(v)
+		if r.CostExponent == 2 {
+			c.Mul(c, c)
+		}
+		total.Add(total, c)
+	}
+	if total.Cmp(new(big.Int).SetUint64(r.MinTotal)) < 0 || total.Cmp(new(big.Int).SetUint64(r.MaxTotal)) > 0 {
+		return fmt.Errorf("%w: total %s outside [%d, %d]", ErrBallotRules, total, r.MinTotal, r.MaxTotal)
+	}
+	return nil
+}
+
+// Params are an election: where and which (deployment and election IDs,
+// which give the nullifier scope), what is asked, which census roots are
+// accepted, the ballot rules, and the circuit sizes it is proven with.
+type Params struct {
+	DeploymentID fr.Element // the community's deployment; distinct per network or chain
+	ElectionID   fr.Element
+	Question     string
+	Options      []string
+	// Roots are the census roots a ballot may prove membership of. An
+	// explicit set: a member removed from the tree after a root was
+	// accepted can still vote with it.
+	Roots      []fr.Element
+	Rules      Rules
+	Depth      int // the census circuit depth, 0 means DefaultDepth
+	MaxOptions int // the compiled number of options, 0 means DefaultMaxOptions
+}
+
+func (p *Params) depth() int {
+	if p.Depth == 0 {
+		return DefaultDepth
+	}
+	return p.Depth
+}
+
+func (p *Params) maxOptions() int {
+	if p.MaxOptions == 0 {
+		return DefaultMaxOptions
+	}
+	return p.MaxOptions
+}
+
+// Scope returns Poseidon2(TagElection, DeploymentID, ElectionID): the scope
+// of every nullifier in this election, so a ballot can't be replayed into
+// another election or deployment.
+func (p *Params) Scope() fr.Element {
+	return poseidon2.Hash(poseidon2.TagElection, p.DeploymentID, p.ElectionID)
+}
+
+// Validate checks the parameters: labels, roots (nonzero, distinct), rules,
+// and that the options fit the compiled circuit.
+func (p *Params) Validate() error {
+	if len(p.Question) == 0 || len(p.Question) > MaxQuestionLen || !utf8.ValidString(p.Question) {
+		return errors.New("election: question must be 1 to 4096 bytes of UTF-8")
+	}
+	if len(p.Options) < 1 || len(p.Options) > p.maxOptions() {
+		return fmt.Errorf("election: %d options, the circuit takes 1 to %d", len(p.Options), p.maxOptions())
+	}
+	for i, o := range p.Options {
+		if len(o) == 0 || len(o) > MaxOptionLen || !utf8.ValidString(o) {
+			return fmt.Errorf("election: option %d must be 1 to 256 bytes of UTF-8", i)
+		}
+	}
+	if p.depth() < 1 || p.depth() > 32 || p.maxOptions() > 64 {
+		return fmt.Errorf("election: depth %d or %d options out of range", p.depth(), p.maxOptions())
+	}
+	if len(p.Roots) < 1 || len(p.Roots) > MaxRoots {
+		return fmt.Errorf("election: %d accepted roots, want 1 to %d", len(p.Roots), MaxRoots)
+	}
+	seen := make(map[fr.Element]bool, len(p.Roots))
+	for i, r := range p.Roots {
+		if r.IsZero() || seen[r] {
+			return fmt.Errorf("election: accepted root %d is zero or repeated", i)
+		}
+		seen[r] = true
+	}
+	return p.Rules.Validate()
+}
+
+// AcceptsRoot reports whether root is one of the accepted census roots.
+func (p *Params) AcceptsRoot(root fr.Element) bool {
+	for i := range p.Roots {
+		if p.Roots[i].Equal(&root) {
+			return true
+		}
+	}
+	return false
+}
+
+// The canonical encoding:
+//
+//	magic "ZKVOTEEL" | version 1 | deployment (32) | election (32) | depth (1)
+//	| max options (1) | MaxPerOption, MinTotal, MaxTotal (uint64 each)
+//	| cost exponent (1) | question (uint16 length, bytes)
+//	| options (count byte, then uint16 length and bytes each)
+//	| roots (uint16 count, 32 bytes each, in the order given)
+const (
+	paramsMagic   = "ZKVOTEEL"
+	paramsVersion = 1
+)
+
+// ErrMalformedParams is wrapped by every decoding error of parameters.
+var ErrMalformedParams = errors.New("election: malformed parameters")
+
+// Encode returns the canonical encoding of valid parameters.
+func (p *Params) Encode() ([]byte, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	b := []byte(paramsMagic)
+	b = append(b, paramsVersion)
+	d, e := p.DeploymentID.Bytes(), p.ElectionID.Bytes()
+	b = append(b, d[:]...)
+	b = append(b, e[:]...)
+	b = append(b, byte(p.depth()), byte(p.maxOptions()))
+	b = binary.BigEndian.AppendUint64(b, p.Rules.MaxPerOption)
+	b = binary.BigEndian.AppendUint64(b, p.Rules.MinTotal)
+	b = binary.BigEndian.AppendUint64(b, p.Rules.MaxTotal)
+	b = append(b, p.Rules.CostExponent)
+	b = binary.BigEndian.AppendUint16(b, uint16(len(p.Question)))
+	b = append(b, p.Question...)
+	b = append(b, byte(len(p.Options)))
+	for _, o := range p.Options {
+		b = binary.BigEndian.AppendUint16(b, uint16(len(o)))
+		b = append(b, o...)
+	}
+	b = binary.BigEndian.AppendUint16(b, uint16(len(p.Roots)))
+	for i := range p.Roots {
+		r := p.Roots[i].Bytes()
+		b = append(b, r[:]...)
+	}
+	return b, nil
+}
+
+// ParseParams decodes the canonical encoding strictly: every field in range,
+// field elements canonical, nothing trailing, and the result valid.
+func ParseParams(b []byte) (*Params, error) {
+	r := &reader{b: b}
+	bad := func(what string) (*Params, error) {
+		return nil, fmt.Errorf("%w: %s", ErrMalformedParams, what)
+	}
+	if string(r.next(len(paramsMagic))) != paramsMagic {
+		return bad("magic")
+	}
+	if v := r.byte(); v != paramsVersion {
+		return bad(fmt.Sprintf("version %d", v))
+	}
+	p := &Params{}
+	var err error
+	if p.DeploymentID, err = field.FromBytes(r.next(32)); err != nil {
+		return bad("deployment ID")
+	}
+	if p.ElectionID, err = field.FromBytes(r.next(32)); err != nil {
+		return bad("election ID")
+	}
+	p.Depth, p.MaxOptions = int(r.byte()), int(r.byte())
+	p.Rules.MaxPerOption, p.Rules.MinTotal, p.Rules.MaxTotal = r.u64(), r.u64(), r.u64()
+	p.Rules.CostExponent = r.byte()
+	p.Question = string(r.next(int(r.u16())))
+	n := int(r.byte())
+	for range n {
+		p.Options = append(p.Options, string(r.next(int(r.u16()))))
+	}
+	nr := int(r.u16())
+	if nr > MaxRoots {
+		return bad("too many roots")
+	}
+	for range nr {
+		root, err := field.FromBytes(r.next(32))
+		if err != nil {
+			return bad("root")
+		}
+		p.Roots = append(p.Roots, root)
+	}
+	if r.short || len(r.b) != 0 {
+		return bad("length")
+	}
+	if p.Depth == 0 || p.MaxOptions == 0 {
+		return bad("zero depth or options")
+	}
+	if err := p.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMalformedParams, err)
+	}
+	return p, nil
+}
+
+// Digest returns the parameters' digest, which every ballot commits to: the
+// first 31 bytes of SHA-256("zkvote/v1/params" ‖ encoding), a field element
+// without reduction.
+func (p *Params) Digest() (fr.Element, error) {
+	enc, err := p.Encode()
+	if err != nil {
+		return fr.Element{}, err
+	}
+	h := sha256.Sum256(append([]byte("zkvote/v1/params"), enc...))
+	var d fr.Element
+	var b [32]byte
+	copy(b[1:], h[:31])
+	if err := d.SetBytesCanonical(b[:]); err != nil {
+		return fr.Element{}, err // unreachable: 248 bits are below r
+	}
+	return d, nil
+}
+
+// reader consumes a byte slice, remembering whether it ran short.
+type reader struct {
+	b     []byte
+	short bool
+}
+
+func (r *reader) next(n int) []byte {
+	if n > len(r.b) {
+		r.short = true
+		r.b = nil
+		return make([]byte, n)
+	}
+	out := r.b[:n]
+	r.b = r.b[n:]
+	return out
+}
+
+func (r *reader) byte() byte  { return r.next(1)[0] }
+func (r *reader) u16() uint16 { return binary.BigEndian.Uint16(r.next(2)) }
+func (r *reader) u64() uint64 { return binary.BigEndian.Uint64(r.next(8)) }
+func (p *Params) equal(q *Params) bool {
+	a, err1 := p.Encode()
+	b, err2 := q.Encode()
+	return err1 == nil && err2 == nil && bytes.Equal(a, b)
+}
