@@ -8,7 +8,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"io"
 	"os"
 	"path/filepath"
@@ -16,6 +15,7 @@ import (
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 
 	"github.com/netstate/zkvote/internal/field"
+	"github.com/netstate/zkvote/internal/wal"
 )
 
 // A persistent tree lives in a directory:
@@ -25,12 +25,8 @@ import (
 //	tree.log   operations since (or shortly before) the snapshot
 //
 // The log starts with a 12-byte header ("ZKVTLOG\x00", version uint32 BE)
-// and holds one record per operation:
-//
-//	length  uint32 BE   payload length
-//	hcrc    uint32 BE   CRC-32C of the length field
-//	payload             seq uint64 | kind uint8 | body
-//	pcrc    uint32 BE   CRC-32C of the payload
+// and holds one internal/wal record per operation, whose payload is
+// seq uint64 | kind uint8 | body.
 //
 // Bodies: insert = count uint32 | count×32-byte leaves; update = index uint64
 // | 32-byte leaf; remove = index uint64. Sequence numbers run 1, 2, 3, … with
@@ -54,7 +50,9 @@ const (
 	maxHistory     = 1 << 20
 )
 
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+// ErrLocked is returned by OpenTree when another process or Tree holds the
+// directory.
+var ErrLocked = errors.New("membership: tree directory is in use")
 
 type opKind uint8
 
@@ -72,21 +70,9 @@ type op struct {
 	leaves []Commitment // insert: the batch; update: the new leaf
 }
 
-// record returns o framed as a log record.
+// record returns o framed as a log record (see internal/wal).
 func (o *op) record() []byte {
-	n := 9
-	switch o.kind {
-	case opInsert:
-		n += 4 + 32*len(o.leaves)
-	case opUpdate:
-		n += 8 + 32
-	case opRemove:
-		n += 8
-	}
-	b := make([]byte, 8, 8+n+4)
-	binary.BigEndian.PutUint32(b[0:], uint32(n))
-	binary.BigEndian.PutUint32(b[4:], crc32.Checksum(b[0:4], castagnoli))
-	b = binary.BigEndian.AppendUint64(b, o.seq)
+	b := binary.BigEndian.AppendUint64(nil, o.seq)
 	b = append(b, byte(o.kind))
 	switch o.kind {
 	case opInsert:
@@ -102,7 +88,7 @@ func (o *op) record() []byte {
 	case opRemove:
 		b = binary.BigEndian.AppendUint64(b, o.index)
 	}
-	return binary.BigEndian.AppendUint32(b, crc32.Checksum(b[8:], castagnoli))
+	return wal.Frame(b)
 }
 
 // decodeOp parses a record payload strictly.
@@ -209,13 +195,16 @@ func OpenTree(ctx context.Context, dir string, opts *TreeOptions) (*Tree, error)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("membership: %v", err)
 	}
-	lock, err := lockDir(filepath.Join(dir, lockName))
+	lock, err := wal.Lock(filepath.Join(dir, lockName))
+	if errors.Is(err, wal.ErrLocked) {
+		return nil, ErrLocked
+	}
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("membership: locking %s: %v", dir, err)
 	}
 	t, err := openLocked(ctx, dir, opts, lock)
 	if err != nil {
-		unlockDir(lock)
+		wal.Unlock(lock)
 		return nil, err
 	}
 	return t, nil
@@ -268,7 +257,7 @@ func (t *Tree) replay(ctx context.Context, s *store) error {
 		return fmt.Errorf("membership: %v", err)
 	}
 	size := st.Size()
-	r := bufio.NewReaderSize(s.log, 1<<20)
+	r := s.log
 	var hdr [logHeaderSize]byte
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
 		return corrupt("log header: %d bytes", size)
@@ -279,52 +268,36 @@ func (t *Tree) replay(ctx context.Context, s *store) error {
 	if v := binary.BigEndian.Uint32(hdr[8:]); v != version {
 		return corrupt("log: unknown version %d", v)
 	}
-	off := int64(logHeaderSize)
 	base := t.seq
 	var prev uint64
-	for off < size {
+	off, err := wal.Scan(r, logHeaderSize, size, func(at int64, payload []byte) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if size-off < 8 {
-			break // torn header
-		}
-		var rh [8]byte
-		if _, err := io.ReadFull(r, rh[:]); err != nil {
-			return fmt.Errorf("membership: reading log: %v", err)
-		}
-		if crc32.Checksum(rh[:4], castagnoli) != binary.BigEndian.Uint32(rh[4:]) {
-			return corrupt("log record at offset %d: bad header checksum", off)
-		}
-		n := int64(binary.BigEndian.Uint32(rh[:4]))
-		if size-off-8 < n+4 {
-			break // torn payload
-		}
-		rec := make([]byte, n+4)
-		if _, err := io.ReadFull(r, rec); err != nil {
-			return fmt.Errorf("membership: reading log: %v", err)
-		}
-		if crc32.Checksum(rec[:n], castagnoli) != binary.BigEndian.Uint32(rec[n:]) {
-			return corrupt("log record at offset %d: bad checksum", off)
-		}
-		o, err := decodeOp(rec[:n])
+		o, err := decodeOp(payload)
 		if err != nil {
-			return corrupt("log record at offset %d: %v", off, err)
+			return corrupt("log record at offset %d: %v", at, err)
 		}
 		if prev != 0 && o.seq != prev+1 {
-			return corrupt("log record at offset %d: sequence %d after %d", off, o.seq, prev)
+			return corrupt("log record at offset %d: sequence %d after %d", at, o.seq, prev)
 		}
 		prev = o.seq
 		if o.seq > base {
 			if o.seq != t.seq+1 {
-				return corrupt("log record at offset %d: sequence %d, tree is at %d", off, o.seq, t.seq)
+				return corrupt("log record at offset %d: sequence %d, tree is at %d", at, o.seq, t.seq)
 			}
 			if err := t.check(&o); err != nil {
 				return corrupt("log record %d: %v", o.seq, err)
 			}
 			t.apply(&o)
 		}
-		off += 8 + n + 4
+		return nil
+	})
+	if errors.Is(err, wal.ErrCorrupt) {
+		return corrupt("log: %v", err)
+	}
+	if err != nil {
+		return err
 	}
 	if off < size {
 		// A crash cut the final record; it was never acknowledged.
@@ -400,44 +373,10 @@ func (s *store) resetLog() error {
 	return nil
 }
 
-// writeAtomic writes name in dir through a temporary file, fsync and rename,
-// then fsyncs the directory: a crash leaves the old file or the new one.
+// writeAtomic replaces name in dir atomically (see internal/wal).
 func writeAtomic(dir, name string, fill func(io.Writer) error) error {
-	tmp, err := os.CreateTemp(dir, name+".tmp*")
-	if err != nil {
+	if err := wal.WriteFileAtomic(dir, name, fill); err != nil {
 		return fmt.Errorf("membership: %v", err)
-	}
-	defer os.Remove(tmp.Name())
-	bw := bufio.NewWriterSize(tmp, 1<<20)
-	if err := fill(bw); err != nil {
-		tmp.Close()
-		return fmt.Errorf("membership: writing %s: %v", name, err)
-	}
-	if err := bw.Flush(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("membership: writing %s: %v", name, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("membership: syncing %s: %v", name, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("membership: %v", err)
-	}
-	if err := os.Rename(tmp.Name(), filepath.Join(dir, name)); err != nil {
-		return fmt.Errorf("membership: %v", err)
-	}
-	return syncDir(dir)
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("membership: %v", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("membership: syncing directory: %v", err)
 	}
 	return nil
 }
@@ -654,6 +593,6 @@ func (t *Tree) Close() error {
 			err = cerr
 		}
 	}
-	unlockDir(t.store.lock)
+	wal.Unlock(t.store.lock)
 	return err
 }

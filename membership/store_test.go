@@ -16,6 +16,8 @@ import (
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/stretchr/testify/require"
+
+	"github.com/netstate/zkvote/internal/wal"
 )
 
 func openT(t *testing.T, dir string, opts *TreeOptions) *Tree {
@@ -48,7 +50,7 @@ func buildPersistent(t *testing.T, dir string, snap bool) []fr.Element {
 	} else {
 		// Drop the tree without Close: as after a crash.
 		tr.store.log.Close()
-		unlockDir(tr.store.lock)
+		wal.Unlock(tr.store.lock)
 	}
 	return leaves
 }
@@ -105,7 +107,7 @@ func TestSnapshotEveryAndReplayAfterSnapshot(t *testing.T) {
 	}
 	// Drop without Close: state = last snapshot + log tail.
 	tr.store.log.Close()
-	unlockDir(tr.store.lock)
+	wal.Unlock(tr.store.lock)
 	st, err := os.Stat(filepath.Join(dir, snapName))
 	require.NoError(t, err)
 	require.Positive(t, st.Size())
@@ -261,7 +263,7 @@ func TestLogInvalidOperation(t *testing.T) {
 	_, err := tr.InsertMany(context.Background(), cs)
 	require.NoError(t, err)
 	tr.store.log.Close()
-	unlockDir(tr.store.lock)
+	wal.Unlock(tr.store.lock)
 	o := op{seq: 2, kind: opInsert, leaves: cs[:1]}
 	f, err := os.OpenFile(filepath.Join(dir, logName), os.O_APPEND|os.O_WRONLY, 0)
 	require.NoError(t, err)
@@ -440,7 +442,7 @@ func FuzzOpenLog(f *testing.F) {
 	_ = tr.Remove(0)
 	log, _ := os.ReadFile(filepath.Join(dir, logName))
 	tr.store.log.Close()
-	unlockDir(tr.store.lock)
+	wal.Unlock(tr.store.lock)
 	f.Add(log)
 	f.Add(log[:logHeaderSize])
 	f.Add([]byte{})

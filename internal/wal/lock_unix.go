@@ -1,34 +1,34 @@
 //go:build unix
 
-package membership
+package wal
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"syscall"
 )
 
-// ErrLocked is returned by OpenTree when another process or Tree holds the
-// directory.
-var ErrLocked = errors.New("membership: tree directory is in use")
+// ErrLocked is returned by Lock when another process or handle holds it.
+var ErrLocked = errors.New("wal: directory is in use")
 
-func lockDir(path string) (*os.File, error) {
+// Lock takes an exclusive, non-blocking flock on path (created if needed).
+func Lock(path string) (*os.File, error) {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("membership: %v", err)
+		return nil, err
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
 			return nil, ErrLocked
 		}
-		return nil, fmt.Errorf("membership: locking %s: %v", path, err)
+		return nil, err
 	}
 	return f, nil
 }
 
-func unlockDir(f *os.File) {
+// Unlock releases a lock taken by Lock.
+func Unlock(f *os.File) {
 	if f != nil {
 		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 		f.Close()
