@@ -18,15 +18,15 @@ import (
 const testDepth = 4
 
 var (
-	keysOnce sync.Once
-	keys     *MembershipKeys
-	keysErr  error
+	keysOnce   sync.Once
+	sharedKeys *MembershipKeys
+	keysErr    error
 )
 
 func testKeys(t testing.TB) *MembershipKeys {
-	keysOnce.Do(func() { keys, keysErr = SetupMembershipInsecure(context.Background(), testDepth) })
+	keysOnce.Do(func() { sharedKeys, keysErr = SetupMembershipInsecure(context.Background(), testDepth) })
 	require.NoError(t, keysErr)
-	return keys
+	return sharedKeys
 }
 
 func testTree(t testing.TB, n int) *membership.Tree {

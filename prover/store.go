@@ -17,6 +17,7 @@ import (
 	"github.com/consensys/gnark/constraint"
 	csbn254 "github.com/consensys/gnark/constraint/bn254"
 
+	"github.com/netstate/zkvote/internal/wal"
 	"github.com/netstate/zkvote/verifier"
 )
 
@@ -141,15 +142,9 @@ func circuitDigest(ccs constraint.ConstraintSystem) ([32]byte, []byte, error) {
 	return sha256.Sum256(b.Bytes()), b.Bytes(), nil
 }
 
-// File names in a key directory.
-func keyFileNames(depth int, b verifier.Backend) (pk, vk, ccs string) {
-	base := fmt.Sprintf("membership-depth%d-%s", depth, b)
-	return base + ".pk", base + ".vk", base + ".ccs"
-}
-
 // WriteFiles stores the keys in dir as three files (proving key, verifying
 // key, constraint system), each written atomically.
-func (k *MembershipKeys) WriteFiles(dir string) error {
+func (k *keys) WriteFiles(dir string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("prover: %v", err)
 	}
@@ -166,57 +161,33 @@ func (k *MembershipKeys) WriteFiles(dir string) error {
 	if err != nil {
 		return fmt.Errorf("prover: serialising proving key: %v", err)
 	}
-	h := fileHeader{backend: k.Backend(), name: MembershipCircuitName(k.depth), gnark: GnarkVersion, digest: digest, vkID: k.vk.ID()}
-	pkName, vkName, ccsName := keyFileNames(k.depth, k.Backend())
+	h := fileHeader{backend: k.Backend(), name: k.spec.name, gnark: GnarkVersion, digest: digest, vkID: k.vk.ID()}
+	base := k.spec.fileBase(k.Backend())
 	h.kind = kindPK
-	if err := writeFileAtomic(dir, pkName, encodeFile(h, pkBody.Bytes())); err != nil {
+	if err := writeFileAtomic(dir, base+".pk", encodeFile(h, pkBody.Bytes())); err != nil {
 		return err
 	}
 	h.kind = kindCCS
-	if err := writeFileAtomic(dir, ccsName, encodeFile(h, ccsBytes)); err != nil {
+	if err := writeFileAtomic(dir, base+".ccs", encodeFile(h, ccsBytes)); err != nil {
 		return err
 	}
-	return writeFileAtomic(dir, vkName, k.vk.Bytes())
+	return writeFileAtomic(dir, base+".vk", k.vk.Bytes())
 }
 
 func writeFileAtomic(dir, name string, data []byte) error {
-	tmp, err := os.CreateTemp(dir, name+".tmp*")
-	if err != nil {
+	if err := wal.WriteFileAtomic(dir, name, func(w io.Writer) error { _, err := w.Write(data); return err }); err != nil {
 		return fmt.Errorf("prover: %v", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("prover: writing %s: %v", name, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("prover: %v", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("prover: %v", err)
-	}
-	if err := os.Rename(tmp.Name(), filepath.Join(dir, name)); err != nil {
-		return fmt.Errorf("prover: %v", err)
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
 	}
 	return nil
 }
 
-// LoadMembershipKeys reads the depth-d keys for backend b from dir. Every
-// file's framing, hash, circuit, backend and gnark version are checked; a
-// file for another circuit or gnark returns ErrStaleKey, a damaged one
-// ErrCorruptKey, a missing one an error wrapping os.ErrNotExist. mode says
-// whether curve points are checked (see [LoadMode]).
-//
-// ctx is checked between files.
-func LoadMembershipKeys(ctx context.Context, dir string, depth int, b verifier.Backend, mode LoadMode) (*MembershipKeys, error) {
-	pkName, vkName, ccsName := keyFileNames(depth, b)
-	name := MembershipCircuitName(depth)
-	vkBytes, err := os.ReadFile(filepath.Join(dir, vkName))
+// loadKeys reads spec's keys for backend b from dir. Every file's framing,
+// hash, circuit, backend and gnark version are checked; a file for another
+// circuit or gnark returns ErrStaleKey, a damaged one ErrCorruptKey, a
+// missing one an error wrapping os.ErrNotExist.
+func loadKeys(ctx context.Context, dir string, spec circuitSpec, b verifier.Backend, mode LoadMode) (*keys, error) {
+	base := spec.fileBase(b)
+	vkBytes, err := os.ReadFile(filepath.Join(dir, base+".vk"))
 	if err != nil {
 		return nil, fmt.Errorf("prover: %w", err)
 	}
@@ -224,10 +195,10 @@ func LoadMembershipKeys(ctx context.Context, dir string, depth int, b verifier.B
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrCorruptKey, err)
 	}
-	if vk.Circuit() != name || vk.Backend() != b || vk.NbPublic() != MembershipPublic {
-		return nil, fmt.Errorf("%w: %s holds %s/%v", ErrStaleKey, vkName, vk.Circuit(), vk.Backend())
+	if vk.Circuit() != spec.name || vk.Backend() != b || vk.NbPublic() != spec.nbPublic {
+		return nil, fmt.Errorf("%w: %s.vk holds %s/%v", ErrStaleKey, base, vk.Circuit(), vk.Backend())
 	}
-	pkFile, err := os.ReadFile(filepath.Join(dir, pkName))
+	pkFile, err := os.ReadFile(filepath.Join(dir, base+".pk"))
 	if err != nil {
 		return nil, fmt.Errorf("prover: %w", err)
 	}
@@ -235,17 +206,17 @@ func LoadMembershipKeys(ctx context.Context, dir string, depth int, b verifier.B
 	if err != nil {
 		return nil, err
 	}
-	if ph.kind != kindPK || ph.backend != b || ph.name != name || ph.gnark != GnarkVersion || ph.vkID != vk.ID() {
-		return nil, fmt.Errorf("%w: %s", ErrStaleKey, pkName)
+	if ph.kind != kindPK || ph.backend != b || ph.name != spec.name || ph.gnark != GnarkVersion || ph.vkID != vk.ID() {
+		return nil, fmt.Errorf("%w: %s.pk", ErrStaleKey, base)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	var ccs constraint.ConstraintSystem
 	if mode == Trusted {
-		ccs, err = readCircuit(filepath.Join(dir, ccsName), ph, b)
+		ccs, err = readCircuit(filepath.Join(dir, base+".ccs"), ph, b)
 	} else {
-		ccs, err = compileMembership(ctx, depth, b)
+		ccs, err = spec.compile(ctx, b)
 	}
 	if err != nil {
 		return nil, err
@@ -255,37 +226,86 @@ func LoadMembershipKeys(ctx context.Context, dir string, depth int, b verifier.B
 		return nil, err
 	}
 	if digest != ph.digest {
-		return nil, fmt.Errorf("%w: the proving key was made for another version of %s", ErrStaleKey, name)
+		return nil, fmt.Errorf("%w: the proving key was made for another version of %s", ErrStaleKey, spec.name)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	r := bytes.NewReader(pkBody)
+	k := &keys{spec: spec, ccs: ccs, vk: vk}
 	switch b {
 	case verifier.Groth16:
-		pk := new(groth16bn254.ProvingKey)
+		k.pk = new(groth16bn254.ProvingKey)
 		if mode == Trusted {
-			_, err = pk.UnsafeReadFrom(r)
+			_, err = k.pk.UnsafeReadFrom(r)
 		} else {
-			_, err = pk.ReadFrom(r)
+			_, err = k.pk.ReadFrom(r)
 		}
-		if err != nil || r.Len() != 0 {
-			return nil, fmt.Errorf("%w: proving key: %v", ErrCorruptKey, err)
-		}
-		return &MembershipKeys{depth: depth, ccs: ccs, pk: pk, vk: vk}, nil
 	case verifier.PLONK:
-		pk := new(plonkbn254.ProvingKey)
+		k.ppk = new(plonkbn254.ProvingKey)
 		if mode == Trusted {
-			_, err = pk.UnsafeReadFrom(r)
+			_, err = k.ppk.UnsafeReadFrom(r)
 		} else {
-			_, err = pk.ReadFrom(r)
+			_, err = k.ppk.ReadFrom(r)
 		}
-		if err != nil || r.Len() != 0 {
-			return nil, fmt.Errorf("%w: proving key: %v", ErrCorruptKey, err)
-		}
-		return &MembershipKeys{depth: depth, ccs: ccs, ppk: pk, vk: vk}, nil
+	default:
+		return nil, fmt.Errorf("prover: unknown backend %v", b)
 	}
-	return nil, fmt.Errorf("prover: unknown backend %v", b)
+	if err != nil || r.Len() != 0 {
+		return nil, fmt.Errorf("%w: proving key: %v", ErrCorruptKey, err)
+	}
+	return k, nil
+}
+
+// openInsecure loads spec's Groth16 development keys from cacheDir, or, when
+// they are missing, corrupt or stale, runs the insecure setup and stores it.
+func openInsecure(ctx context.Context, cacheDir string, spec circuitSpec) (*keys, error) {
+	k, err := loadKeys(ctx, cacheDir, spec, verifier.Groth16, Trusted)
+	if err == nil {
+		return k, nil
+	}
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	if !errors.Is(err, os.ErrNotExist) && !errors.Is(err, ErrCorruptKey) && !errors.Is(err, ErrStaleKey) {
+		return nil, err
+	}
+	k, err = setupInsecure(ctx, spec)
+	if err != nil {
+		return nil, err
+	}
+	if err := k.WriteFiles(cacheDir); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+// LoadMembershipKeys reads the depth-d membership keys for backend b from
+// dir. Every file's framing, hash, circuit, backend and gnark version are
+// checked; a file for another circuit or gnark returns ErrStaleKey, a damaged
+// one ErrCorruptKey, a missing one an error wrapping os.ErrNotExist. mode
+// says whether curve points are checked (see [LoadMode]).
+//
+// ctx is checked between files.
+func LoadMembershipKeys(ctx context.Context, dir string, depth int, b verifier.Backend, mode LoadMode) (*MembershipKeys, error) {
+	k, err := loadKeys(ctx, dir, membershipSpec(depth), b, mode)
+	if err != nil {
+		return nil, err
+	}
+	return &MembershipKeys{keys: *k, depth: depth}, nil
+}
+
+// OpenMembershipKeysInsecure returns Groth16 development keys for depth d
+// from cacheDir, loading them as Trusted when they are present and intact,
+// and otherwise (missing, corrupt or stale: another circuit version or gnark
+// release) running [SetupMembershipInsecure] and storing the result. Like
+// that function, it is for tests, demos and examples only.
+func OpenMembershipKeysInsecure(ctx context.Context, cacheDir string, depth int) (*MembershipKeys, error) {
+	k, err := openInsecure(ctx, cacheDir, membershipSpec(depth))
+	if err != nil {
+		return nil, err
+	}
+	return &MembershipKeys{keys: *k, depth: depth}, nil
 }
 
 // readCircuit reads a cached constraint system and checks it against the
@@ -321,30 +341,4 @@ func readCircuit(path string, ph fileHeader, b verifier.Backend) (constraint.Con
 		return nil, fmt.Errorf("%w: circuit", ErrCorruptKey)
 	}
 	return ccs, nil
-}
-
-// OpenMembershipKeysInsecure returns Groth16 development keys for depth d
-// from cacheDir, loading them as Trusted when they are present and intact,
-// and otherwise (missing, corrupt or stale: another circuit version or gnark
-// release) running [SetupMembershipInsecure] and storing the result. Like
-// that function, it is for tests, demos and examples only.
-func OpenMembershipKeysInsecure(ctx context.Context, cacheDir string, depth int) (*MembershipKeys, error) {
-	k, err := LoadMembershipKeys(ctx, cacheDir, depth, verifier.Groth16, Trusted)
-	if err == nil {
-		return k, nil
-	}
-	if ctx.Err() != nil {
-		return nil, ctx.Err()
-	}
-	if !errors.Is(err, os.ErrNotExist) && !errors.Is(err, ErrCorruptKey) && !errors.Is(err, ErrStaleKey) {
-		return nil, err
-	}
-	k, err = SetupMembershipInsecure(ctx, depth)
-	if err != nil {
-		return nil, err
-	}
-	if err := k.WriteFiles(cacheDir); err != nil {
-		return nil, err
-	}
-	return k, nil
 }

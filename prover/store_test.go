@@ -54,7 +54,7 @@ func TestLoadKeysRejectsDamage(t *testing.T) {
 	k := testKeys(t)
 	base := t.TempDir()
 	require.NoError(t, k.WriteFiles(base))
-	pkName, vkName, ccsName := keyFileNames(testDepth, verifier.Groth16)
+	pkName, vkName, ccsName := testKeyFiles(verifier.Groth16)
 	for _, name := range []string{pkName, vkName, ccsName} {
 		orig, err := os.ReadFile(filepath.Join(base, name))
 		require.NoError(t, err)
@@ -90,7 +90,7 @@ func TestLoadKeysStale(t *testing.T) {
 	dirA, dirB := t.TempDir(), t.TempDir()
 	require.NoError(t, a.WriteFiles(dirA))
 	require.NoError(t, b.WriteFiles(dirB))
-	_, vkName, _ := keyFileNames(testDepth, verifier.Groth16)
+	_, vkName, _ := testKeyFiles(verifier.Groth16)
 	vkB, err := os.ReadFile(filepath.Join(dirB, vkName))
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(filepath.Join(dirA, vkName), vkB, 0o600))
@@ -100,7 +100,7 @@ func TestLoadKeysStale(t *testing.T) {
 	// A proving key recorded for another gnark release.
 	dir := t.TempDir()
 	require.NoError(t, a.WriteFiles(dir))
-	pkName, _, _ := keyFileNames(testDepth, verifier.Groth16)
+	pkName, _, _ := testKeyFiles(verifier.Groth16)
 	data, err := os.ReadFile(filepath.Join(dir, pkName))
 	require.NoError(t, err)
 	data = bytes.Replace(data, []byte(GnarkVersion), []byte("v0.16.1"), 1)
@@ -123,10 +123,16 @@ func TestOpenKeysCache(t *testing.T) {
 	require.Equal(t, k1.VerifyingKey().ID(), k2.VerifyingKey().ID(), "second open reuses the cache")
 	checkKeysWork(t, k2, k1.VerifyingKey())
 	// A damaged cache is rebuilt, never trusted.
-	pkName, _, _ := keyFileNames(testDepth, verifier.Groth16)
+	pkName, _, _ := testKeyFiles(verifier.Groth16)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, pkName), []byte("garbage"), 0o600))
 	k3, err := OpenMembershipKeysInsecure(context.Background(), dir, testDepth)
 	require.NoError(t, err)
 	require.NotEqual(t, k1.VerifyingKey().ID(), k3.VerifyingKey().ID())
 	checkKeysWork(t, k3, k3.VerifyingKey())
+}
+
+// testKeyFiles names the depth-testDepth membership key files.
+func testKeyFiles(b verifier.Backend) (pk, vk, ccs string) {
+	base := membershipSpec(testDepth).fileBase(b)
+	return base + ".pk", base + ".vk", base + ".ccs"
 }
