@@ -1,0 +1,128 @@
+package prover
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	"github.com/consensys/gnark/frontend"
+
+	"github.com/netstate/zkvote/circuits"
+	"github.com/netstate/zkvote/membership"
+	"github.com/netstate/zkvote/verifier"
+)
+
+// VoteCircuitName returns the name of the vote circuit for trees of depth
+// at most depth and ballots of options options.
+func VoteCircuitName(depth, options int) string {
+	return fmt.Sprintf("vote/depth=%d/options=%d", depth, options)
+}
+
+func voteSpec(depth, options int) circuitSpec {
+	return circuitSpec{
+		name:     VoteCircuitName(depth, options),
+		nbPublic: circuits.VotePublicCount(options),
+		shape:    func() (frontend.Circuit, error) { return circuits.NewVote(depth, options) },
+	}
+}
+
+// VoteKeys are the compiled vote circuit of one depth and number of options
+// with its keys.
+type VoteKeys struct {
+	keys
+	depth, options int
+}
+
+// Depth returns the maximum census-tree depth.
+func (k *VoteKeys) Depth() int { return k.depth }
+
+// Options returns the compiled number of options.
+func (k *VoteKeys) Options() int { return k.options }
+
+// SetupVoteInsecure compiles the vote circuit and runs a single-party
+// Groth16 setup: tests and demos only (see [SetupMembershipInsecure]).
+func SetupVoteInsecure(ctx context.Context, depth, options int) (*VoteKeys, error) {
+	k, err := setupInsecure(ctx, voteSpec(depth, options))
+	if err != nil {
+		return nil, err
+	}
+	return &VoteKeys{keys: *k, depth: depth, options: options}, nil
+}
+
+// LoadVoteKeys reads vote keys from dir (see [LoadMembershipKeys]).
+func LoadVoteKeys(ctx context.Context, dir string, depth, options int, b verifier.Backend, mode LoadMode) (*VoteKeys, error) {
+	k, err := loadKeys(ctx, dir, voteSpec(depth, options), b, mode)
+	if err != nil {
+		return nil, err
+	}
+	return &VoteKeys{keys: *k, depth: depth, options: options}, nil
+}
+
+// OpenVoteKeysInsecure returns development vote keys from cacheDir,
+// running the insecure setup when they are missing or stale (see
+// [OpenMembershipKeysInsecure]).
+func OpenVoteKeysInsecure(ctx context.Context, cacheDir string, depth, options int) (*VoteKeys, error) {
+	k, err := openInsecure(ctx, cacheDir, voteSpec(depth, options))
+	if err != nil {
+		return nil, err
+	}
+	return &VoteKeys{keys: *k, depth: depth, options: options}, nil
+}
+
+// VoteStatement is what a ballot states besides the voter's membership: the
+// election (scope and parameter digest), its rules, and the votes, one per
+// option of the election (at most the compiled number).
+type VoteStatement struct {
+	Scope        fr.Element
+	ParamsDigest fr.Element
+	NumOptions   uint64
+	MaxPerOption uint64
+	MinTotal     uint64
+	MaxTotal     uint64
+	CostExponent uint64
+	Votes        []uint64
+}
+
+// Prove proves a ballot: id is the member behind tree proof p, and s's
+// votes obey s's rules. Votes that break the rules cannot be proven.
+//
+// ctx is checked before the witness is built and before proving.
+func (k *VoteKeys) Prove(ctx context.Context, id *membership.Identity, p *membership.Proof, s *VoteStatement) (*verifier.Proof, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := checkPath(id, p, k.depth); err != nil {
+		return nil, err
+	}
+	if len(s.Votes) > k.options || s.NumOptions != uint64(len(s.Votes)) {
+		return nil, fmt.Errorf("prover: %d votes for %d options (circuit: %d)", len(s.Votes), s.NumOptions, k.options)
+	}
+	w := &circuits.VoteWitness{
+		Membership: circuits.MembershipWitness{Root: p.Root, Scope: s.Scope, Secret: id.Secret(), Siblings: p.Siblings, PathBits: p.PathBits},
+		ParamsDigest: s.ParamsDigest, NumOptions: s.NumOptions, MaxPerOption: s.MaxPerOption,
+		MinTotal: s.MinTotal, MaxTotal: s.MaxTotal, CostExponent: s.CostExponent, Votes: s.Votes,
+	}
+	a, err := circuits.NewVoteAssignment(k.depth, k.options, w)
+	if err != nil {
+		return nil, err
+	}
+	public := make([]fr.Element, 0, circuits.VotePublicCount(k.options))
+	var rule [5]fr.Element
+	for i, v := range []uint64{s.NumOptions, s.MaxPerOption, s.MinTotal, s.MaxTotal, s.CostExponent} {
+		rule[i].SetUint64(v)
+	}
+	public = append(public, p.Root, w.Membership.Nullifier(), s.Scope, s.ParamsDigest)
+	public = append(public, rule[:]...)
+	for i := range k.options {
+		var v fr.Element
+		if i < len(s.Votes) {
+			v.SetUint64(s.Votes[i])
+		}
+		public = append(public, v)
+	}
+	pr, err := k.prove(ctx, a, public)
+	if err != nil {
+		return nil, fmt.Errorf("%w (a ballot that breaks the rules cannot be proven)", err)
+	}
+	return pr, nil
+}
