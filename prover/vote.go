@@ -98,7 +98,7 @@ func (k *VoteKeys) Prove(ctx context.Context, id *membership.Identity, p *member
 		return nil, fmt.Errorf("prover: %d votes for %d options (circuit: %d)", len(s.Votes), s.NumOptions, k.options)
 	}
 	w := &circuits.VoteWitness{
-		Membership: circuits.MembershipWitness{Root: p.Root, Scope: s.Scope, Secret: id.Secret(), Siblings: p.Siblings, PathBits: p.PathBits},
+		Membership:   circuits.MembershipWitness{Root: p.Root, Scope: s.Scope, Secret: id.Secret(), Siblings: p.Siblings, PathBits: p.PathBits},
 		ParamsDigest: s.ParamsDigest, NumOptions: s.NumOptions, MaxPerOption: s.MaxPerOption,
 		MinTotal: s.MinTotal, MaxTotal: s.MaxTotal, CostExponent: s.CostExponent, Votes: s.Votes,
 	}
