@@ -1,0 +1,43 @@
+package election
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/netstate/zkvote/membership"
+	"github.com/netstate/zkvote/prover"
+)
+
+// Cast proves a ballot on the citizen's device: id is the member behind the
+// tree proof path (whose root the election must accept) and votes has one
+// value per option. The votes are checked against the rules first, for a
+// clear error; the proof enforces them regardless.
+//
+// ctx is checked before proving (see prover.VoteKeys.Prove).
+func Cast(ctx context.Context, keys *prover.VoteKeys, p *Params, id *membership.Identity, path *membership.Proof, votes []uint64) (*Ballot, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	if keys.VerifyingKey().Circuit() != p.CircuitName() {
+		return nil, fmt.Errorf("election: keys are for %s, the election needs %s", keys.VerifyingKey().Circuit(), p.CircuitName())
+	}
+	if err := p.Rules.Check(len(p.Options), votes); err != nil {
+		return nil, err
+	}
+	if !p.AcceptsRoot(path.Root) {
+		return nil, ErrUnknownRoot
+	}
+	digest, err := p.Digest()
+	if err != nil {
+		return nil, err
+	}
+	proof, err := keys.Prove(ctx, id, path, &prover.VoteStatement{
+		Scope: p.Scope(), ParamsDigest: digest, NumOptions: uint64(len(p.Options)),
+		MaxPerOption: p.Rules.MaxPerOption, MinTotal: p.Rules.MinTotal, MaxTotal: p.Rules.MaxTotal,
+		CostExponent: uint64(p.Rules.CostExponent), Votes: votes,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return newBallot(proof)
+}
