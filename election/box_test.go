@@ -153,11 +153,13 @@ func TestBoxRejects(t *testing.T) {
 		data []byte
 		want error
 	}{
-		"other scope":   {mutate(func(p *verifier.Proof) { p.Public[sigScope].Add(&p.Public[sigScope], &one) }), ErrWrongElection},
-		"other digest":  {mutate(func(p *verifier.Proof) { p.Public[sigDigest].Add(&p.Public[sigDigest], &one) }), ErrWrongElection},
-		"other rules":   {mutate(func(p *verifier.Proof) { p.Public[sigMaxTotal].SetUint64(2) }), ErrRulesMismatch},
-		"unknown root":  {mutate(func(p *verifier.Proof) { p.Public[sigRoot].Add(&p.Public[sigRoot], &one) }), ErrUnknownRoot},
-		"changed vote":  {mutate(func(p *verifier.Proof) { p.Public[sigVotes], p.Public[sigVotes+1] = p.Public[sigVotes+1], p.Public[sigVotes] }), verifier.ErrInvalidProof},
+		"other scope":  {mutate(func(p *verifier.Proof) { p.Public[sigScope].Add(&p.Public[sigScope], &one) }), ErrWrongElection},
+		"other digest": {mutate(func(p *verifier.Proof) { p.Public[sigDigest].Add(&p.Public[sigDigest], &one) }), ErrWrongElection},
+		"other rules":  {mutate(func(p *verifier.Proof) { p.Public[sigMaxTotal].SetUint64(2) }), ErrRulesMismatch},
+		"unknown root": {mutate(func(p *verifier.Proof) { p.Public[sigRoot].Add(&p.Public[sigRoot], &one) }), ErrUnknownRoot},
+		"changed vote": {mutate(func(p *verifier.Proof) {
+			p.Public[sigVotes], p.Public[sigVotes+1] = p.Public[sigVotes+1], p.Public[sigVotes]
+		}), verifier.ErrInvalidProof},
 		"rule-breaking": {mutate(func(p *verifier.Proof) { p.Public[sigVotes+2].SetUint64(1) }), ErrMalformedBallot},
 		"fourth option": {mutate(func(p *verifier.Proof) { p.Public[sigVotes+3].SetUint64(1) }), ErrMalformedBallot},
 		"other nullifier": {mutate(func(p *verifier.Proof) {

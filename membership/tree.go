@@ -10,6 +10,7 @@ import (
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 
+	"github.com/netstate/zkvote/internal/field"
 	"github.com/netstate/zkvote/internal/poseidon2"
 )
 
@@ -247,28 +248,12 @@ func batchErr(n, i int, err error) error {
 	return fmt.Errorf("membership: batch entry %d: %w", i, err)
 }
 
-// modulusWords is r as little-endian 64-bit limbs, the order of fr.Element's
-// (Montgomery-form) limbs; a reduced element's limbs are below it.
-var modulusWords = func() (w [4]uint64) {
-	r := fr.Modulus()
-	for i := range w {
-		w[i] = r.Uint64()
-		r.Rsh(r, 64)
-	}
-	return w
-}()
-
 // checkCommitment rejects zero and values whose limbs are not below r (an
 // fr.Element built by hand rather than by a decoder).
 func checkCommitment(c Commitment) error {
 	e := fr.Element(c)
-	for i := 3; i >= 0; i-- {
-		if e[i] < modulusWords[i] {
-			break
-		}
-		if e[i] > modulusWords[i] || i == 0 {
-			return ErrCommitmentRange
-		}
+	if !field.IsReduced(&e) {
+		return ErrCommitmentRange
 	}
 	if e.IsZero() {
 		return ErrZeroCommitment

@@ -151,7 +151,12 @@ func TestTreeRejects(t *testing.T) {
 	big[0], big[1], big[2], big[3] = ^uint64(0), ^uint64(0), ^uint64(0), ^uint64(0)
 	_, err = tr.Insert(Commitment(big))
 	require.ErrorIs(t, err, ErrCommitmentRange)
-	r := Commitment(fr.Element(modulusWords)) // exactly r in limbs
+	var rl fr.Element // exactly r in limbs
+	for i, m := 0, fr.Modulus(); i < 4; i++ {
+		rl[i] = m.Uint64()
+		m.Rsh(m, 64)
+	}
+	r := Commitment(rl)
 	_, err = tr.Insert(r)
 	require.ErrorIs(t, err, ErrCommitmentRange)
 	_, err = tr.Insert(cs[2])

@@ -86,8 +86,18 @@ func (vk *VerifyingKey) ID() [32]byte { return vk.id }
 // Bytes returns the key file.
 func (vk *VerifyingKey) Bytes() []byte { return bytes.Clone(vk.encoded) }
 
-// Groth16Key returns gnark's key, for exporting (Solidity) or batching.
-func (vk *VerifyingKey) Groth16Key() *groth16bn254.VerifyingKey { return vk.g16 }
+// Groth16Key returns a copy of gnark's key (nil for another backend), decoded
+// afresh so that changing it cannot change what this key accepts.
+func (vk *VerifyingKey) Groth16Key() *groth16bn254.VerifyingKey {
+	if vk.g16 == nil {
+		return nil
+	}
+	k := new(groth16bn254.VerifyingKey)
+	if _, err := k.ReadFrom(bytes.NewReader(vk.encoded[12+len(vk.circuit):])); err != nil {
+		return nil // unreachable: the encoding was checked when parsed
+	}
+	return k
+}
 
 // NewGroth16VerifyingKey wraps gnark's key for circuit name with nbPublic
 // public inputs; the prover calls it after setup.

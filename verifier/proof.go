@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254"
@@ -219,6 +220,13 @@ func Verify(vk *VerifyingKey, p *Proof) (err error) {
 	if len(p.Public) != vk.nbPublic {
 		return fmt.Errorf("%w: %d public signals, the key takes %d", ErrMalformedPublic, len(p.Public), vk.nbPublic)
 	}
+	for i := range p.Public {
+		// Unreduced limbs would verify as their reduction while comparing
+		// unequal to it: one nullifier with two values.
+		if !field.IsReduced(&p.Public[i]) {
+			return fmt.Errorf("%w: signal %d is not reduced below r", ErrMalformedPublic, i)
+		}
+	}
 	defer func() {
 		if recover() != nil {
 			err = ErrInvalidProof
@@ -269,8 +277,11 @@ func (p *Proof) MarshalJSON() ([]byte, error) {
 // maxProofJSON bounds the JSON form before decoding.
 const maxProofJSON = 64 << 10
 
-// UnmarshalJSON parses the JSON form strictly (no unknown fields, lower-case
-// hex, canonical field elements) and applies [ParseProof]'s checks.
+// UnmarshalJSON parses the JSON form strictly and applies [ParseProof]'s
+// checks. Only the exact form MarshalJSON writes is accepted (white space
+// around it aside): lower-case keys in order, no duplicates or unknown
+// fields, lower-case hex, canonical field elements, no escapes. One proof
+// has one JSON form.
 func (p *Proof) UnmarshalJSON(b []byte) error {
 	if len(b) > maxProofJSON {
 		return fmt.Errorf("%w: JSON proof of %d bytes", ErrMalformedProof, len(b))
@@ -281,7 +292,7 @@ func (p *Proof) UnmarshalJSON(b []byte) error {
 	if err := dec.Decode(&j); err != nil {
 		return fmt.Errorf("%w: %v", ErrMalformedProof, err)
 	}
-	if dec.More() {
+	if _, err := dec.Token(); err != io.EOF {
 		return fmt.Errorf("%w: trailing JSON", ErrMalformedProof)
 	}
 	backend, err := ParseBackend(j.Backend)
@@ -313,6 +324,10 @@ func (p *Proof) UnmarshalJSON(b []byte) error {
 	}
 	if err := q.check(); err != nil {
 		return err
+	}
+	canonical, err := q.MarshalJSON()
+	if err != nil || !bytes.Equal(canonical, bytes.TrimSpace(b)) {
+		return fmt.Errorf("%w: not the canonical JSON form", ErrMalformedProof)
 	}
 	*p = q
 	return nil

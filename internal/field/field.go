@@ -109,6 +109,30 @@ func ParseText(s string) (fr.Element, error) {
 	return x, nil
 }
 
+// modulusWords is r as little-endian 64-bit limbs, the order of
+// fr.Element's (Montgomery-form) limbs.
+var modulusWords = func() (w [4]uint64) {
+	r := fr.Modulus()
+	for i := range w {
+		w[i] = r.Uint64()
+		r.Rsh(r, 64)
+	}
+	return w
+}()
+
+// IsReduced reports whether x's limbs are below r, as every element built
+// by gnark-crypto's arithmetic or by this package's decoders is. An
+// fr.Element assembled limb by limb (or copied by a reflection-based
+// decoder) may not be, and then compares unequal to the element it encodes.
+func IsReduced(x *fr.Element) bool {
+	for i := 3; i >= 0; i-- {
+		if x[i] != modulusWords[i] {
+			return x[i] < modulusWords[i]
+		}
+	}
+	return false
+}
+
 // FromBigInt converts v with 0 ≤ v < r, and rejects anything else.
 func FromBigInt(v *big.Int) (fr.Element, error) {
 	var x fr.Element

@@ -112,3 +112,24 @@ func FuzzFromBytes(f *testing.F) {
 		}
 	})
 }
+
+func TestIsReduced(t *testing.T) {
+	var one fr.Element
+	one.SetOne()
+	require.True(t, IsReduced(&one))
+	var zero fr.Element
+	require.True(t, IsReduced(&zero))
+	rm1 := one
+	rm1.Neg(&rm1)
+	require.True(t, IsReduced(&rm1))
+	r := fr.Element(modulusWords)
+	require.False(t, IsReduced(&r))
+	above := r
+	above[0]++
+	require.False(t, IsReduced(&above))
+	max := fr.Element{^uint64(0), ^uint64(0), ^uint64(0), ^uint64(0)}
+	require.False(t, IsReduced(&max))
+	below := r
+	below[0]--
+	require.True(t, IsReduced(&below))
+}
