@@ -26,8 +26,9 @@ import (
 //	  kind 1: a ballot's canonical bytes
 //	  kind 2: the box was closed (the last record)
 //
-// The chain head over the ballots (internal/chain) is recomputed on open and
-// by every auditor; it is what tally proofs certify.
+// The chain head over the ballots (internal/chain, with one vote per
+// compiled option) is recomputed on open and by every auditor; it is what
+// tally proofs certify.
 const (
 	logFile       = "ballots.log"
 	lockFile      = "LOCK"
@@ -140,26 +141,36 @@ func logHeader(enc []byte) []byte {
 	return append(h, enc...)
 }
 
-// checkLogHeader reads the log's header and compares its parameters with
-// enc: another election's box is ErrWrongElection, damage ErrBoxCorrupt.
-func checkLogHeader(r io.Reader, size int64, enc []byte) error {
+// readLogHeader reads the log's header and returns the parameters' encoding
+// and the header's length.
+func readLogHeader(r io.Reader, size int64) ([]byte, int64, error) {
 	var h [13]byte
 	if size < 13 {
-		return fmt.Errorf("%w: %d bytes", ErrBoxCorrupt, size)
+		return nil, 0, fmt.Errorf("%w: %d bytes", ErrBoxCorrupt, size)
 	}
 	if _, err := io.ReadFull(r, h[:]); err != nil {
-		return fmt.Errorf("election: %v", err)
+		return nil, 0, fmt.Errorf("election: %v", err)
 	}
 	n := int64(binary.BigEndian.Uint32(h[9:]))
 	if string(h[:8]) != boxMagic || h[8] != boxVersion || n > maxParamsSize || size < 13+n {
-		return fmt.Errorf("%w: bad header", ErrBoxCorrupt)
+		return nil, 0, fmt.Errorf("%w: bad header", ErrBoxCorrupt)
 	}
 	stored := make([]byte, n)
 	if _, err := io.ReadFull(r, stored); err != nil {
-		return fmt.Errorf("election: %v", err)
+		return nil, 0, fmt.Errorf("election: %v", err)
 	}
 	if _, err := ParseParams(stored); err != nil {
-		return fmt.Errorf("%w: %v", ErrBoxCorrupt, err)
+		return nil, 0, fmt.Errorf("%w: %v", ErrBoxCorrupt, err)
+	}
+	return stored, 13 + n, nil
+}
+
+// checkLogHeader compares the log's parameters with enc: another election's
+// box is ErrWrongElection, damage ErrBoxCorrupt.
+func checkLogHeader(r io.Reader, size int64, enc []byte) error {
+	stored, _, err := readLogHeader(r, size)
+	if err != nil {
+		return err
 	}
 	if !bytes.Equal(stored, enc) {
 		return ErrWrongElection
@@ -190,48 +201,31 @@ func (b *Box) load(ctx context.Context, enc []byte) error {
 		f.Close()
 		return err
 	}
-	end, err := wal.Scan(f, int64(len(header)), size, func(off int64, payload []byte) error {
+	end, err := scanBallots(f, int64(len(header)), size, &b.closed, func(pos uint64, bal *Ballot) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if b.closed {
-			return fmt.Errorf("%w: record after the box was closed", ErrBoxCorrupt)
+		if err := bal.checkStatement(b.params, b.scope, b.digest); err != nil {
+			return fmt.Errorf("%w: ballot %d: %v", ErrBoxCorrupt, pos, err)
 		}
-		switch {
-		case len(payload) == 1 && payload[0] == recClosed:
-			b.closed = true
-			b.durable.Closed = true
-			return nil
-		case len(payload) > 1 && payload[0] == recBallot:
-			bal, err := ParseBallot(payload[1:])
-			if err != nil {
-				return fmt.Errorf("%w: ballot %d: %v", ErrBoxCorrupt, b.pos, err)
-			}
-			if err := bal.checkStatement(b.params, b.scope, b.digest); err != nil {
-				return fmt.Errorf("%w: ballot %d: %v", ErrBoxCorrupt, b.pos, err)
-			}
-			n := bal.Nullifier()
-			if _, dup := b.used[n]; dup {
-				return fmt.Errorf("%w: ballot %d repeats a nullifier", ErrBoxCorrupt, b.pos)
-			}
-			votes := bal.Votes(len(b.params.Options))
-			head, err := chain.Entry(b.head, n, votes)
-			if err != nil {
-				return fmt.Errorf("%w: %v", ErrBoxCorrupt, err)
-			}
-			b.used[n] = struct{}{}
-			b.head = head
-			b.pos++
-			b.count(votes, head)
-			return nil
+		n := bal.Nullifier()
+		if _, dup := b.used[n]; dup {
+			return fmt.Errorf("%w: ballot %d repeats a nullifier", ErrBoxCorrupt, pos)
 		}
-		return fmt.Errorf("%w: unknown record at offset %d", ErrBoxCorrupt, off)
-	})
-	if err != nil {
-		f.Close()
-		if errors.Is(err, wal.ErrCorrupt) {
+		votes := bal.Votes(b.params.maxOptions())
+		head, err := chain.Entry(b.head, n, votes)
+		if err != nil {
 			return fmt.Errorf("%w: %v", ErrBoxCorrupt, err)
 		}
+		b.used[n] = struct{}{}
+		b.head = head
+		b.pos++
+		b.count(votes, head)
+		return nil
+	})
+	b.durable.Closed = b.closed
+	if err != nil {
+		f.Close()
 		return err
 	}
 	if end < size {
@@ -253,11 +247,45 @@ func (b *Box) load(ctx context.Context, enc []byte) error {
 	return nil
 }
 
-// count adds a durable ballot to the results; the caller holds mu (or owns b).
+// scanBallots reads the log's records after its header: fn gets each
+// ballot with its position; a close record sets *closed, and anything after
+// it is corruption. It returns the end of the last complete record.
+func scanBallots(r io.Reader, off, size int64, closed *bool, fn func(pos uint64, bal *Ballot) error) (int64, error) {
+	var pos uint64
+	end, err := wal.Scan(r, off, size, func(at int64, payload []byte) error {
+		if *closed {
+			return fmt.Errorf("%w: record after the box was closed", ErrBoxCorrupt)
+		}
+		switch {
+		case len(payload) == 1 && payload[0] == recClosed:
+			*closed = true
+			return nil
+		case len(payload) > 1 && payload[0] == recBallot:
+			bal, err := ParseBallot(payload[1:])
+			if err != nil {
+				return fmt.Errorf("%w: ballot %d: %v", ErrBoxCorrupt, pos, err)
+			}
+			if err := fn(pos, bal); err != nil {
+				return err
+			}
+			pos++
+			return nil
+		}
+		return fmt.Errorf("%w: unknown record at offset %d", ErrBoxCorrupt, at)
+	})
+	if errors.Is(err, wal.ErrCorrupt) {
+		return end, fmt.Errorf("%w: %v", ErrBoxCorrupt, err)
+	}
+	return end, err
+}
+
+// count adds a durable ballot to the results; the caller holds mu (or owns
+// b). votes has the compiled number of options; those beyond the election's
+// are 0.
 func (b *Box) count(votes []uint64, head fr.Element) {
 	b.durable.Ballots++
-	for i, v := range votes {
-		b.durable.Totals[i] += v
+	for i := range b.durable.Totals {
+		b.durable.Totals[i] += votes[i]
 	}
 	b.durable.Head = head
 }
@@ -306,7 +334,7 @@ func (b *Box) Submit(ctx context.Context, data []byte) (*Receipt, error) {
 		return nil, err
 	}
 	canonical := bal.Bytes()
-	votes := bal.Votes(len(b.params.Options))
+	votes := bal.Votes(b.params.maxOptions())
 	b.mu.Lock()
 	switch _, dup := b.used[n]; {
 	case b.failed != nil:

@@ -1,0 +1,298 @@
+package election
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+
+	"github.com/netstate/zkvote/circuits"
+	"github.com/netstate/zkvote/internal/chain"
+	"github.com/netstate/zkvote/prover"
+	"github.com/netstate/zkvote/verifier"
+)
+
+// Log is a ballot log as exported by [Box.ExportLog].
+type Log struct {
+	Params  *Params
+	Ballots []*Ballot
+	Closed  bool
+}
+
+// ReadLog parses an exported log strictly: header, framing and every
+// ballot's encoding. An export is complete, so a torn last record is an
+// error here. It checks neither proofs nor nullifiers: [Audit] does.
+func ReadLog(data []byte) (*Log, error) {
+	r := bytes.NewReader(data)
+	enc, off, err := readLogHeader(r, int64(len(data)))
+	if err != nil {
+		return nil, err
+	}
+	p, err := ParseParams(enc)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBoxCorrupt, err)
+	}
+	l := &Log{Params: p}
+	end, err := scanBallots(r, off, int64(len(data)), &l.Closed, func(_ uint64, b *Ballot) error {
+		l.Ballots = append(l.Ballots, b)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if end != int64(len(data)) {
+		return nil, fmt.Errorf("%w: the log ends in a partial record", ErrBoxCorrupt)
+	}
+	return l, nil
+}
+
+// slots converts ballots to the tally circuit's slots (one vote per compiled
+// option).
+func slots(p *Params, ballots []*Ballot) []circuits.TallySlot {
+	out := make([]circuits.TallySlot, len(ballots))
+	for i, b := range ballots {
+		out[i] = circuits.TallySlot{Nullifier: b.Nullifier(), Votes: b.Votes(p.maxOptions())}
+	}
+	return out
+}
+
+// ProveTally proves the tally of ballots (a log's, in order) in batches of
+// keys.Batch(): proof k covers ballots [k·batch, (k+1)·batch). An empty log
+// gets one proof of the empty batch. progress, if not nil, is called after
+// each batch.
+//
+// ctx is checked before each batch.
+func ProveTally(ctx context.Context, keys *prover.TallyKeys, p *Params, ballots []*Ballot, progress func(done, total int)) ([]*verifier.Proof, error) {
+	if keys.VerifyingKey().NbPublic() != circuits.TallyPublicCount || keys.VerifyingKey().Circuit() != prover.TallyCircuitName(keys.Batch(), p.maxOptions()) {
+		return nil, fmt.Errorf("election: tally keys %s do not fit %d options", keys.VerifyingKey().Circuit(), p.maxOptions())
+	}
+	all := slots(p, ballots)
+	scope := p.Scope()
+	w := &circuits.TallyWitness{Scope: scope, HeadBefore: chain.Genesis(scope), TotalsBefore: make([]uint64, p.maxOptions())}
+	batches := max(1, (len(all)+keys.Batch()-1)/keys.Batch())
+	proofs := make([]*verifier.Proof, 0, batches)
+	for k := range batches {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		w.Ballots = all[min(len(all), k*keys.Batch()):min(len(all), (k+1)*keys.Batch())]
+		pr, res, err := keys.Prove(ctx, w)
+		if err != nil {
+			return nil, err
+		}
+		proofs = append(proofs, pr)
+		w.HeadBefore, w.BallotsBefore, w.TotalsBefore = res.HeadAfter, res.BallotsAfter, res.TotalsAfter
+		if progress != nil {
+			progress(k+1, batches)
+		}
+	}
+	return proofs, nil
+}
+
+// AuditError reports the first thing an audit found wrong.
+type AuditError struct {
+	What  string // "log", "ballot" or "tally proof"
+	Index int    // the ballot's position or the tally proof's index; -1 for the log
+	Err   error
+}
+
+func (e *AuditError) Error() string {
+	if e.Index < 0 {
+		return fmt.Sprintf("election: audit: %s: %v", e.What, e.Err)
+	}
+	return fmt.Sprintf("election: audit: %s %d: %v", e.What, e.Index, e.Err)
+}
+
+func (e *AuditError) Unwrap() error { return e.Err }
+
+// ErrTallyMismatch: a tally proof does not certify this log.
+var ErrTallyMismatch = errors.New("election: tally proof does not match the log")
+
+// Audit checks an election from public material alone: its parameters, the
+// vote and tally verifying keys, the exported ballot log and the tally
+// proofs. It returns the results, or an *AuditError naming the first bad
+// ballot or proof.
+//
+// It checks: the log is for p and well formed; every ballot is for this
+// election, under its rules, for an accepted root, with a proof that
+// verifies (batch verification); no nullifier appears twice; and the tally
+// proofs, chained from the zero tally and the log's genesis, cover every
+// ballot in order and end at the log's head and the recomputed results.
+//
+// # Trust model
+//
+// A tally proof alone proves that its results are the sum of the votes in
+// the ballots hashed into the chain ending at its final head, with no
+// ballot dropped, added, duplicated or reordered. It does not show that
+// those ballots were valid or cast by distinct citizens: that is what the
+// audit adds by re-verifying every ballot's proof and nullifier against the
+// log. Anyone holding the log can run the audit; nobody needs the box's
+// word for anything but the log's availability.
+//
+// ctx is checked between stages.
+func Audit(ctx context.Context, p *Params, voteVK, tallyVK *verifier.VerifyingKey, logData []byte, tallies []*verifier.Proof) (*Results, error) {
+	logErr := func(err error) (*Results, error) { return nil, &AuditError{What: "log", Index: -1, Err: err} }
+	l, err := ReadLog(logData)
+	if err != nil {
+		return logErr(err)
+	}
+	if !l.Params.equal(p) {
+		return logErr(ErrWrongElection)
+	}
+	if voteVK.Circuit() != p.CircuitName() {
+		return logErr(fmt.Errorf("vote key is for %s", voteVK.Circuit()))
+	}
+	if tallyVK.NbPublic() != circuits.TallyPublicCount || !strings.HasPrefix(tallyVK.Circuit(), "tally/") ||
+		!strings.HasSuffix(tallyVK.Circuit(), fmt.Sprintf("/options=%d", p.maxOptions())) {
+		return logErr(fmt.Errorf("tally key is for %s", tallyVK.Circuit()))
+	}
+	scope := p.Scope()
+	digest, err := p.Digest()
+	if err != nil {
+		return logErr(err)
+	}
+	seen := make(map[fr.Element]int, len(l.Ballots))
+	proofs := make([]*verifier.Proof, len(l.Ballots))
+	for i, b := range l.Ballots {
+		if err := b.checkStatement(p, scope, digest); err != nil {
+			return nil, &AuditError{What: "ballot", Index: i, Err: err}
+		}
+		if j, dup := seen[b.Nullifier()]; dup {
+			return nil, &AuditError{What: "ballot", Index: i, Err: fmt.Errorf("%w: same nullifier as ballot %d", ErrDuplicateNullifier, j)}
+		}
+		seen[b.Nullifier()] = i
+		proofs[i] = b.proof
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := verifier.VerifyBatch(voteVK, proofs); err != nil {
+		var be *verifier.BatchError
+		if errors.As(err, &be) {
+			return nil, &AuditError{What: "ballot", Index: be.Invalid[0], Err: verifier.ErrInvalidProof}
+		}
+		for i, pr := range proofs {
+			if err := verifier.Verify(voteVK, pr); err != nil {
+				return nil, &AuditError{What: "ballot", Index: i, Err: err}
+			}
+		}
+		return logErr(err)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return checkTallies(p, tallyVK, l, tallies)
+}
+
+// checkTallies replays the log's chain and checks each tally proof against it.
+func checkTallies(p *Params, tallyVK *verifier.VerifyingKey, l *Log, tallies []*verifier.Proof) (*Results, error) {
+	scope := p.Scope()
+	opts := p.maxOptions()
+	head := chain.Genesis(scope)
+	totals := make([]uint64, opts)
+	var counted uint64
+	prevTally := chain.Tally(scope, 0, totals)
+	if len(tallies) == 0 {
+		return nil, &AuditError{What: "tally proof", Index: 0, Err: fmt.Errorf("%w: no tally proof", ErrTallyMismatch)}
+	}
+	bad := func(k int, format string, args ...any) (*Results, error) {
+		return nil, &AuditError{What: "tally proof", Index: k, Err: fmt.Errorf("%w: "+format, append([]any{ErrTallyMismatch}, args...)...)}
+	}
+	for k, t := range tallies {
+		if err := verifier.Verify(tallyVK, t); err != nil {
+			return nil, &AuditError{What: "tally proof", Index: k, Err: err}
+		}
+		pub := t.Public
+		if !pub[0].Equal(&scope) {
+			return bad(k, "scope")
+		}
+		if !pub[1].Equal(&head) {
+			return bad(k, "it starts at another chain head")
+		}
+		if !pub[3].Equal(&prevTally) {
+			return bad(k, "it starts from another tally")
+		}
+		if !pub[5].IsUint64() || pub[5].Uint64() > uint64(len(l.Ballots))-counted {
+			return bad(k, "it counts more ballots than the log holds")
+		}
+		n := pub[5].Uint64()
+		for _, b := range l.Ballots[counted : counted+n] {
+			votes := b.Votes(opts)
+			var err error
+			if head, err = chain.Entry(head, b.Nullifier(), votes); err != nil {
+				return bad(k, "%v", err)
+			}
+			for j, v := range votes {
+				totals[j] += v
+			}
+		}
+		counted += n
+		if !pub[2].Equal(&head) {
+			return bad(k, "its final head is not the log's")
+		}
+		prevTally = chain.Tally(scope, counted, totals)
+		if !pub[4].Equal(&prevTally) {
+			return bad(k, "its tally is not the sum of the log's votes")
+		}
+	}
+	if counted != uint64(len(l.Ballots)) {
+		return bad(len(tallies)-1, "the proofs cover %d of %d ballots", counted, len(l.Ballots))
+	}
+	return &Results{Ballots: counted, Totals: totals[:len(p.Options)], Head: head, Closed: l.Closed}, nil
+}
+
+// The tally file carries a list of tally proofs: "ZKVOTETL", version 1,
+// count uint32, then each proof as uint32 length and bytes.
+const (
+	tallyMagic   = "ZKVOTETL"
+	maxTallies   = 1 << 20
+	maxProofSize = 1 << 16
+)
+
+// EncodeTallyProofs encodes tally proofs for publication.
+func EncodeTallyProofs(proofs []*verifier.Proof) []byte {
+	b := append([]byte(tallyMagic), 1)
+	b = binary.BigEndian.AppendUint32(b, uint32(len(proofs)))
+	for _, p := range proofs {
+		pb := p.Bytes()
+		b = binary.BigEndian.AppendUint32(b, uint32(len(pb)))
+		b = append(b, pb...)
+	}
+	return b
+}
+
+// ParseTallyProofs decodes a tally file strictly.
+func ParseTallyProofs(b []byte) ([]*verifier.Proof, error) {
+	r := &reader{b: b}
+	if string(r.next(len(tallyMagic))) != tallyMagic || r.byte() != 1 {
+		return nil, fmt.Errorf("%w: not a tally file", ErrMalformedBallot)
+	}
+	n := binary.BigEndian.Uint32(r.next(4))
+	if r.short || n > maxTallies || uint64(n)*4 > uint64(len(r.b)) {
+		return nil, fmt.Errorf("%w: tally file of %d proofs", ErrMalformedBallot, n)
+	}
+	out := make([]*verifier.Proof, 0, n)
+	for range n {
+		size := binary.BigEndian.Uint32(r.next(4))
+		if size > maxProofSize {
+			return nil, fmt.Errorf("%w: tally proof of %d bytes", ErrMalformedBallot, size)
+		}
+		data := r.next(int(size))
+		if r.short {
+			return nil, fmt.Errorf("%w: truncated tally file", ErrMalformedBallot)
+		}
+		p, err := verifier.ParseProof(data)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrMalformedBallot, err)
+		}
+		out = append(out, p)
+	}
+	if len(r.b) != 0 || r.short {
+		return nil, fmt.Errorf("%w: trailing bytes in tally file", ErrMalformedBallot)
+	}
+	return out, nil
+}
