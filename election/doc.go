@@ -1,8 +1,38 @@
 // Package election runs one-person-one-vote elections over a citizen tree:
-// parameters and ballot rules, anonymous ballots, a ballot box that accepts
-// each citizen once and keeps a hash-chained public log, and tallies anyone
-// can check.
+// parameters and ballot rules ([Params], [Rules]), anonymous ballots
+// ([Cast]), a ballot box that accepts each citizen once and keeps a durable,
+// hash-chained public log ([Box]), tally proofs over that log
+// ([ProveTally]) and an audit anyone can run ([Audit]).
 //
-// Most users want [Params] to open an election, a ballot box on the
-// organiser's server, and the audit function for anyone checking the result.
+// Most users want [Params] and [OpenBox] on the organiser's server, [Cast]
+// on the citizen's device, and [Audit] for anyone checking the result.
+//
+// # Trust model
+//
+// A ballot proves, without saying who cast it, that its voter is in an
+// accepted census tree, that its nullifier is that voter's for this
+// election's scope, and that its votes obey the rules. The box refuses a
+// second ballot with the same nullifier, however its bytes differ, and
+// acknowledges a ballot only once it is durable in the log.
+//
+// A tally proof, alone, proves that its results are the sum of the votes
+// hashed into the log's chain up to its final head, with no ballot dropped,
+// added, duplicated or reordered and the first batch starting from zero. It
+// does not prove that the ballots in the chain were valid or cast by distinct
+// citizens. The audit adds exactly that: it re-verifies every ballot's proof
+// (batched), checks every nullifier is unique and every ballot is for this
+// election, rules and an accepted root, and recomputes the chain the tally
+// proofs must match. With the log, the parameters and the verifying keys,
+// anyone can audit; nobody needs to trust the box except to publish its log.
+//
+// The keys must come from a ceremony: whoever knows a setup's toxic waste
+// can forge ballots and tallies. The registrar is trusted to admit only
+// citizens; the accepted roots are explicit per election, so a member
+// removed after a root was accepted can still vote under it.
+//
+// # Cost
+//
+// A ballot proof (depth 20, 8 options, 5,972 constraints) takes about 0.11 s;
+// the box accepts about 1,100 ballots a second on two cores with durable
+// logging; an audit costs about 0.23 ms per ballot (see the README).
 package election

@@ -1,0 +1,263 @@
+package election
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	"github.com/consensys/gnark/logger"
+
+	"github.com/netstate/zkvote/circuits"
+	"github.com/netstate/zkvote/internal/chain"
+	"github.com/netstate/zkvote/membership"
+	"github.com/netstate/zkvote/membership/membershiptest"
+	"github.com/netstate/zkvote/prover"
+)
+
+// benchElection is an election over a census of n test identities, with
+// development keys cached under the user cache directory (the first run
+// makes them).
+type benchElection struct {
+	tree   *membership.Tree
+	params *Params
+	keys   *prover.VoteKeys
+}
+
+func newBenchElection(b *testing.B, depth, n int) *benchElection {
+	logger.Disable()
+	ctx := context.Background()
+	tr := membership.NewTree(nil)
+	if _, err := tr.InsertMany(ctx, membershiptest.Commitments(0, n)); err != nil {
+		b.Fatal(err)
+	}
+	k, err := prover.OpenVoteKeysInsecure(ctx, benchKeyDir(), depth, DefaultMaxOptions)
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := &Params{DeploymentID: fe(7), ElectionID: fe(8), Question: "Which budget?",
+		Options: []string{"a", "b", "c", "d", "e", "f", "g", "h"}, Roots: []fr.Element{tr.Root()},
+		Rules: Budget(10, 10), Depth: depth}
+	return &benchElection{tree: tr, params: p, keys: k}
+}
+
+func benchKeyDir() string {
+	d, err := os.UserCacheDir()
+	if err != nil {
+		d = os.TempDir()
+	}
+	return filepath.Join(d, "zkvote-bench-keys")
+}
+
+func (e *benchElection) cast(b *testing.B, i int) *Ballot {
+	path, err := e.tree.Proof(uint64(i))
+	if err != nil {
+		b.Fatal(err)
+	}
+	votes := []uint64{uint64(i % 4), 1, 0, 2, 0, 0, 3, uint64(i % 2)}
+	bal, err := Cast(context.Background(), e.keys, e.params, membershiptest.Identity(uint64(i)), path, votes)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return bal
+}
+
+// BenchmarkVoteProof measures a citizen's device: witness and proof of one
+// ballot at depth 20 with 8 options (Cast, checks included).
+func BenchmarkVoteProof(b *testing.B) {
+	e := newBenchElection(b, 20, 64)
+	b.Run("backend=groth16/depth=20/options=8", func(b *testing.B) {
+		var size int
+		i := 0
+		for b.Loop() {
+			size = len(e.cast(b, i%64).proof.Data)
+			i++
+		}
+		b.ReportMetric(float64(e.keys.NbConstraints()), "constraints")
+		b.ReportMetric(float64(size), "proof-bytes")
+	})
+}
+
+var (
+	poolMu sync.Mutex
+	pool   []*Ballot
+)
+
+// ballotPool returns n distinct valid ballots of a depth-10 election (the
+// verification cost does not depend on the depth), cached on disk next to
+// the keys because proving them takes about a minute.
+func ballotPool(b *testing.B, e *benchElection, n int) []*Ballot {
+	poolMu.Lock()
+	defer poolMu.Unlock()
+	if len(pool) >= n {
+		return pool[:n]
+	}
+	id := e.keys.VerifyingKey().ID()
+	path := filepath.Join(benchKeyDir(), fmt.Sprintf("ballots-%x-%d.bin", id[:8], n))
+	if data, err := os.ReadFile(path); err == nil {
+		if got, err := decodePool(data); err == nil && len(got) == n {
+			pool = got
+			return pool
+		}
+	}
+	b.Logf("proving %d ballots once (cached in %s)", n, path)
+	out := make([]*Ballot, n)
+	var wg sync.WaitGroup
+	var next atomic.Int64
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				out[i] = e.cast(b, i)
+			}
+		}()
+	}
+	wg.Wait()
+	var buf bytes.Buffer
+	for _, bal := range out {
+		raw := bal.Bytes()
+		buf.Write(binary.BigEndian.AppendUint32(nil, uint32(len(raw))))
+		buf.Write(raw)
+	}
+	_ = os.WriteFile(path, buf.Bytes(), 0o600)
+	pool = out
+	return pool
+}
+
+func decodePool(data []byte) ([]*Ballot, error) {
+	var out []*Ballot
+	for len(data) >= 4 {
+		n := binary.BigEndian.Uint32(data)
+		if int(n) > len(data)-4 {
+			return nil, fmt.Errorf("short pool")
+		}
+		bal, err := ParseBallot(data[4 : 4+n])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, bal)
+		data = data[4+n:]
+	}
+	return out, nil
+}
+
+// BenchmarkSubmit measures the box: 1,000 distinct ballots submitted by 32
+// concurrent clients to a fresh durable box (fsync, group commit).
+func BenchmarkSubmit(b *testing.B) {
+	const n, clients = 1000, 32
+	e := newBenchElection(b, 10, n)
+	ballots := ballotPool(b, e, n)
+	b.Run(fmt.Sprintf("ballots=%d/clients=%d", n, clients), func(b *testing.B) {
+		var elapsed time.Duration
+		for b.Loop() {
+			b.StopTimer()
+			box, err := OpenBox(context.Background(), b.TempDir(), e.params, e.keys.VerifyingKey())
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.StartTimer()
+			start := time.Now()
+			var wg sync.WaitGroup
+			var next atomic.Int64
+			for range clients {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+						if _, err := box.Submit(context.Background(), ballots[i].Bytes()); err != nil {
+							b.Error(err)
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			elapsed += time.Since(start)
+			b.StopTimer()
+			box.Shutdown()
+			b.StartTimer()
+		}
+		b.ReportMetric(float64(n*b.N)/elapsed.Seconds(), "ballots/s")
+	})
+}
+
+// BenchmarkAudit measures an auditor on 1,000 ballots: log parsing,
+// statement and nullifier checks, batch verification and tally checks.
+func BenchmarkAudit(b *testing.B) {
+	const n = 1000
+	e := newBenchElection(b, 10, n)
+	ballots := ballotPool(b, e, n)
+	ctx := context.Background()
+	tk, err := prover.OpenTallyKeysInsecure(ctx, benchKeyDir(), 256, DefaultMaxOptions)
+	if err != nil {
+		b.Fatal(err)
+	}
+	box, err := OpenBox(ctx, b.TempDir(), e.params, e.keys.VerifyingKey())
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, bal := range ballots {
+		if _, err := box.Submit(ctx, bal.Bytes()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	box.Close()
+	var log bytes.Buffer
+	if err := box.ExportLog(&log); err != nil {
+		b.Fatal(err)
+	}
+	tallies, err := ProveTally(ctx, tk, e.params, ballots, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run(fmt.Sprintf("ballots=%d", n), func(b *testing.B) {
+		for b.Loop() {
+			if _, err := Audit(ctx, e.params, e.keys.VerifyingKey(), tk.VerifyingKey(), log.Bytes(), tallies); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/ballot")
+	})
+}
+
+// BenchmarkTallyProof measures one batch proof per batch size, full
+// batches, and reports the cost per ballot. Setup for large batches takes
+// minutes the first time (keys are cached).
+func BenchmarkTallyProof(b *testing.B) {
+	logger.Disable()
+	ctx := context.Background()
+	for _, size := range []int{64, 256, 1024} {
+		b.Run(fmt.Sprintf("backend=groth16/batch=%d/options=8", size), func(b *testing.B) {
+			tk, err := prover.OpenTallyKeysInsecure(ctx, benchKeyDir(), size, DefaultMaxOptions)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var scope fr.Element
+			scope.SetUint64(3)
+			ballots := make([]circuits.TallySlot, size)
+			for i := range ballots {
+				ballots[i].Nullifier.SetUint64(uint64(i + 1))
+				ballots[i].Votes = []uint64{1, 0, 2, 0, 0, 0, 0, uint64(i % 3)}
+			}
+			w := tallyWitness(scope, ballots)
+			for b.Loop() {
+				if _, _, err := tk.Prove(ctx, w); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(tk.NbConstraints()), "constraints")
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*size), "ns/ballot")
+		})
+	}
+}
+
+func tallyWitness(scope fr.Element, ballots []circuits.TallySlot) *circuits.TallyWitness {
+	return &circuits.TallyWitness{Scope: scope, HeadBefore: chain.Genesis(scope), TotalsBefore: make([]uint64, DefaultMaxOptions), Ballots: ballots}
+}
