@@ -1,0 +1,339 @@
+// Command report runs zkvote's standard benchmarks, prints the README's
+// benchmark table (machine, Go and gnark versions, date, medians with
+// spread), writes a JSON file for comparisons, and with -gate fails on a
+// regression.
+//
+//	go run ./bench/cmd/report                    # full set, 5 runs each, prints the table
+//	go run ./bench/cmd/report -readme README.md  # and rewrites the table in the README
+//	go run ./bench/cmd/report -gate              # quick pass for CI: every benchmark once, then the gates
+//
+// The gates survive noisy machines: a timed figure of ours is compared only
+// with stock gnark measured in the same run on the same constraint system
+// (our Prove / gnark's groth16.Prove ≤ 1.10), and sizes (constraints, proof
+// bytes) are compared exactly with the checked-in tables.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"regexp"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// spec is one `go test -bench` invocation of the standard set.
+type spec struct {
+	pkg, pattern string
+	benchtime    string // full run
+	quick        string // -gate run
+}
+
+var standard = []spec{
+	{"./internal/poseidon2", "^BenchmarkCompress$", "20000x", "1000x"},
+	{"./membership", "^Benchmark(InsertMany|Memory|Reopen)$/leaves=1000000$", "1x", "1x"},
+	{"./membership", "^Benchmark(Insert|Proof|VerifyProof)$/leaves=1000000$", "2000x", "100x"},
+	{"./prover", "^BenchmarkProve$", "10x", "1x"},
+	{"./prover", "^BenchmarkProveVsStock$", "10x", "5x"},
+	{"./prover", "^BenchmarkLoadKeys$", "10x", "1x"},
+	{"./verifier", "^BenchmarkVerify$", "300x", "10x"},
+	{"./verifier", "^BenchmarkVerifyBatch$/backend=groth16/depth=20/proofs=1000$", "3x", "1x"},
+	{"./election", "^BenchmarkVoteProof$", "10x", "1x"},
+	{"./election", "^BenchmarkSubmit$", "3x", "1x"},
+	{"./election", "^BenchmarkAudit$", "3x", "1x"},
+	{"./election", "^BenchmarkTallyProof$", "1x", "1x"},
+	{"./bench", "^Benchmark(Identity|IdentityFile|Registry)$", "3x", "1x"},
+}
+
+// result gathers every value reported for one benchmark, per unit.
+type result struct {
+	Name   string               `json:"name"`
+	Values map[string][]float64 `json:"values"`
+}
+
+type stat struct {
+	Median, Min, Max float64
+	N                int
+}
+
+func summarize(xs []float64) stat {
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	return stat{Median: s[len(s)/2], Min: s[0], Max: s[len(s)-1], N: len(s)}
+}
+
+var benchLine = regexp.MustCompile(`^(Benchmark\S+?)(-\d+)?\s+(\d+)\s+(.*)$`)
+
+// parse reads `go test -bench` output.
+func parse(out []byte, into map[string]*result, order *[]string) {
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		m := benchLine.FindStringSubmatch(sc.Text())
+		if m == nil {
+			continue
+		}
+		name := m[1]
+		r, ok := into[name]
+		if !ok {
+			r = &result{Name: name, Values: map[string][]float64{}}
+			into[name] = r
+			*order = append(*order, name)
+		}
+		f := strings.Fields(m[4])
+		for i := 0; i+1 < len(f); i += 2 {
+			v, err := strconv.ParseFloat(f[i], 64)
+			if err != nil {
+				continue
+			}
+			r.Values[f[i+1]] = append(r.Values[f[i+1]], v)
+		}
+	}
+}
+
+func main() {
+	gate := flag.Bool("gate", false, "quick pass (every benchmark once) and fail on a regression")
+	count := flag.Int("count", 5, "runs of each benchmark (full mode)")
+	jsonOut := flag.String("json", "bench-results.json", "where to write the JSON results ('' for none)")
+	readme := flag.String("readme", "", "rewrite the table between the bench markers of this README")
+	flag.Parse()
+	if err := run(*gate, *count, *jsonOut, *readme); err != nil {
+		fmt.Fprintln(os.Stderr, "report:", err)
+		os.Exit(1)
+	}
+}
+
+func run(gate bool, count int, jsonOut, readme string) error {
+	if gate {
+		count = 1
+	}
+	results := map[string]*result{}
+	var order []string
+	start := time.Now()
+	for i, s := range standard {
+		bt := s.benchtime
+		if gate {
+			bt = s.quick
+		}
+		fmt.Fprintf(os.Stderr, "[%d/%d] %s %s (%v so far)\n", i+1, len(standard), s.pkg, s.pattern, time.Since(start).Round(time.Second))
+		cmd := exec.Command("go", "test", s.pkg, "-run", "^$", "-bench", s.pattern,
+			"-benchtime", bt, "-count", strconv.Itoa(count), "-timeout", "60m")
+		var out bytes.Buffer
+		cmd.Stdout = &out
+		cmd.Stderr = &out
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("%s %s: %v\n%s", s.pkg, s.pattern, err, tail(out.String(), 2000))
+		}
+		before := len(order)
+		parse(out.Bytes(), results, &order)
+		if len(order) == before {
+			return fmt.Errorf("%s %s ran no benchmark", s.pkg, s.pattern)
+		}
+	}
+	m := machine()
+	table := render(m, results, order, count)
+	fmt.Println(table)
+	if jsonOut != "" {
+		var list []*result
+		for _, n := range order {
+			list = append(list, results[n])
+		}
+		data, _ := json.MarshalIndent(map[string]any{"machine": m, "results": list}, "", "  ")
+		if err := os.WriteFile(jsonOut, data, 0o644); err != nil {
+			return err
+		}
+	}
+	if readme != "" {
+		if err := rewriteReadme(readme, table); err != nil {
+			return err
+		}
+	}
+	if gate {
+		return checkGates(results)
+	}
+	return nil
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
+
+// machineInfo names what the numbers were measured on.
+type machineInfo struct {
+	CPU, Go, Gnark, Date string
+	Cores                int
+}
+
+func machine() machineInfo {
+	m := machineInfo{CPU: "unknown", Go: runtime.Version(), Cores: runtime.NumCPU(), Date: time.Now().UTC().Format("2006-01-02")}
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(l, "model name"); ok {
+				m.CPU = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), ":"))
+				break
+			}
+		}
+	}
+	if out, err := exec.Command("go", "list", "-m", "github.com/consensys/gnark").Output(); err == nil {
+		if f := strings.Fields(string(out)); len(f) == 2 {
+			m.Gnark = f[1]
+		}
+	}
+	return m
+}
+
+// format renders a value in its unit with a readable scale.
+func format(v float64, unit string) string {
+	if unit == "ns/op" || strings.HasSuffix(unit, "-ns") || unit == "ns/ballot" || unit == "ns/proof" {
+		d := time.Duration(v)
+		switch {
+		case d >= time.Second:
+			return fmt.Sprintf("%.2f s", d.Seconds())
+		case d >= time.Millisecond:
+			return fmt.Sprintf("%.1f ms", float64(d)/1e6)
+		case d >= time.Microsecond:
+			return fmt.Sprintf("%.1f µs", float64(d)/1e3)
+		}
+		return fmt.Sprintf("%.0f ns", v)
+	}
+	if v == float64(int64(v)) {
+		return strconv.FormatInt(int64(v), 10)
+	}
+	return strconv.FormatFloat(v, 'f', 3, 64)
+}
+
+// shown lists the units the table prints, in order; allocation counts are
+// in the JSON only.
+var shown = []string{"ns/op", "ratio", "ours-ns", "stock-ns", "ns/proof", "ns/ballot", "ballots/s", "constraints", "proof-bytes", "heap-MiB", "rss-MiB"}
+
+func render(m machineInfo, results map[string]*result, order []string, count int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Machine: %s, %d cores; %s; gnark %s; %s. Medians of %d runs, spread min–max.\n\n", m.CPU, m.Cores, m.Go, m.Gnark, m.Date, count)
+	b.WriteString("| benchmark | time/op (spread) | other metrics |\n|---|---|---|\n")
+	for _, n := range order {
+		r := results[n]
+		t := summarize(r.Values["ns/op"])
+		cell := format(t.Median, "ns/op")
+		if t.N > 1 {
+			cell += fmt.Sprintf(" (%s–%s)", format(t.Min, "ns/op"), format(t.Max, "ns/op"))
+		}
+		var extra []string
+		for _, u := range shown[1:] {
+			if vs, ok := r.Values[u]; ok {
+				extra = append(extra, fmt.Sprintf("%s %s", format(summarize(vs).Median, u), u))
+			}
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", strings.TrimPrefix(n, "Benchmark"), cell, strings.Join(extra, ", "))
+	}
+	return b.String()
+}
+
+const (
+	markStart = "<!-- bench:start (generated by go run ./bench/cmd/report -readme README.md) -->"
+	markEnd   = "<!-- bench:end -->"
+)
+
+func rewriteReadme(path, table string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	s := string(data)
+	i, j := strings.Index(s, markStart), strings.Index(s, markEnd)
+	if i < 0 || j < i {
+		return fmt.Errorf("%s has no bench markers", path)
+	}
+	s = s[:i+len(markStart)] + "\n" + table + s[j:]
+	return os.WriteFile(path, []byte(s), 0o644)
+}
+
+// Gates.
+const maxProveRatio = 1.10
+
+// checkGates fails on a regression: the prove ratio against stock gnark,
+// and sizes against the checked-in tables.
+func checkGates(results map[string]*result) error {
+	var failures []string
+	r, ok := results["BenchmarkProveVsStock/backend=groth16/depth=20"]
+	if !ok || len(r.Values["ratio"]) == 0 {
+		failures = append(failures, "no prove ratio was measured")
+	} else if ratio := summarize(r.Values["ratio"]).Median; ratio > maxProveRatio {
+		failures = append(failures, fmt.Sprintf("our Prove is %.3f× stock groth16.Prove (limit %.2f)", ratio, maxProveRatio))
+	} else {
+		fmt.Fprintf(os.Stderr, "gate: prove ratio %.3f ≤ %.2f\n", ratio, maxProveRatio)
+	}
+	counts, err := readCounts("circuits/testdata/constraints.txt")
+	if err != nil {
+		return err
+	}
+	sizeRules := []struct {
+		bench, key string
+		proofBytes float64
+	}{
+		{"BenchmarkProve/backend=groth16/depth=10", "membership depth=10 backend=groth16", 164},
+		{"BenchmarkProve/backend=groth16/depth=16", "membership depth=16 backend=groth16", 164},
+		{"BenchmarkProve/backend=groth16/depth=20", "membership depth=20 backend=groth16", 164},
+		{"BenchmarkProve/backend=groth16/depth=32", "membership depth=32 backend=groth16", 164},
+		{"BenchmarkProve/backend=plonk/depth=20", "membership depth=20 backend=plonk", 520},
+		{"BenchmarkVoteProof/backend=groth16/depth=20/options=8", "vote depth=20 options=8 backend=groth16", 164},
+		{"BenchmarkTallyProof/backend=groth16/batch=64/options=8", "tally batch=64 options=8 backend=groth16", 0},
+		{"BenchmarkTallyProof/backend=groth16/batch=256/options=8", "tally batch=256 options=8 backend=groth16", 0},
+	}
+	for _, rule := range sizeRules {
+		r, ok := results[rule.bench]
+		if !ok {
+			failures = append(failures, rule.bench+" did not run")
+			continue
+		}
+		if got, want := r.Values["constraints"], counts[rule.key]; len(got) == 0 || int(got[0]) != want {
+			failures = append(failures, fmt.Sprintf("%s: %v constraints, table says %d", rule.bench, got, want))
+		}
+		if rule.proofBytes > 0 {
+			if got := r.Values["proof-bytes"]; len(got) == 0 || got[0] != rule.proofBytes {
+				failures = append(failures, fmt.Sprintf("%s: proof of %v bytes, want %v", rule.bench, got, rule.proofBytes))
+			}
+		}
+	}
+	if len(failures) > 0 {
+		return fmt.Errorf("benchmark gate failed:\n  %s", strings.Join(failures, "\n  "))
+	}
+	fmt.Fprintln(os.Stderr, "gate: sizes match the checked-in tables")
+	return nil
+}
+
+func readCounts(path string) (map[string]int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return parseCounts(f)
+}
+
+func parseCounts(r io.Reader) (map[string]int, error) {
+	out := map[string]int{}
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		l := strings.TrimSpace(sc.Text())
+		if l == "" || strings.HasPrefix(l, "#") {
+			continue
+		}
+		i := strings.LastIndexByte(l, ' ')
+		n, err := strconv.Atoi(l[i+1:])
+		if err != nil {
+			return nil, fmt.Errorf("bad line %q", l)
+		}
+		out[l[:i]] = n
+	}
+	return out, sc.Err()
+}
