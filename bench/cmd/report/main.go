@@ -42,7 +42,7 @@ var standard = []spec{
 	{"./membership", "^Benchmark(InsertMany|Memory|Reopen)$/leaves=1000000$", "1x", "1x"},
 	{"./membership", "^Benchmark(Insert|Proof|VerifyProof)$/leaves=1000000$", "2000x", "100x"},
 	{"./prover", "^BenchmarkProve$", "10x", "1x"},
-	{"./prover", "^BenchmarkProveVsStock$", "10x", "5x"},
+	{"./prover", "^BenchmarkProveVsStock$", "10x", "7x"},
 	{"./prover", "^BenchmarkLoadKeys$", "10x", "1x"},
 	{"./verifier", "^BenchmarkVerify$", "300x", "10x"},
 	{"./verifier", "^BenchmarkVerifyBatch$/backend=groth16/depth=20/proofs=1000$", "3x", "1x"},
