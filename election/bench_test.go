@@ -76,6 +76,7 @@ func BenchmarkVoteProof(b *testing.B) {
 	b.Run("backend=groth16/depth=20/options=8", func(b *testing.B) {
 		var size int
 		i := 0
+		b.ReportAllocs()
 		for b.Loop() {
 			size = len(e.cast(b, i%64).proof.Data)
 			i++
@@ -218,6 +219,7 @@ func BenchmarkAudit(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Run(fmt.Sprintf("ballots=%d", n), func(b *testing.B) {
+		b.ReportAllocs()
 		for b.Loop() {
 			if _, err := Audit(ctx, e.params, e.keys.VerifyingKey(), tk.VerifyingKey(), log.Bytes(), tallies); err != nil {
 				b.Fatal(err)
@@ -247,6 +249,7 @@ func BenchmarkTallyProof(b *testing.B) {
 				ballots[i].Votes = []uint64{1, 0, 2, 0, 0, 0, 0, uint64(i % 3)}
 			}
 			w := tallyWitness(scope, ballots)
+			b.ReportAllocs()
 			for b.Loop() {
 				if _, _, err := tk.Prove(ctx, w); err != nil {
 					b.Fatal(err)

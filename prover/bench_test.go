@@ -10,6 +10,7 @@ import (
 
 	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark/backend/groth16"
+	"github.com/consensys/gnark/backend/witness"
 	"github.com/consensys/gnark/frontend"
 
 	"github.com/netstate/zkvote/circuits"
@@ -64,6 +65,23 @@ func fixtureFor(b *testing.B, backend verifier.Backend, depth int) *benchFixture
 	return f
 }
 
+// stockWitness is the full witness of f's statement, built beforehand for
+// gnark's own Prove.
+func (f *benchFixture) stockWitness(b *testing.B) witness.Witness {
+	a, err := circuits.NewMembershipAssignment(f.keys.depth, &circuits.MembershipWitness{
+		Root: f.proof.Root, Scope: fe(1), Message: fe(2), Secret: f.id.Secret(),
+		Siblings: f.proof.Siblings, PathBits: f.proof.PathBits,
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	wit, err := frontend.NewWitness(a, ecc.BN254.ScalarField())
+	if err != nil {
+		b.Fatal(err)
+	}
+	return wit
+}
+
 // BenchmarkProve measures the whole of Prove: checks, witness assembly,
 // proving and encoding.
 func BenchmarkProve(b *testing.B) {
@@ -99,17 +117,7 @@ func BenchmarkProve(b *testing.B) {
 func BenchmarkProveStock(b *testing.B) {
 	b.Run("backend=groth16/depth=20", func(b *testing.B) {
 		f := fixtureFor(b, verifier.Groth16, 20)
-		a, err := circuits.NewMembershipAssignment(20, &circuits.MembershipWitness{
-			Root: f.proof.Root, Scope: fe(1), Message: fe(2), Secret: f.id.Secret(),
-			Siblings: f.proof.Siblings, PathBits: f.proof.PathBits,
-		})
-		if err != nil {
-			b.Fatal(err)
-		}
-		wit, err := frontend.NewWitness(a, ecc.BN254.ScalarField())
-		if err != nil {
-			b.Fatal(err)
-		}
+		wit := f.stockWitness(b)
 		b.ReportAllocs()
 		for b.Loop() {
 			if _, err := groth16.Prove(f.keys.ccs, f.keys.pk, wit); err != nil {
@@ -127,17 +135,7 @@ func BenchmarkProveStock(b *testing.B) {
 func BenchmarkProveVsStock(b *testing.B) {
 	b.Run("backend=groth16/depth=20", func(b *testing.B) {
 		f := fixtureFor(b, verifier.Groth16, 20)
-		a, err := circuits.NewMembershipAssignment(20, &circuits.MembershipWitness{
-			Root: f.proof.Root, Scope: fe(1), Message: fe(2), Secret: f.id.Secret(),
-			Siblings: f.proof.Siblings, PathBits: f.proof.PathBits,
-		})
-		if err != nil {
-			b.Fatal(err)
-		}
-		wit, err := frontend.NewWitness(a, ecc.BN254.ScalarField())
-		if err != nil {
-			b.Fatal(err)
-		}
+		wit := f.stockWitness(b)
 		var ours, stock []float64
 		for b.Loop() {
 			t0 := time.Now()

@@ -203,13 +203,8 @@ func ParseVerifyingKey(file []byte) (*VerifyingKey, error) {
 			return nil, fmt.Errorf("%w: groth16 key lengths do not match its header", ErrMalformedKey)
 		}
 		k := new(groth16bn254.VerifyingKey)
-		n, err := k.ReadFrom(bytes.NewReader(body))
-		if err != nil || n != int64(len(body)) {
-			return nil, fmt.Errorf("%w: %v", ErrMalformedKey, err)
-		}
-		var again bytes.Buffer
-		if _, err := k.WriteTo(&again); err != nil || !bytes.Equal(again.Bytes(), body) {
-			return nil, fmt.Errorf("%w: non-canonical encoding", ErrMalformedKey)
+		if err := decodeCanonical(k, body); err != nil {
+			return nil, err
 		}
 		vk.g16 = k
 	case PLONK:
@@ -224,17 +219,30 @@ func ParseVerifyingKey(file []byte) (*VerifyingKey, error) {
 			return nil, fmt.Errorf("%w: plonk key fields do not match its header", ErrMalformedKey)
 		}
 		k := new(plonkbn254.VerifyingKey)
-		n, err := k.ReadFrom(bytes.NewReader(body))
-		if err != nil || n != int64(len(body)) {
-			return nil, fmt.Errorf("%w: %v", ErrMalformedKey, err)
-		}
-		var again bytes.Buffer
-		if _, err := k.WriteTo(&again); err != nil || !bytes.Equal(again.Bytes(), body) {
-			return nil, fmt.Errorf("%w: non-canonical encoding", ErrMalformedKey)
+		if err := decodeCanonical(k, body); err != nil {
+			return nil, err
 		}
 		vk.plk = k
 	default:
 		return nil, fmt.Errorf("%w: unknown backend %d", ErrMalformedKey, backend)
 	}
 	return vk, nil
+}
+
+// decodeCanonical decodes a length-checked key body with gnark's decoder
+// (which checks every point) and requires that it consumed every byte and
+// re-encodes to exactly the same bytes.
+func decodeCanonical(k interface {
+	io.ReaderFrom
+	io.WriterTo
+}, body []byte) error {
+	n, err := k.ReadFrom(bytes.NewReader(body))
+	if err != nil || n != int64(len(body)) {
+		return fmt.Errorf("%w: %v", ErrMalformedKey, err)
+	}
+	var again bytes.Buffer
+	if _, err := k.WriteTo(&again); err != nil || !bytes.Equal(again.Bytes(), body) {
+		return fmt.Errorf("%w: non-canonical encoding", ErrMalformedKey)
+	}
+	return nil
 }
