@@ -103,8 +103,15 @@ func main() {
 	count := flag.Int("count", 5, "runs of each benchmark (full mode)")
 	jsonOut := flag.String("json", "bench-results.json", "where to write the JSON results ('' for none)")
 	readme := flag.String("readme", "", "rewrite the table between the bench markers of this README")
+	from := flag.String("from", "", "render the table from a JSON file of an earlier run instead of running")
 	flag.Parse()
-	if err := run(*gate, *count, *jsonOut, *readme); err != nil {
+	var err error
+	if *from != "" {
+		err = rerender(*from, *readme)
+	} else {
+		err = run(*gate, *count, *jsonOut, *readme)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "report:", err)
 		os.Exit(1)
 	}
@@ -145,7 +152,7 @@ func run(gate bool, count int, jsonOut, readme string) error {
 		for _, n := range order {
 			list = append(list, results[n])
 		}
-		data, _ := json.MarshalIndent(map[string]any{"machine": m, "results": list}, "", "  ")
+		data, _ := json.MarshalIndent(saved{Machine: m, Count: count, Results: list}, "", "  ")
 		if err := os.WriteFile(jsonOut, data, 0o644); err != nil {
 			return err
 		}
@@ -157,6 +164,42 @@ func run(gate bool, count int, jsonOut, readme string) error {
 	}
 	if gate {
 		return checkGates(results)
+	}
+	return nil
+}
+
+// saved is the JSON file's shape.
+type saved struct {
+	Machine machineInfo `json:"machine"`
+	Count   int         `json:"count"`
+	Results []*result   `json:"results"`
+}
+
+// rerender prints (and optionally writes into the README) the table of an
+// earlier run.
+func rerender(path, readme string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var sv saved
+	if err := json.Unmarshal(data, &sv); err != nil {
+		return fmt.Errorf("%s: %v", path, err)
+	}
+	results := map[string]*result{}
+	var order []string
+	for _, r := range sv.Results {
+		results[r.Name] = r
+		order = append(order, r.Name)
+	}
+	count := sv.Count
+	if count == 0 && len(sv.Results) > 0 {
+		count = len(sv.Results[0].Values["ns/op"])
+	}
+	table := render(sv.Machine, results, order, count)
+	fmt.Println(table)
+	if readme != "" {
+		return rewriteReadme(readme, table)
 	}
 	return nil
 }
@@ -190,6 +233,26 @@ func machine() machineInfo {
 		}
 	}
 	return m
+}
+
+// label renders one metric for the table: durations scaled and named by
+// what they measure, other values with their unit.
+func label(v float64, unit string) string {
+	switch unit {
+	case "ns/proof":
+		return format(v, unit) + " per proof"
+	case "ns/ballot":
+		return format(v, unit) + " per ballot"
+	case "ours-ns":
+		return "ours " + format(v, unit)
+	case "stock-ns":
+		return "stock gnark " + format(v, unit)
+	case "ratio":
+		return fmt.Sprintf("ratio %.3f", v)
+	case "heap-MiB", "rss-MiB":
+		return fmt.Sprintf("%.1f %s", v, unit)
+	}
+	return format(v, unit) + " " + unit
 }
 
 // format renders a value in its unit with a readable scale.
@@ -230,7 +293,7 @@ func render(m machineInfo, results map[string]*result, order []string, count int
 		var extra []string
 		for _, u := range shown[1:] {
 			if vs, ok := r.Values[u]; ok {
-				extra = append(extra, fmt.Sprintf("%s %s", format(summarize(vs).Median, u), u))
+				extra = append(extra, label(summarize(vs).Median, u))
 			}
 		}
 		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", strings.TrimPrefix(n, "Benchmark"), cell, strings.Join(extra, ", "))

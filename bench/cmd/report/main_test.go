@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,7 +31,7 @@ func TestParseAndRender(t *testing.T) {
 	require.Equal(t, 125000000.0, s.Max)
 	table := render(machineInfo{CPU: "cpu", Cores: 2, Go: "go1.26", Gnark: "v0.16.3", Date: "2026-11-24"}, results, order, 3)
 	require.Contains(t, table, "| `Prove/backend=groth16/depth=20` | 116.0 ms (115.0 ms–125.0 ms) | 5078 constraints, 164 proof-bytes |")
-	require.Contains(t, table, "1.004 ratio")
+	require.Contains(t, table, "ratio 1.004, ours 115.0 ms, stock gnark 114.5 ms")
 	require.Contains(t, table, "cpu, 2 cores")
 }
 
@@ -60,4 +61,20 @@ func TestGates(t *testing.T) {
 	err = checkGates(slow)
 	require.ErrorContains(t, err, "1.250× stock")
 	require.ErrorContains(t, err, "did not run")
+}
+
+func TestRerender(t *testing.T) {
+	results := map[string]*result{}
+	var order []string
+	parse([]byte(sample), results, &order)
+	var list []*result
+	for _, n := range order {
+		list = append(list, results[n])
+	}
+	data, err := json.Marshal(saved{Machine: machineInfo{CPU: "cpu", Cores: 2}, Count: 3, Results: list})
+	require.NoError(t, err)
+	p := filepath.Join(t.TempDir(), "r.json")
+	require.NoError(t, os.WriteFile(p, data, 0o644))
+	require.NoError(t, rerender(p, ""))
+	require.Error(t, rerender(filepath.Join(t.TempDir(), "missing.json"), ""))
 }
