@@ -147,3 +147,19 @@ func FuzzParseParams(f *testing.F) {
 		require.Equal(t, b, again, "decode→encode is not exact")
 	})
 }
+
+func FuzzParseBallot(f *testing.F) {
+	f.Add([]byte("ZKVP"))
+	f.Add(make([]byte, 400))
+	w := testWorld(f)
+	f.Add(ballotOf(f, w, 0).Bytes())
+	f.Fuzz(func(t *testing.T, data []byte) {
+		b, err := ParseBallot(data)
+		if err != nil {
+			require.ErrorIs(t, err, ErrMalformedBallot)
+			return
+		}
+		require.Equal(t, data, b.Bytes())
+		_ = b.Votes(DefaultMaxOptions)
+	})
+}

@@ -136,3 +136,20 @@ func testKeyFiles(b verifier.Backend) (pk, vk, ccs string) {
 	base := membershipSpec(testDepth).fileBase(b)
 	return base + ".pk", base + ".vk", base + ".ccs"
 }
+
+// FuzzDecodeFile: the key-file framing never panics or over-allocates, and
+// what it accepts re-encodes exactly.
+func FuzzDecodeFile(f *testing.F) {
+	h := fileHeader{kind: kindPK, backend: verifier.Groth16, name: "membership/depth=4", gnark: GnarkVersion}
+	f.Add(encodeFile(h, []byte("body")))
+	f.Add(encodeFile(h, nil))
+	f.Add([]byte(kfMagic))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		hh, body, err := decodeFile(data)
+		if err != nil {
+			require.ErrorIs(t, err, ErrCorruptKey)
+			return
+		}
+		require.Equal(t, data, encodeFile(hh, body))
+	})
+}
