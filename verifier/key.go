@@ -67,6 +67,7 @@ type VerifyingKey struct {
 	id       [32]byte
 	encoded  []byte
 	g16      *groth16bn254.VerifyingKey
+	g16fixed *groth16Fixed // g16 prepared for single verification
 	plk      *plonkbn254.VerifyingKey
 }
 
@@ -206,7 +207,11 @@ func ParseVerifyingKey(file []byte) (*VerifyingKey, error) {
 		if err := decodeCanonical(k, body); err != nil {
 			return nil, err
 		}
-		vk.g16 = k
+		fixed, err := newGroth16Fixed(k)
+		if err != nil {
+			return nil, err
+		}
+		vk.g16, vk.g16fixed = k, fixed
 	case PLONK:
 		if len(body) != plonkVKSize {
 			return nil, fmt.Errorf("%w: plonk key body is %d bytes, want %d", ErrMalformedKey, len(body), plonkVKSize)

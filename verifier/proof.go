@@ -238,7 +238,7 @@ func Verify(vk *VerifyingKey, p *Proof) (err error) {
 		if err != nil {
 			return err
 		}
-		if groth16bn254.Verify(pr, vk.g16, fr.Vector(p.Public)) != nil {
+		if !vk.g16fixed.verify(pr, p.Public) {
 			return ErrInvalidProof
 		}
 		return nil

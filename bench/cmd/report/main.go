@@ -45,6 +45,7 @@ var standard = []spec{
 	{"./prover", "^BenchmarkProveVsStock$", "10x", "7x"},
 	{"./prover", "^BenchmarkLoadKeys$", "10x", "1x"},
 	{"./verifier", "^BenchmarkVerify$", "300x", "10x"},
+	{"./verifier", "^BenchmarkVerifyVsGnark$", "300x", "10x"},
 	{"./verifier", "^BenchmarkVerifyBatch$/backend=groth16/depth=20/proofs=1000$", "3x", "1x"},
 	{"./election", "^BenchmarkVoteProof$", "10x", "1x"},
 	{"./election", "^BenchmarkSubmit$", "3x", "1x"},
