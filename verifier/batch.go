@@ -165,28 +165,6 @@ func (e *indexError) Error() string {
 
 func (e *indexError) Unwrap() error { return e.err }
 
-// checkHeader applies Verify's checks that need no decoding.
-func checkHeader(vk *VerifyingKey, p *Proof) error {
-	if p == nil {
-		return fmt.Errorf("%w: nil proof", ErrMalformed)
-	}
-	if p.Backend != vk.backend || p.KeyID != vk.id {
-		return ErrKeyMismatch
-	}
-	if len(p.Public) != vk.nbPublic {
-		return fmt.Errorf("%w: %d public signals, the key takes %d", ErrMalformedPublic, len(p.Public), vk.nbPublic)
-	}
-	for i := range p.Public {
-		// A Proof built by hand may hold limbs ≥ r, which field arithmetic
-		// does not reduce reliably.
-		b := p.Public[i].Bytes()
-		var x fr.Element
-		if x.SetBytesCanonical(b[:]) != nil || x != p.Public[i] {
-			return fmt.Errorf("%w: signal %d is not a reduced field element", ErrMalformedPublic, i)
-		}
-	}
-	return nil
-}
 
 // groth16Batch holds a batch of decoded Groth16 proofs with their secret
 // scalars.

@@ -206,13 +206,13 @@ func setG2(p *bn254.G2Affine, b []byte) error {
 	return nil
 }
 
-// Verify checks p against vk. It returns nil for a valid proof,
-// ErrInvalidProof for a well-formed proof that does not verify,
-// ErrKeyMismatch for a proof made for another key, and an error wrapping
-// ErrMalformed for a proof that does not decode. It never panics on input.
-func Verify(vk *VerifyingKey, p *Proof) (err error) {
-	if vk == nil || p == nil {
-		return fmt.Errorf("%w: nil key or proof", ErrMalformed)
+// checkHeader applies the checks of Verify and VerifyBatch that need no
+// decoding: key and backend, number of public signals, and every signal
+// reduced below r. Unreduced limbs would verify as their reduction while
+// comparing unequal to it: one nullifier with two values.
+func checkHeader(vk *VerifyingKey, p *Proof) error {
+	if p == nil {
+		return fmt.Errorf("%w: nil proof", ErrMalformed)
 	}
 	if p.Backend != vk.backend || p.KeyID != vk.id {
 		return ErrKeyMismatch
@@ -221,11 +221,23 @@ func Verify(vk *VerifyingKey, p *Proof) (err error) {
 		return fmt.Errorf("%w: %d public signals, the key takes %d", ErrMalformedPublic, len(p.Public), vk.nbPublic)
 	}
 	for i := range p.Public {
-		// Unreduced limbs would verify as their reduction while comparing
-		// unequal to it: one nullifier with two values.
 		if !field.IsReduced(&p.Public[i]) {
 			return fmt.Errorf("%w: signal %d is not reduced below r", ErrMalformedPublic, i)
 		}
+	}
+	return nil
+}
+
+// Verify checks p against vk. It returns nil for a valid proof,
+// ErrInvalidProof for a well-formed proof that does not verify,
+// ErrKeyMismatch for a proof made for another key, and an error wrapping
+// ErrMalformed for a proof that does not decode. It never panics on input.
+func Verify(vk *VerifyingKey, p *Proof) (err error) {
+	if vk == nil {
+		return fmt.Errorf("%w: nil key", ErrMalformed)
+	}
+	if err := checkHeader(vk, p); err != nil {
+		return err
 	}
 	defer func() {
 		if recover() != nil {
