@@ -165,7 +165,6 @@ func (e *indexError) Error() string {
 
 func (e *indexError) Unwrap() error { return e.err }
 
-
 // groth16Batch holds a batch of decoded Groth16 proofs with their secret
 // scalars.
 type groth16Batch struct {
