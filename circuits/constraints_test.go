@@ -1,18 +1,17 @@
 package circuits
 
 import (
-	"bufio"
 	"flag"
 	"fmt"
 	"os"
-	"sort"
-	"strings"
 	"testing"
 
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/frontend/cs/r1cs"
 	"github.com/consensys/gnark/frontend/cs/scs"
 	"github.com/stretchr/testify/require"
+
+	"github.com/netstate/zkvote/internal/counts"
 )
 
 var updateCounts = flag.Bool("update-constraints", false, "rewrite testdata/constraints.txt with the current counts")
@@ -47,26 +46,12 @@ func countedCircuits() map[string]frontend.Circuit {
 }
 
 func readCounts(t *testing.T) map[string]int {
-	f, err := os.Open(countsFile)
+	m, err := counts.Read(countsFile)
 	if os.IsNotExist(err) {
 		return map[string]int{}
 	}
 	require.NoError(t, err)
-	defer f.Close()
-	out := map[string]int{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		i := strings.LastIndexByte(line, ' ')
-		var n int
-		_, err := fmt.Sscan(line[i+1:], &n)
-		require.NoError(t, err, line)
-		out[line[:i]] = n
-	}
-	return out
+	return m
 }
 
 // TestConstraintCounts compiles every circuit for both backends and compares
@@ -86,18 +71,11 @@ func TestConstraintCounts(t *testing.T) {
 		got[name+" backend=plonk"] = p.GetNbConstraints()
 	}
 	if *updateCounts {
-		keys := make([]string, 0, len(got))
-		for k := range got {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		var b strings.Builder
-		b.WriteString("# Constraint counts per circuit, parameter and backend (gnark v0.16.3, BN254).\n")
-		b.WriteString("# Regenerate deliberately: go test ./circuits -run ConstraintCounts -update-constraints\n")
-		for _, k := range keys {
-			fmt.Fprintf(&b, "%s %d\n", k, got[k])
-		}
-		require.NoError(t, os.WriteFile(countsFile, []byte(b.String()), 0o644))
+		table := counts.Format([]string{
+			"Constraint counts per circuit, parameter and backend (gnark v0.16.3, BN254).",
+			"Regenerate deliberately: go test ./circuits -run ConstraintCounts -update-constraints",
+		}, got)
+		require.NoError(t, os.WriteFile(countsFile, []byte(table), 0o644))
 		return
 	}
 	require.Equal(t, readCounts(t), got, "constraint counts drifted from %s", countsFile)

@@ -19,7 +19,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"regexp"
@@ -28,6 +27,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/netstate/zkvote/internal/counts"
 )
 
 // spec is one `go test -bench` invocation of the standard set.
@@ -336,7 +337,7 @@ func checkGates(results map[string]*result) error {
 	} else {
 		fmt.Fprintf(os.Stderr, "gate: prove ratio %.3f ≤ %.2f\n", ratio, maxProveRatio)
 	}
-	counts, err := readCounts("circuits/testdata/constraints.txt")
+	table, err := counts.Read(counts.Path)
 	if err != nil {
 		return err
 	}
@@ -359,7 +360,7 @@ func checkGates(results map[string]*result) error {
 			failures = append(failures, rule.bench+" did not run")
 			continue
 		}
-		if got, want := r.Values["constraints"], counts[rule.key]; len(got) == 0 || int(got[0]) != want {
+		if got, want := r.Values["constraints"], table[rule.key]; len(got) == 0 || int(got[0]) != want {
 			failures = append(failures, fmt.Sprintf("%s: %v constraints, table says %d", rule.bench, got, want))
 		}
 		if rule.proofBytes > 0 {
@@ -373,31 +374,4 @@ func checkGates(results map[string]*result) error {
 	}
 	fmt.Fprintln(os.Stderr, "gate: sizes match the checked-in tables")
 	return nil
-}
-
-func readCounts(path string) (map[string]int, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return parseCounts(f)
-}
-
-func parseCounts(r io.Reader) (map[string]int, error) {
-	out := map[string]int{}
-	sc := bufio.NewScanner(r)
-	for sc.Scan() {
-		l := strings.TrimSpace(sc.Text())
-		if l == "" || strings.HasPrefix(l, "#") {
-			continue
-		}
-		i := strings.LastIndexByte(l, ' ')
-		n, err := strconv.Atoi(l[i+1:])
-		if err != nil {
-			return nil, fmt.Errorf("bad line %q", l)
-		}
-		out[l[:i]] = n
-	}
-	return out, sc.Err()
 }
