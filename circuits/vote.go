@@ -149,16 +149,43 @@ func assertRules(api frontend.API, votes []frontend.Variable, numOptions, maxPer
 	}
 }
 
-// VoteWitness holds the values of one ballot statement.
-type VoteWitness struct {
-	Membership   MembershipWitness // its Message is not used
+// Ballot holds what a ballot states besides the voter's membership: the
+// election's parameter digest, its rules, and the votes (at most the
+// compiled number of options; the rest are 0).
+type Ballot struct {
 	ParamsDigest fr.Element
 	NumOptions   uint64
 	MaxPerOption uint64
 	MinTotal     uint64
 	MaxTotal     uint64
 	CostExponent uint64
-	Votes        []uint64 // at most the compiled number of options
+	Votes        []uint64
+}
+
+// VoteWitness holds the values of one ballot statement.
+type VoteWitness struct {
+	Membership MembershipWitness // its Message is not used
+	Ballot
+}
+
+// Public returns the public inputs of w for a circuit of maxOptions
+// options, in the circuit's order (see [Vote]).
+func (w *VoteWitness) Public(maxOptions int) []fr.Element {
+	out := make([]fr.Element, 0, VotePublicCount(maxOptions))
+	out = append(out, w.Membership.Root, w.Membership.Nullifier(), w.Membership.Scope, w.ParamsDigest)
+	for _, v := range []uint64{w.NumOptions, w.MaxPerOption, w.MinTotal, w.MaxTotal, w.CostExponent} {
+		var e fr.Element
+		e.SetUint64(v)
+		out = append(out, e)
+	}
+	for i := range maxOptions {
+		var e fr.Element
+		if i < len(w.Votes) {
+			e.SetUint64(w.Votes[i])
+		}
+		out = append(out, e)
+	}
+	return out
 }
 
 // NewVoteAssignment returns the full assignment of a vote circuit for w,

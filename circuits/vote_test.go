@@ -54,8 +54,8 @@ func voteAssignment(t *testing.T, r rules, votes []*big.Int) *Vote {
 	_, w := fixture(t, 5, 2)
 	var digest fr.Element
 	digest.SetUint64(4242)
-	a, err := NewVoteAssignment(vDepth, len(votes), &VoteWitness{Membership: *w, ParamsDigest: digest,
-		NumOptions: r.n, MaxPerOption: r.maxPer, MinTotal: r.minTotal, MaxTotal: r.maxTotal, CostExponent: r.exp})
+	a, err := NewVoteAssignment(vDepth, len(votes), &VoteWitness{Membership: *w, Ballot: Ballot{ParamsDigest: digest,
+		NumOptions: r.n, MaxPerOption: r.maxPer, MinTotal: r.minTotal, MaxTotal: r.maxTotal, CostExponent: r.exp}})
 	require.NoError(t, err)
 	for i, v := range votes {
 		a.Votes[i] = v
@@ -209,6 +209,6 @@ func TestVoteAssignmentErrors(t *testing.T) {
 	_, err = NewVote(4, MaxOptionsLimit+1)
 	require.Error(t, err)
 	_, w := fixture(t, 5, 2)
-	_, err = NewVoteAssignment(vDepth, 2, &VoteWitness{Membership: *w, Votes: []uint64{1, 0, 0}})
+	_, err = NewVoteAssignment(vDepth, 2, &VoteWitness{Membership: *w, Ballot: Ballot{Votes: []uint64{1, 0, 0}}})
 	require.Error(t, err)
 }

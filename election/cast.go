@@ -4,9 +4,25 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/netstate/zkvote/circuits"
 	"github.com/netstate/zkvote/membership"
 	"github.com/netstate/zkvote/prover"
 )
+
+// Statement returns what a ballot with votes states in this election:
+// scope, parameter digest, rules and votes, as the vote circuit takes them.
+// It does not check the votes against the rules (see [Rules.Check]).
+func (p *Params) Statement(votes []uint64) (*prover.VoteStatement, error) {
+	digest, err := p.Digest()
+	if err != nil {
+		return nil, err
+	}
+	return &prover.VoteStatement{Scope: p.Scope(), Ballot: circuits.Ballot{
+		ParamsDigest: digest, NumOptions: uint64(len(p.Options)),
+		MaxPerOption: p.Rules.MaxPerOption, MinTotal: p.Rules.MinTotal, MaxTotal: p.Rules.MaxTotal,
+		CostExponent: uint64(p.Rules.CostExponent), Votes: votes,
+	}}, nil
+}
 
 // Cast proves a ballot on the citizen's device: id is the member behind the
 // tree proof path (whose root the election must accept) and votes has one
@@ -27,15 +43,11 @@ func Cast(ctx context.Context, keys *prover.VoteKeys, p *Params, id *membership.
 	if !p.AcceptsRoot(path.Root) {
 		return nil, ErrUnknownRoot
 	}
-	digest, err := p.Digest()
+	s, err := p.Statement(votes)
 	if err != nil {
 		return nil, err
 	}
-	proof, err := keys.Prove(ctx, id, path, &prover.VoteStatement{
-		Scope: p.Scope(), ParamsDigest: digest, NumOptions: uint64(len(p.Options)),
-		MaxPerOption: p.Rules.MaxPerOption, MinTotal: p.Rules.MinTotal, MaxTotal: p.Rules.MaxTotal,
-		CostExponent: uint64(p.Rules.CostExponent), Votes: votes,
-	})
+	proof, err := keys.Prove(ctx, id, path, s)
 	if err != nil {
 		return nil, err
 	}

@@ -70,17 +70,11 @@ func OpenVoteKeysInsecure(ctx context.Context, cacheDir string, depth, options i
 }
 
 // VoteStatement is what a ballot states besides the voter's membership: the
-// election (scope and parameter digest), its rules, and the votes, one per
-// option of the election (at most the compiled number).
+// election's scope, and its parameter digest, rules and votes (one per
+// option of the election, at most the compiled number).
 type VoteStatement struct {
-	Scope        fr.Element
-	ParamsDigest fr.Element
-	NumOptions   uint64
-	MaxPerOption uint64
-	MinTotal     uint64
-	MaxTotal     uint64
-	CostExponent uint64
-	Votes        []uint64
+	Scope fr.Element
+	circuits.Ballot
 }
 
 // Prove proves a ballot: id is the member behind tree proof p, and s's
@@ -98,28 +92,14 @@ func (k *VoteKeys) Prove(ctx context.Context, id *membership.Identity, p *member
 		return nil, fmt.Errorf("prover: %d votes for %d options (circuit: %d)", len(s.Votes), s.NumOptions, k.options)
 	}
 	w := &circuits.VoteWitness{
-		Membership:   circuits.MembershipWitness{Root: p.Root, Scope: s.Scope, Secret: id.Secret(), Siblings: p.Siblings, PathBits: p.PathBits},
-		ParamsDigest: s.ParamsDigest, NumOptions: s.NumOptions, MaxPerOption: s.MaxPerOption,
-		MinTotal: s.MinTotal, MaxTotal: s.MaxTotal, CostExponent: s.CostExponent, Votes: s.Votes,
+		Membership: circuits.MembershipWitness{Root: p.Root, Scope: s.Scope, Secret: id.Secret(), Siblings: p.Siblings, PathBits: p.PathBits},
+		Ballot:     s.Ballot,
 	}
 	a, err := circuits.NewVoteAssignment(k.depth, k.options, w)
 	if err != nil {
 		return nil, err
 	}
-	public := make([]fr.Element, 0, circuits.VotePublicCount(k.options))
-	var rule [5]fr.Element
-	for i, v := range []uint64{s.NumOptions, s.MaxPerOption, s.MinTotal, s.MaxTotal, s.CostExponent} {
-		rule[i].SetUint64(v)
-	}
-	public = append(public, p.Root, w.Membership.Nullifier(), s.Scope, s.ParamsDigest)
-	public = append(public, rule[:]...)
-	for i := range k.options {
-		var v fr.Element
-		if i < len(s.Votes) {
-			v.SetUint64(s.Votes[i])
-		}
-		public = append(public, v)
-	}
+	public := w.Public(k.options)
 	pr, err := k.prove(ctx, a, public)
 	if err != nil {
 		return nil, fmt.Errorf("%w (a ballot that breaks the rules cannot be proven)", err)

@@ -20,7 +20,7 @@ func TestVoteProveVerify(t *testing.T) {
 	tr := testTree(t, 7)
 	p, err := tr.Proof(6)
 	require.NoError(t, err)
-	s := &VoteStatement{Scope: fe(5), ParamsDigest: fe(6), NumOptions: 3, MaxPerOption: 1, MinTotal: 1, MaxTotal: 1, CostExponent: 1, Votes: []uint64{0, 1, 0}}
+	s := &VoteStatement{Scope: fe(5), Ballot: circuits.Ballot{ParamsDigest: fe(6), NumOptions: 3, MaxPerOption: 1, MinTotal: 1, MaxTotal: 1, CostExponent: 1, Votes: []uint64{0, 1, 0}}}
 	pr, err := k.Prove(ctx, membershiptest.Identity(6), p, s)
 	require.NoError(t, err)
 	require.NoError(t, verifier.Verify(k.VerifyingKey(), pr))

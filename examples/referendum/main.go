@@ -156,7 +156,11 @@ func run(n int, turnout float64, keyDir string) error {
 	fake := membership.NewTree(nil)
 	fake.InsertMany(ctx, append(commitments[:3:3], outsider.Commitment()))
 	fakePath, _ := fake.Proof(3)
-	forged, err := voteKeys.Prove(ctx, outsider, fakePath, statement(params, []uint64{0, 1, 0}))
+	s, err := params.Statement([]uint64{0, 1, 0})
+	if err != nil {
+		return err
+	}
+	forged, err := voteKeys.Prove(ctx, outsider, fakePath, s)
 	if err != nil {
 		return err
 	}
@@ -217,13 +221,6 @@ func pick(rng *rand.Rand) int {
 	default:
 		return 2
 	}
-}
-
-func statement(p *election.Params, votes []uint64) *prover.VoteStatement {
-	digest, _ := p.Digest()
-	return &prover.VoteStatement{Scope: p.Scope(), ParamsDigest: digest, NumOptions: uint64(len(p.Options)),
-		MaxPerOption: p.Rules.MaxPerOption, MinTotal: p.Rules.MinTotal, MaxTotal: p.Rules.MaxTotal,
-		CostExponent: uint64(p.Rules.CostExponent), Votes: votes}
 }
 
 func mustElement(v uint64) fr.Element {
