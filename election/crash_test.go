@@ -7,9 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +16,7 @@ import (
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/stretchr/testify/require"
 
+	"github.com/netstate/zkvote/internal/crashtest"
 	"github.com/netstate/zkvote/verifier"
 )
 
@@ -108,29 +107,10 @@ func TestBoxKillSubmitter(t *testing.T) {
 	for round := range 6 {
 		boxDir := filepath.Join(dir, "box")
 		require.NoError(t, os.RemoveAll(boxDir))
-		cmd := exec.Command(os.Args[0], "-test.run=^TestBoxCrashHelper$")
-		cmd.Env = append(os.Environ(), "ZKVOTE_BOX_CRASH="+dir)
-		stdout, err := cmd.StdoutPipe()
-		require.NoError(t, err)
-		require.NoError(t, cmd.Start())
-		lines := make(chan string, 1024)
-		go func() {
-			sc := bufio.NewScanner(stdout)
-			for sc.Scan() {
-				lines <- sc.Text()
-			}
-			close(lines)
-		}()
-		time.Sleep(time.Duration(5+rng.IntN(40)) * time.Millisecond)
-		require.NoError(t, cmd.Process.Kill())
-		_ = cmd.Wait()
+		d := time.Duration(5+rng.IntN(40)) * time.Millisecond
 		acked := map[int]bool{}
-		for l := range lines {
-			v, ok := strings.CutPrefix(l, "ack ")
-			require.True(t, ok, "round %d: helper said %q", round, l)
-			i, err := strconv.Atoi(v)
-			require.NoError(t, err)
-			acked[i] = true
+		for _, n := range crashtest.Acks(t, "TestBoxCrashHelper", []string{"ZKVOTE_BOX_CRASH=" + dir}, d) {
+			acked[int(n)] = true
 		}
 		// A stale LOCK file is fine: flock died with the process.
 		box, err := OpenBox(context.Background(), boxDir, w.params, w.keys.VerifyingKey())

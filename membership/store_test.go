@@ -7,9 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +15,7 @@ import (
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/stretchr/testify/require"
 
+	"github.com/netstate/zkvote/internal/crashtest"
 	"github.com/netstate/zkvote/internal/wal"
 )
 
@@ -366,30 +365,9 @@ func TestKillWriter(t *testing.T) {
 	}
 	acked := uint64(0)
 	for round := range 8 {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashHelper$")
-		cmd.Env = append(os.Environ(), "ZKVOTE_CRASH_DIR="+dir)
-		stdout, err := cmd.StdoutPipe()
-		require.NoError(t, err)
-		require.NoError(t, cmd.Start())
-		lines := make(chan string, 1<<16)
-		go func() {
-			sc := bufio.NewScanner(stdout)
-			for sc.Scan() {
-				lines <- sc.Text()
-			}
-			close(lines)
-		}()
-		time.Sleep(time.Duration(30+rng.IntN(150)) * time.Millisecond)
-		require.NoError(t, cmd.Process.Kill())
-		_ = cmd.Wait()
-		for l := range lines {
-			if v, ok := strings.CutPrefix(l, "ack "); ok {
-				n, err := strconv.ParseUint(v, 10, 64)
-				require.NoError(t, err)
-				acked = max(acked, n)
-			} else {
-				t.Fatalf("round %d: helper said %q", round, l)
-			}
+		d := time.Duration(30+rng.IntN(150)) * time.Millisecond
+		for _, n := range crashtest.Acks(t, "TestCrashHelper", []string{"ZKVOTE_CRASH_DIR=" + dir}, d) {
+			acked = max(acked, n)
 		}
 		tr := openT(t, dir, nil)
 		require.GreaterOrEqual(t, tr.seq, acked, "round %d lost acknowledged operations", round)
