@@ -226,7 +226,7 @@ func (e *groth16Entry) set(vk *VerifyingKey, p *Proof, r *big.Int) error {
 	if err := checkHeader(vk, p); err != nil {
 		return err
 	}
-	pr, err := decodeGroth16(p.Data)
+	pr, err := p.groth16()
 	if err != nil {
 		return err
 	}

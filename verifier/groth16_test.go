@@ -93,3 +93,22 @@ func BenchmarkVerifyVsGnark(b *testing.B) {
 		b.ReportMetric(ours[len(ours)/2]/stock[len(stock)/2], "ratio")
 	})
 }
+
+// TestDecodedPointsFollowData: Verify reuses the points ParseProof decoded
+// only while Data is unchanged; a proof edited in place is decoded afresh.
+func TestDecodedPointsFollowData(t *testing.T) {
+	f := malArtefacts(t)
+	p, err := verifier.ParseProof(f.enc)
+	require.NoError(t, err)
+	require.NoError(t, verifier.Verify(f.vk, p))
+	p.Data[40] ^= 0x01 // B edited in place
+	require.Error(t, verifier.Verify(f.vk, p))
+	p.Data[40] ^= 0x01
+	require.NoError(t, verifier.Verify(f.vk, p))
+	copy(p.Data, f.other.Data) // another statement's valid points
+	require.ErrorIs(t, verifier.Verify(f.vk, p), verifier.ErrInvalidProof)
+	require.Error(t, verifier.VerifyBatch(f.vk, []*verifier.Proof{p, f.other}))
+	q := *p // copies share the cache safely
+	copy(q.Data, f.proof.Data)
+	require.NoError(t, verifier.Verify(f.vk, &q))
+}

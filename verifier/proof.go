@@ -27,6 +27,28 @@ type Proof struct {
 	// Data is the canonical proof encoding for Backend: gnark's compressed
 	// form, [Groth16ProofSize] or [PLONKProofSize] bytes.
 	Data []byte
+
+	// decoded holds the points ParseProof decoded and checked (the subgroup
+	// check of B is the costly part), with a copy of the bytes they came
+	// from: Verify reuses them only while Data still equals those bytes.
+	// It is never changed once set, so copies of a Proof may share it.
+	decoded *decodedProof
+}
+
+// decodedProof caches Groth16 points only: our verifier and batch verifier
+// only read them, whereas gnark's PLONK verifier is not promised not to
+// touch its proof.
+type decodedProof struct {
+	data []byte
+	g16  *groth16bn254.Proof
+}
+
+// groth16 returns p's Groth16 points, decoded now or by ParseProof.
+func (p *Proof) groth16() (*groth16bn254.Proof, error) {
+	if d := p.decoded; d != nil && d.g16 != nil && bytes.Equal(d.data, p.Data) {
+		return d.g16, nil
+	}
+	return decodeGroth16(p.Data)
 }
 
 // A proof file:
@@ -84,17 +106,26 @@ func ParseProof(b []byte) (*Proof, error) {
 	return p, nil
 }
 
-// check validates Data for the backend.
+// check validates Data for the backend and keeps the decoded points for
+// Verify.
 func (p *Proof) check() error {
+	d := &decodedProof{data: bytes.Clone(p.Data)}
+	var err error
 	switch p.Backend {
 	case Groth16:
-		_, err := decodeGroth16(p.Data)
-		return err
+		d.g16, err = decodeGroth16(p.Data)
 	case PLONK:
-		_, err := decodePLONK(p.Data)
+		_, err = decodePLONK(p.Data)
+	default:
+		return fmt.Errorf("%w: unknown backend %d", ErrMalformedProof, p.Backend)
+	}
+	if err != nil {
 		return err
 	}
-	return fmt.Errorf("%w: unknown backend %d", ErrMalformedProof, p.Backend)
+	if d.g16 != nil {
+		p.decoded = d
+	}
+	return nil
 }
 
 // infinityG1 is the compressed encoding of the G1 point at infinity.
@@ -246,7 +277,7 @@ func Verify(vk *VerifyingKey, p *Proof) (err error) {
 	}()
 	switch vk.backend {
 	case Groth16:
-		pr, err := decodeGroth16(p.Data)
+		pr, err := p.groth16()
 		if err != nil {
 			return err
 		}

@@ -28,7 +28,7 @@ func SolidityCalldata(p *Proof) (proof []byte, input [][32]byte, err error) {
 	if p == nil || p.Backend != Groth16 {
 		return nil, nil, errors.New("verifier: Solidity calldata needs a Groth16 proof")
 	}
-	pr, err := decodeGroth16(p.Data)
+	pr, err := p.groth16()
 	if err != nil {
 		return nil, nil, err
 	}
