@@ -50,6 +50,12 @@ func (h *Hasher) Node(l, r frontend.Variable) frontend.Variable {
 	return h.api.Add(h.Compress(l, r), tagConstant(poseidon2.TagNode))
 }
 
+// Leaf returns the tree leaf of commitment c, Hash(TagLeaf, c); its native
+// counterpart is poseidon2.Leaf.
+func (h *Hasher) Leaf(c frontend.Variable) frontend.Variable {
+	return h.Hash(poseidon2.TagLeaf, c)
+}
+
 func tagConstant(t poseidon2.Tag) *big.Int {
 	v := t.Value()
 	return v.BigInt(new(big.Int))

@@ -27,6 +27,7 @@ const (
 	guardRuleRange                       // MaxPerOption, MinTotal, MaxTotal in range
 	guardBallotRange                     // tally: packed vote values < 2^32
 	guardCount                           // tally: 0 ≤ Count ≤ batch size
+	guardLeafTag                         // level 0 is Leaf(commitment), never a bare commitment
 )
 
 // LeanIMT is the in-circuit counterpart of a membership.Proof: the path of

@@ -143,7 +143,8 @@ func TestGuardPathBits(t *testing.T) {
 		}
 	}
 	bits[1].SetUint64(2)
-	leaf := poseidon2.Hash(poseidon2.TagIdentity, w.Secret)
+	c := poseidon2.Hash(poseidon2.TagIdentity, w.Secret)
+	leaf := poseidon2.Leaf(&c)
 	forged := nativeRoot(leaf, w.Siblings, bits, poseidon2.Node)
 	a := mustAssign(t, depth, w)
 	a.Root = element(forged)
@@ -206,7 +207,7 @@ func TestGuardRootNonZero(t *testing.T) {
 	p, err := tr.Proof(5)
 	require.NoError(t, err)
 	b := shape(0)
-	b.Leaf, b.Root, b.Path.Length = element(p.Leaf), element(p.Root), len(p.Siblings)
+	b.Leaf, b.Root, b.Path.Length = element(poseidon2.Leaf(&p.Leaf)), element(p.Root), len(p.Siblings)
 	for i := range depth {
 		b.Path.Siblings[i], b.Path.PathBits[i] = 0, 0
 		if i < len(p.Siblings) {
@@ -219,12 +220,14 @@ func TestGuardRootNonZero(t *testing.T) {
 	require.NoError(t, test.IsSolved(shape(0), b, field))
 }
 
-// TestGuardNodeTag replays the attack that domain separation stops: a
+// TestGuardNodeTag replays the attack that the node tag stops on its own: a
 // registrant registers the value TagIdentity as a commitment; the node above
 // it and the next citizen's commitment c is then Compress(TagIdentity, c),
 // which is the commitment of the "identity" with secret c. Without the node
 // tag that internal node proves membership at a shorter depth with a fresh
-// nullifier: a second vote.
+// nullifier: a second vote. The leaf hash blocks this attack too, so the
+// test models a circuit and tree without it (guardLeafTag off) and shows
+// that the node tag alone still stops it.
 func TestGuardNodeTag(t *testing.T) {
 	const depth = 4
 	tagID := poseidon2.TagIdentity.Value()
@@ -233,26 +236,154 @@ func TestGuardNodeTag(t *testing.T) {
 	leaves := []fr.Element{tagID, victim, others[0].Element(), others[1].Element()}
 	var scope fr.Element
 	scope.SetUint64(5)
-	attack := func(node func(l, r *fr.Element) fr.Element) (*Membership, fr.Element) {
+	attack := func(node func(l, r *fr.Element) fr.Element) *Membership {
 		n01 := node(&leaves[0], &leaves[1])
 		n23 := node(&leaves[2], &leaves[3])
 		root := node(&n01, &n23)
 		w := &MembershipWitness{Root: root, Scope: scope, Secret: victim,
 			Siblings: []fr.Element{n23}, PathBits: []bool{false}}
-		return mustAssign(t, depth, w), root
+		return mustAssign(t, depth, w)
 	}
-	untagged, _ := attack(poseidon2.Compress)
-	require.NoError(t, solved(t, depth, guardNodeTag, untagged), "without the node tag the attack must work")
-	tagged, root := attack(poseidon2.Node)
-	require.Error(t, solved(t, depth, 0, tagged))
-	// And the real tree, built by the registry, has that root.
-	tr := membership.NewTree(nil)
-	for _, l := range leaves {
-		_, err := tr.Insert(membership.Commitment(l))
+	require.NoError(t, solved(t, depth, guardLeafTag|guardNodeTag, attack(poseidon2.Compress)),
+		"without the node tag and the leaf hash the attack must work")
+	require.Error(t, solved(t, depth, guardLeafTag, attack(poseidon2.Node)))
+}
+
+// forgeThroughSubtree builds the census attack on leaf hashing: the attacker
+// registers the root N of a private tree of their own commitments as one
+// commitment, then, for each private identity, proves a path that runs
+// through the private tree to N and on along N's path in the census.
+// leafOf says what the census holds at level 0 for a registered value.
+func forgeThroughSubtree(priv []fr.Element, census []fr.Element, leafOf func(fr.Element) fr.Element, node func(l, r *fr.Element) fr.Element) (root fr.Element, paths [][]fr.Element, bits [][]bool) {
+	// levels of a LeanIMT over values, with the given node function.
+	build := func(vals []fr.Element) [][]fr.Element {
+		levels := [][]fr.Element{vals}
+		for cur := vals; len(cur) > 1; {
+			next := make([]fr.Element, (len(cur)+1)/2)
+			for j := range next {
+				if 2*j+1 < len(cur) {
+					next[j] = node(&cur[2*j], &cur[2*j+1])
+				} else {
+					next[j] = cur[2*j]
+				}
+			}
+			levels = append(levels, next)
+			cur = next
+		}
+		return levels
+	}
+	path := func(levels [][]fr.Element, i int) ([]fr.Element, []bool) {
+		var sibs []fr.Element
+		var b []bool
+		for k := 0; k+1 < len(levels); k++ {
+			if sib := i ^ 1; sib < len(levels[k]) {
+				sibs = append(sibs, levels[k][sib])
+				b = append(b, i&1 == 1)
+			}
+			i >>= 1
+		}
+		return sibs, b
+	}
+	privLeaves := make([]fr.Element, len(priv))
+	for i := range priv {
+		privLeaves[i] = leafOf(priv[i])
+	}
+	pl := build(privLeaves)
+	n := pl[len(pl)-1][0]
+	census = append(append([]fr.Element(nil), census...), n) // N registered last
+	censusLeaves := make([]fr.Element, len(census))
+	for i := range census {
+		censusLeaves[i] = leafOf(census[i])
+	}
+	cl := build(censusLeaves)
+	tail, tailBits := path(cl, len(census)-1)
+	for i := range priv {
+		s, b := path(pl, i)
+		paths = append(paths, append(s, tail...))
+		bits = append(bits, append(b, tailBits...))
+	}
+	return cl[len(cl)-1][0], paths, bits
+}
+
+// TestGuardLeafTag: the census attack works on a circuit that starts its
+// path at the bare commitment and on a tree that stores bare commitments,
+// and fails for every private identity once level 0 is Leaf(commitment).
+func TestGuardLeafTag(t *testing.T) {
+	const depth = 6
+	var scope fr.Element
+	scope.SetUint64(5)
+	privIDs := []uint64{100, 101, 102, 103}
+	priv := make([]fr.Element, len(privIDs))
+	for i, n := range privIDs {
+		priv[i] = membershiptest.Identity(n).Commitment().Element()
+	}
+	census := make([]fr.Element, 5)
+	for i, c := range membershiptest.Commitments(0, 5) {
+		census[i] = c.Element()
+	}
+	bare := func(c fr.Element) fr.Element { return c }
+	leaf := func(c fr.Element) fr.Element { return poseidon2.Leaf(&c) }
+	try := func(off guard, leafOf func(fr.Element) fr.Element) []error {
+		root, paths, bits := forgeThroughSubtree(priv, census, leafOf, poseidon2.Node)
+		var errs []error
+		for i, n := range privIDs {
+			w := &MembershipWitness{Root: root, Scope: scope,
+				Secret: membershiptest.Identity(n).Secret(), Siblings: paths[i], PathBits: bits[i]}
+			errs = append(errs, solved(t, depth, off, mustAssign(t, depth, w)))
+		}
+		return errs
+	}
+	for i, err := range try(guardLeafTag, bare) {
+		require.NoError(t, err, "mutant: identity %d must prove through the registered subtree root", i)
+	}
+	for i, err := range try(0, leaf) {
+		require.Error(t, err, "identity %d proved through a registered subtree root", i)
+	}
+}
+
+// TestRegisteredSubtreeRoot runs the census attack against a real
+// membership.Tree: the registered value is the root of a real private tree
+// of the attacker's identities. No path through it proves, for any
+// position of the registered value, while the census's honest members all
+// prove.
+func TestRegisteredSubtreeRoot(t *testing.T) {
+	const depth = 6
+	var scope fr.Element
+	scope.SetUint64(9)
+	priv := membership.NewTree(nil)
+	privIDs := []uint64{200, 201, 202}
+	for _, n := range privIDs {
+		_, err := priv.Insert(membershiptest.Identity(n).Commitment())
 		require.NoError(t, err)
 	}
-	got := tr.Root()
-	require.True(t, root.Equal(&got))
+	for _, before := range []int{0, 1, 2, 5} {
+		pub := membership.NewTree(nil)
+		_, err := pub.InsertMany(context.Background(), membershiptest.Commitments(0, before))
+		require.NoError(t, err)
+		k, err := pub.Insert(membership.Commitment(priv.Root()))
+		require.NoError(t, err)
+		_, err = pub.InsertMany(context.Background(), membershiptest.Commitments(50, 2))
+		require.NoError(t, err)
+		tail, err := pub.Proof(k)
+		require.NoError(t, err)
+		for i, n := range privIDs {
+			p, err := priv.Proof(uint64(i))
+			require.NoError(t, err)
+			w := &MembershipWitness{Root: pub.Root(), Scope: scope,
+				Secret:   membershiptest.Identity(n).Secret(),
+				Siblings: append(append([]fr.Element(nil), p.Siblings...), tail.Siblings...),
+				PathBits: append(append([]bool(nil), p.PathBits...), tail.PathBits...)}
+			require.Error(t, solved(t, depth, 0, mustAssign(t, depth, w)),
+				"identity %d proved through the registered root at index %d", i, k)
+		}
+		for i := range before {
+			p, err := pub.Proof(uint64(i))
+			require.NoError(t, err)
+			w := &MembershipWitness{Root: p.Root, Scope: scope,
+				Secret: membershiptest.Identity(uint64(i)).Secret(), Siblings: p.Siblings, PathBits: p.PathBits}
+			require.NoError(t, solved(t, depth, 0, mustAssign(t, depth, w)))
+		}
+	}
 }
 
 // NonLinearPublicInputs reports, for each public input of c compiled to

@@ -5,6 +5,8 @@ import (
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/consensys/gnark/frontend"
+
+	"github.com/netstate/zkvote/internal/poseidon2"
 )
 
 // Ballot value limits enforced by [Vote].
@@ -24,8 +26,11 @@ const (
 )
 
 // Vote proves an anonymous, rule-abiding ballot: the voter is in the census
-// tree (as [Membership]), the nullifier is theirs for the election's scope,
-// and the ballot obeys the election's rules.
+// tree (as [Membership], with the same leaf construction), the nullifier is
+// Hash(TagVoteNullifier, Secret, Scope), and the ballot obeys the election's
+// rules. The ballot nullifier's tag differs from [Membership]'s, so a
+// membership proof for an election's scope never reveals the ballot
+// nullifier.
 //
 // Public inputs, in order: Root, Nullifier, Scope, ParamsDigest, NumOptions,
 // MaxPerOption, MinTotal, MaxTotal, CostExponent, then Votes (one per
@@ -43,7 +48,7 @@ const (
 //
 // # Cost
 //
-// At depth 20 with 8 options: 5,972 R1CS constraints for Groth16 (see
+// At depth 20 with 8 options: 6,188 R1CS constraints for Groth16 (see
 // testdata/constraints.txt for every size and backend).
 type Vote struct {
 	Root         frontend.Variable   `gnark:",public"`
@@ -85,7 +90,7 @@ func (c *Vote) Define(api frontend.API) error {
 	if err != nil {
 		return err
 	}
-	if err := assertMember(api, h, c.Secret, &c.Path, c.Root, c.Nullifier, c.Scope, c.off); err != nil {
+	if err := assertMember(api, h, c.Secret, &c.Path, c.Root, poseidon2.TagVoteNullifier, c.Nullifier, c.Scope, c.off); err != nil {
 		return err
 	}
 	assertRules(api, c.Votes, c.NumOptions, c.MaxPerOption, c.MinTotal, c.MaxTotal, c.CostExponent, c.off)
@@ -168,11 +173,17 @@ type VoteWitness struct {
 	Ballot
 }
 
+// Nullifier returns the ballot nullifier the witness proves:
+// Poseidon2(TagVoteNullifier, Secret, Scope).
+func (w *VoteWitness) Nullifier() fr.Element {
+	return poseidon2.Hash(poseidon2.TagVoteNullifier, w.Membership.Secret, w.Membership.Scope)
+}
+
 // Public returns the public inputs of w for a circuit of maxOptions
 // options, in the circuit's order (see [Vote]).
 func (w *VoteWitness) Public(maxOptions int) []fr.Element {
 	out := make([]fr.Element, 0, VotePublicCount(maxOptions))
-	out = append(out, w.Membership.Root, w.Membership.Nullifier(), w.Membership.Scope, w.ParamsDigest)
+	out = append(out, w.Membership.Root, w.Nullifier(), w.Membership.Scope, w.ParamsDigest)
 	for _, v := range []uint64{w.NumOptions, w.MaxPerOption, w.MinTotal, w.MaxTotal, w.CostExponent} {
 		var e fr.Element
 		e.SetUint64(v)
@@ -203,7 +214,8 @@ func NewVoteAssignment(maxDepth, maxOptions int, w *VoteWitness) (*Vote, error) 
 	if len(w.Votes) > maxOptions {
 		return nil, fmt.Errorf("circuits: %d votes for a circuit of %d options", len(w.Votes), maxOptions)
 	}
-	c.Root, c.Nullifier, c.Scope, c.Secret, c.Path = m.Root, m.Nullifier, m.Scope, m.Secret, m.Path
+	c.Root, c.Scope, c.Secret, c.Path = m.Root, m.Scope, m.Secret, m.Path
+	c.Nullifier = element(w.Nullifier())
 	c.ParamsDigest = element(w.ParamsDigest)
 	c.NumOptions, c.MaxPerOption, c.MinTotal, c.MaxTotal, c.CostExponent =
 		w.NumOptions, w.MaxPerOption, w.MinTotal, w.MaxTotal, w.CostExponent

@@ -76,11 +76,21 @@ func (id *Identity) Commitment() Commitment {
 	return Commitment(poseidon2.Hash(poseidon2.TagIdentity, id.secret))
 }
 
-// Nullifier returns Hash(TagNullifier, secret, scope): the same value every
-// time this identity acts in scope, and unlinkable across scopes. It depends
-// on nothing but the secret and the scope.
+// Nullifier returns the nullifier of this identity's membership proofs in
+// scope, Hash(TagNullifier, secret, scope): the same value every time this
+// identity proves membership in scope, and unlinkable across scopes. It
+// depends on nothing but the secret and the scope, and it is never a ballot
+// nullifier (see [Identity.VoteNullifier]).
 func (id *Identity) Nullifier(scope fr.Element) fr.Element {
 	return poseidon2.Hash(poseidon2.TagNullifier, id.secret, scope)
+}
+
+// VoteNullifier returns the nullifier of this identity's ballot in an
+// election of the given scope, Hash(TagVoteNullifier, secret, scope). Its
+// tag differs from [Identity.Nullifier]'s, so a membership proof requested
+// with an election's scope reveals nothing about the ballot.
+func (id *Identity) VoteNullifier(scope fr.Element) fr.Element {
+	return poseidon2.Hash(poseidon2.TagVoteNullifier, id.secret, scope)
 }
 
 // Commitment is an identity commitment: the public value a citizen hands to

@@ -24,7 +24,8 @@ import (
 //	tree.snap  the latest snapshot (written to a temporary file, fsynced, renamed)
 //	tree.log   operations since (or shortly before) the snapshot
 //
-// The log starts with a 12-byte header ("ZKVTLOG\x00", version uint32 BE)
+// The log starts with a 12-byte header ("ZKVTLOG\x00", version uint32 BE;
+// version 2 since leaves became Leaf(commitment), which changed every root)
 // and holds one internal/wal record per operation, whose payload is
 // seq uint64 | kind uint8 | body.
 //
@@ -33,20 +34,24 @@ import (
 // no gap. A record is acknowledged only after it and everything before it are
 // fsynced.
 //
-// A record cut short at the end of the log is what a crash leaves: it was
-// never acknowledged, and opening truncates it. Anything else that fails a
-// check (a bad CRC on a complete record or header, a gap in sequence numbers,
-// an operation the tree rejects, a wrong magic or version) is [ErrCorrupt].
+// A torn tail (internal/wal: a record cut short at the end of the log, or
+// one that fails its CRC and is followed by nothing but zero bytes, as a
+// crash or power loss during an append leaves it) was never acknowledged,
+// and opening truncates it. Anything else that fails a check (a bad CRC on
+// a record with data after it, a gap in sequence numbers, an operation the
+// tree rejects, a wrong magic or version) is [ErrCorrupt], with the record's
+// number and offset, and the open leaves the file as it is.
 const (
 	logName   = "tree.log"
 	snapName  = "tree.snap"
 	lockName  = "LOCK"
 	logMagic  = "ZKVTLOG\x00"
 	snapMagic = "ZKVTSNAP"
-	version   = 1
+	version   = 2
 
 	logHeaderSize  = 12
-	snapHeaderSize = 8 + 4 + 8 + 8 + 4
+	snapHeaderSize = 8 + 4 + 8 + 8 + 8 + 4
+	snapEntrySize  = 32 + 8 + 8
 	maxHistory     = 1 << 20
 )
 
@@ -270,24 +275,26 @@ func (t *Tree) replay(ctx context.Context, s *store) error {
 	}
 	base := t.seq
 	var prev uint64
+	rec := -1 // the record's number in the log, from 0
 	off, err := wal.Scan(r, logHeaderSize, size, func(at int64, payload []byte) error {
+		rec++
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		o, err := decodeOp(payload)
 		if err != nil {
-			return corrupt("log record at offset %d: %v", at, err)
+			return corrupt("log record %d at offset %d: %v", rec, at, err)
 		}
 		if prev != 0 && o.seq != prev+1 {
-			return corrupt("log record at offset %d: sequence %d after %d", at, o.seq, prev)
+			return corrupt("log record %d at offset %d: sequence %d after %d", rec, at, o.seq, prev)
 		}
 		prev = o.seq
 		if o.seq > base {
 			if o.seq != t.seq+1 {
-				return corrupt("log record at offset %d: sequence %d, tree is at %d", at, o.seq, t.seq)
+				return corrupt("log record %d at offset %d: sequence %d, tree is at %d", rec, at, o.seq, t.seq)
 			}
 			if err := t.check(&o); err != nil {
-				return corrupt("log record %d: %v", o.seq, err)
+				return corrupt("log record %d at offset %d (sequence %d): %v", rec, at, o.seq, err)
 			}
 			t.apply(&o)
 		}
@@ -300,14 +307,17 @@ func (t *Tree) replay(ctx context.Context, s *store) error {
 		return err
 	}
 	if off < size {
-		// A crash cut the final record; it was never acknowledged.
+		// A torn tail: a crash cut or zero-filled the final append, which
+		// was never acknowledged (see internal/wal).
 		if err := s.log.Truncate(off); err != nil {
 			return fmt.Errorf("membership: truncating torn log record: %v", err)
 		}
-		if err := s.log.Sync(); err != nil {
-			return fmt.Errorf("membership: %v", err)
-		}
 		s.recovered = size - off
+	}
+	// Records a failed writer left in the page cache become durable here,
+	// before the tree serves any root that depends on them.
+	if err := s.log.Sync(); err != nil {
+		return fmt.Errorf("membership: %v", err)
 	}
 	if _, err := s.log.Seek(off, io.SeekStart); err != nil {
 		return fmt.Errorf("membership: %v", err)
@@ -394,21 +404,27 @@ func levelSizes(n uint64) []uint64 {
 	return out
 }
 
-// The snapshot: a header, every level bottom-up, the root history oldest
-// first, and a SHA-256 of everything before it.
+// The snapshot: a header, the commitments in order (0 where removed), the
+// root history oldest first, and a SHA-256 of everything before it.
 //
-//	magic "ZKVTSNAP" | version uint32 | seq uint64 | size uint64 | history uint32
-//	levels (32 bytes a node) | history roots (32 bytes each) | sha256
+//	magic "ZKVTSNAP" | version uint32 | seq uint64 | size uint64 | epoch uint64
+//	| history uint32 | commitments (32 bytes each)
+//	| history entries (root 32 bytes, size uint64, epoch uint64) | sha256
+//
+// Nodes are not stored: loading recomputes every node from the commitments
+// and requires the newest history entry to be the recomputed head, so a
+// snapshot whose root does not match its leaves is never served.
 func (t *Tree) writeSnapshot(w io.Writer) error {
 	h := sha256.New()
 	mw := io.MultiWriter(w, h)
-	hist := t.history.roots()
+	hist := t.history.entries()
 	var hdr [snapHeaderSize]byte
 	copy(hdr[:], snapMagic)
 	binary.BigEndian.PutUint32(hdr[8:], version)
 	binary.BigEndian.PutUint64(hdr[12:], t.seq)
 	binary.BigEndian.PutUint64(hdr[20:], t.size())
-	binary.BigEndian.PutUint32(hdr[28:], uint32(len(hist)))
+	binary.BigEndian.PutUint64(hdr[28:], t.epoch)
+	binary.BigEndian.PutUint32(hdr[36:], uint32(len(hist)))
 	if _, err := mw.Write(hdr[:]); err != nil {
 		return err
 	}
@@ -418,23 +434,24 @@ func (t *Tree) writeSnapshot(w io.Writer) error {
 		buf = buf[:0]
 		return err
 	}
-	put := func(e *fr.Element) error {
+	put := func(e *fr.Element, words ...uint64) error {
 		v := e.Bytes()
 		buf = append(buf, v[:]...)
-		if len(buf) == cap(buf) {
+		for _, w := range words {
+			buf = binary.BigEndian.AppendUint64(buf, w)
+		}
+		if len(buf) > cap(buf)-snapEntrySize {
 			return flush()
 		}
 		return nil
 	}
-	for _, level := range t.levels {
-		for i := range level {
-			if err := put(&level[i]); err != nil {
-				return err
-			}
+	for i := range t.commits {
+		if err := put(&t.commits[i]); err != nil {
+			return err
 		}
 	}
 	for i := range hist {
-		if err := put(&hist[i]); err != nil {
+		if err := put(&hist[i].Root, hist[i].Size, hist[i].epoch); err != nil {
 			return err
 		}
 	}
@@ -447,8 +464,9 @@ func (t *Tree) writeSnapshot(w io.Writer) error {
 
 // ReadTreeSnapshot returns an in-memory tree from data written by
 // [Tree.WriteSnapshot]. It checks the length, magic, version, checksum and
-// every node's encoding, and returns an error wrapping [ErrCorrupt] for any
-// damage.
+// every value's encoding, recomputes every node from the commitments, and
+// returns an error wrapping [ErrCorrupt] for any damage, including a root
+// history whose newest head is not the recomputed one.
 func ReadTreeSnapshot(data []byte, opts *TreeOptions) (*Tree, error) {
 	t := NewTree(opts)
 	if err := t.readSnapshot(bytes.NewReader(data), int64(len(data))); err != nil {
@@ -475,47 +493,58 @@ func (t *Tree) readSnapshot(src io.Reader, fileSize int64) error {
 	}
 	seq := binary.BigEndian.Uint64(hdr[12:])
 	size := binary.BigEndian.Uint64(hdr[20:])
-	nhist := uint64(binary.BigEndian.Uint32(hdr[28:]))
+	epoch := binary.BigEndian.Uint64(hdr[28:])
+	nhist := uint64(binary.BigEndian.Uint32(hdr[36:]))
 	if size > MaxLeaves || nhist > maxHistory {
 		return corrupt("snapshot: size %d, history %d", size, nhist)
 	}
-	sizes := levelSizes(size)
-	var nodes uint64
-	for _, n := range sizes {
-		nodes += n
-	}
-	want := int64(snapHeaderSize) + 32*int64(nodes+nhist) + sha256.Size
+	want := int64(snapHeaderSize) + 32*int64(size) + snapEntrySize*int64(nhist) + sha256.Size
 	if fileSize != want {
 		return corrupt("snapshot is %d bytes, header implies %d", fileSize, want)
 	}
-	chunk := make([]byte, 32*4096)
-	readElems := func(dst []fr.Element) error {
-		for len(dst) > 0 {
-			k := min(len(dst), len(chunk)/32)
-			b := chunk[:32*k]
-			if _, err := io.ReadFull(r, b); err != nil {
-				return corrupt("snapshot: %v", err)
-			}
-			h.Write(b)
-			for i := range k {
-				if err := dst[i].SetBytesCanonical(b[32*i : 32*i+32]); err != nil {
-					return corrupt("snapshot: non-canonical node")
-				}
-			}
-			dst = dst[k:]
+	read := func(b []byte) error {
+		if _, err := io.ReadFull(r, b); err != nil {
+			return corrupt("snapshot: %v", err)
+		}
+		h.Write(b)
+		return nil
+	}
+	element := func(dst *fr.Element, b []byte) error {
+		if err := dst.SetBytesCanonical(b); err != nil {
+			return corrupt("snapshot: non-canonical value")
 		}
 		return nil
 	}
-	levels := make([][]fr.Element, len(sizes))
-	for k, n := range sizes {
-		levels[k] = make([]fr.Element, n)
-		if err := readElems(levels[k]); err != nil {
+	commits := make([]fr.Element, size)
+	chunk := make([]byte, 32*4096)
+	for done := uint64(0); done < size; {
+		k := min(size-done, uint64(len(chunk)/32))
+		b := chunk[:32*k]
+		if err := read(b); err != nil {
 			return err
 		}
+		for i := range k {
+			if err := element(&commits[done+i], b[32*i:32*i+32]); err != nil {
+				return err
+			}
+		}
+		done += k
 	}
-	hist := make([]fr.Element, nhist)
-	if err := readElems(hist); err != nil {
-		return err
+	hist := make([]entry, nhist)
+	var eb [snapEntrySize]byte
+	for i := range hist {
+		if err := read(eb[:]); err != nil {
+			return err
+		}
+		if err := element(&hist[i].Root, eb[:32]); err != nil {
+			return err
+		}
+		hist[i].Size = binary.BigEndian.Uint64(eb[32:])
+		hist[i].epoch = binary.BigEndian.Uint64(eb[40:])
+		if hist[i].Size > size || hist[i].epoch > epoch ||
+			(i > 0 && (hist[i].epoch < hist[i-1].epoch || hist[i].epoch == hist[i-1].epoch && hist[i].Size < hist[i-1].Size)) {
+			return corrupt("snapshot: history entry %d out of order", i)
+		}
 	}
 	var sum [sha256.Size]byte
 	if _, err := io.ReadFull(r, sum[:]); err != nil {
@@ -524,26 +553,31 @@ func (t *Tree) readSnapshot(src io.Reader, fileSize int64) error {
 	if string(sum[:]) != string(h.Sum(nil)) {
 		return corrupt("snapshot: checksum mismatch")
 	}
-	if size > 0 && (nhist == 0 || !hist[nhist-1].Equal(&levels[len(levels)-1][0])) {
-		return corrupt("snapshot: root history does not end with the root")
-	}
 	index := newLeafIndex(int(size))
-	if size > 0 {
-		leaves := levels[0]
-		for i := range leaves {
-			if leaves[i].IsZero() {
-				continue
-			}
-			if _, dup := index.lookup(&leaves[i], leaves); dup {
-				return corrupt("snapshot: duplicate leaf at %d", i)
-			}
-			index.add(&leaves[i], uint32(i))
+	for i := range commits {
+		if commits[i].IsZero() {
+			continue
 		}
+		if _, dup := index.lookup(&commits[i], commits); dup {
+			return corrupt("snapshot: duplicate commitment at %d", i)
+		}
+		index.add(&commits[i], uint32(i))
 	}
-	t.levels, t.index, t.seq = levels, index, seq
+	levels := buildLevels(commits)
+	var root fr.Element
+	if size > 0 {
+		root = levels[len(levels)-1][0]
+	}
+	if nhist == 0 {
+		return corrupt("snapshot: empty root history")
+	}
+	if last := hist[nhist-1]; last.Size != size || last.epoch != epoch || !last.Root.Equal(&root) {
+		return corrupt("snapshot: the root recomputed from the commitments is not the recorded root")
+	}
+	t.commits, t.levels, t.index, t.seq, t.epoch = commits, levels, index, seq, epoch
 	t.history.init(t.opts.RootHistory)
-	for _, root := range hist {
-		t.history.push(root)
+	for _, e := range hist {
+		t.history.push(e)
 	}
 	return nil
 }

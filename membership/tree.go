@@ -51,12 +51,16 @@ func (o *TreeOptions) withDefaults() TreeOptions {
 // Tree is a citizen tree: a Lean Incremental Merkle Tree (LeanIMT, as in
 // Semaphore v4 and zk-kit) of identity commitments.
 //
-// Leaves keep their insertion order. A node with both children is
-// Node(left, right); a left child without a right sibling is promoted to the
-// parent unhashed. The depth is ceil(log2(size)); a one-leaf tree's root is
-// the leaf and an empty tree's root is 0. Removing a member sets its leaf to
-// 0 for good; whether a member exists is decided by its index, never by a
-// value.
+// Commitments keep their insertion order. The leaf of commitment c is
+// Leaf(c) = Hash(TagLeaf, c), never c itself (see the package doc's
+// Security section). A node with both children is Node(left, right); a left
+// child without a right sibling is promoted to the parent unhashed. The
+// depth is ceil(log2(size)); a one-leaf tree's root is its leaf and an empty
+// tree's root is 0. Removing a member sets its leaf to 0 for good; whether a
+// member exists is decided by its index, never by a value.
+//
+// Every [Tree.Update] and [Tree.Remove] starts a new census epoch (see
+// [Tree.Epoch]); within one epoch the tree only grows.
 //
 // A Tree is safe for concurrent use by many readers and writers; writers are
 // serialised, and a persistent tree makes each change durable before any
@@ -68,8 +72,10 @@ type Tree struct {
 	mu  sync.RWMutex
 
 	opts    TreeOptions
-	levels  [][]fr.Element // levels[0] are the leaves; the last level holds the root
-	index   leafIndex
+	commits []fr.Element   // the registered commitments; 0 where removed
+	levels  [][]fr.Element // levels[0] are the leaves Leaf(c); the last level holds the root
+	index   leafIndex      // commitment → index, over commits
+	epoch   uint64         // Update and Remove operations applied
 	history rootHistory
 	seq     uint64 // operations applied since the tree was created
 	store   *store // nil for an in-memory tree
@@ -81,7 +87,7 @@ func NewTree(opts *TreeOptions) *Tree {
 	o := opts.withDefaults()
 	t := &Tree{opts: o, index: newLeafIndex(0)}
 	t.history.init(o.RootHistory)
-	t.history.push(fr.Element{})
+	t.history.push(entry{})
 	return t
 }
 
@@ -127,51 +133,46 @@ func (t *Tree) root() fr.Element {
 	return t.levels[len(t.levels)-1][0]
 }
 
-// Leaf returns the leaf at index i: the commitment, or 0 if it was removed.
+// Leaf returns the commitment registered at index i, or 0 if it was
+// removed.
 func (t *Tree) Leaf(i uint64) (fr.Element, error) {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
 	if i >= t.size() {
 		return fr.Element{}, ErrIndexOutOfRange
 	}
-	return t.levels[0][i], nil
+	return t.commits[i], nil
 }
 
-// Leaves returns a copy of all leaves in insertion order.
+// Leaves returns a copy of all registered commitments in insertion order,
+// with 0 for removed ones. [VerifyHeads] recomputes roots from this list.
 func (t *Tree) Leaves() []fr.Element {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	if len(t.levels) == 0 {
-		return nil
-	}
-	return append([]fr.Element(nil), t.levels[0]...)
+	return append([]fr.Element(nil), t.commits...)
 }
 
 // IndexOf returns the index of commitment c, if c is a current leaf.
 func (t *Tree) IndexOf(c Commitment) (uint64, bool) {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	if len(t.levels) == 0 {
-		return 0, false
-	}
 	e := fr.Element(c)
-	i, ok := t.index.lookup(&e, t.levels[0])
+	i, ok := t.index.lookup(&e, t.commits)
 	return uint64(i), ok
 }
 
 // KnownRoot reports whether root is the current root or one of the
-// RootHistory most recent ones. Root 0 is never known.
-//
-// A member removed from the tree can still prove membership against a root
-// from before the removal. An election must therefore pin the exact roots it
-// accepts, not rely on this history.
+// RootHistory most recent roots of the current epoch. Root 0 is never
+// known, and neither is any root from before the last [Tree.Update] or
+// [Tree.Remove]: a removed or rotated member cannot prove with it.
 func (t *Tree) KnownRoot(root fr.Element) bool {
 	if root.IsZero() {
 		return false
 	}
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	return t.history.contains(root)
+	e, ok := t.history.lookup(root)
+	return ok && e.epoch == t.epoch
 }
 
 // Insert appends commitment c and returns its index.
@@ -215,10 +216,7 @@ func (t *Tree) checkInsert(cs []Commitment) error {
 	if t.size()+uint64(len(cs)) > MaxLeaves {
 		return ErrTreeFull
 	}
-	var leaves []fr.Element
-	if len(t.levels) > 0 {
-		leaves = t.levels[0]
-	}
+	leaves := t.commits
 	batch := unsafeElements(cs)
 	var seen leafIndex
 	if len(cs) > 1 {
@@ -261,7 +259,10 @@ func checkCommitment(c Commitment) error {
 	return nil
 }
 
-// Update replaces the commitment at index i (key rotation).
+// Update replaces the commitment at index i (key rotation). It starts a new
+// census epoch: the old commitment can still prove against roots of earlier
+// epochs, so an election must never accept roots of two epochs (see
+// [Tree.Epoch]).
 func (t *Tree) Update(i uint64, c Commitment) error {
 	t.wmu.Lock()
 	defer t.wmu.Unlock()
@@ -280,7 +281,8 @@ func (t *Tree) Update(i uint64, c Commitment) error {
 	return t.commit(op{kind: opUpdate, index: i, leaves: []Commitment{c}})
 }
 
-// Remove sets the leaf at index i to 0 for good.
+// Remove sets the leaf at index i to 0 for good. It starts a new census
+// epoch (see [Tree.Epoch]).
 func (t *Tree) Remove(i uint64) error {
 	t.wmu.Lock()
 	defer t.wmu.Unlock()
@@ -295,11 +297,8 @@ func (t *Tree) Remove(i uint64) error {
 
 // contains reports whether c is a current leaf; the caller holds wmu or mu.
 func (t *Tree) contains(c Commitment) bool {
-	if len(t.levels) == 0 {
-		return false
-	}
 	e := fr.Element(c)
-	_, ok := t.index.lookup(&e, t.levels[0])
+	_, ok := t.index.lookup(&e, t.commits)
 	return ok
 }
 
@@ -307,7 +306,7 @@ func (t *Tree) checkLive(i uint64) error {
 	if i >= t.size() {
 		return ErrIndexOutOfRange
 	}
-	if t.levels[0][i].IsZero() {
+	if t.commits[i].IsZero() {
 		return ErrRemoved
 	}
 	return nil
@@ -341,25 +340,43 @@ func (t *Tree) apply(o *op) {
 		if len(t.levels) == 0 {
 			t.levels = append(t.levels, nil)
 		}
-		t.levels[0] = appendGrow(t.levels[0], unsafeElements(o.leaves))
+		t.commits = appendGrow(t.commits, unsafeElements(o.leaves))
+		t.levels[0] = appendGrow(t.levels[0], make([]fr.Element, len(o.leaves)))
+		parallel(start, t.size(), func(a, b uint64) { hashLeaves(t.commits, t.levels[0], a, b) })
 		t.index.grow(len(o.leaves))
 		for k := range o.leaves {
 			i := start + uint64(k)
-			t.index.add(&t.levels[0][i], uint32(i))
+			t.index.add(&t.commits[i], uint32(i))
 		}
 		t.rehash(start)
 	case opUpdate:
-		t.index.remove(&t.levels[0][o.index], uint32(o.index))
-		t.levels[0][o.index] = fr.Element(o.leaves[0])
-		t.index.add(&t.levels[0][o.index], uint32(o.index))
+		t.index.remove(&t.commits[o.index], uint32(o.index))
+		t.commits[o.index] = fr.Element(o.leaves[0])
+		t.levels[0][o.index] = poseidon2.Leaf(&t.commits[o.index])
+		t.index.add(&t.commits[o.index], uint32(o.index))
 		t.rehash(o.index)
+		t.epoch++
 	case opRemove:
-		t.index.remove(&t.levels[0][o.index], uint32(o.index))
+		t.index.remove(&t.commits[o.index], uint32(o.index))
+		t.commits[o.index] = fr.Element{}
 		t.levels[0][o.index] = fr.Element{}
 		t.rehash(o.index)
+		t.epoch++
 	}
 	t.seq = o.seq
-	t.history.push(t.root())
+	t.history.push(entry{Head{t.size(), t.root()}, t.epoch})
+}
+
+// hashLeaves sets leaves[i] = Leaf(commits[i]) for i in [lo, hi), and 0
+// where the commitment is 0 (removed).
+func hashLeaves(commits, leaves []fr.Element, lo, hi uint64) {
+	for i := lo; i < hi; i++ {
+		if commits[i].IsZero() {
+			leaves[i] = fr.Element{}
+		} else {
+			leaves[i] = poseidon2.Leaf(&commits[i])
+		}
+	}
 }
 
 // appendGrow appends add to s, growing the backing array by at least an
@@ -407,7 +424,7 @@ func (t *Tree) rehash(from uint64) {
 
 // hashRange sets next[j] for j in [lo, hi) from the children in cur.
 func hashRange(cur, next []fr.Element, lo, hi uint64) {
-	work := func(a, b uint64) {
+	parallel(lo, hi, func(a, b uint64) {
 		for j := a; j < b; j++ {
 			l := 2 * j
 			if l+1 < uint64(len(cur)) {
@@ -416,7 +433,12 @@ func hashRange(cur, next []fr.Element, lo, hi uint64) {
 				next[j] = cur[l]
 			}
 		}
-	}
+	})
+}
+
+// parallel runs work over [lo, hi), split across CPUs when the range is
+// large enough to pay for the goroutines.
+func parallel(lo, hi uint64, work func(a, b uint64)) {
 	n := hi - lo
 	workers := uint64(runtime.GOMAXPROCS(0))
 	if n < parallelThreshold || workers < 2 {
@@ -436,13 +458,14 @@ func hashRange(cur, next []fr.Element, lo, hi uint64) {
 	wg.Wait()
 }
 
-// Proof is a LeanIMT membership proof for one leaf. Levels where the node has
-// no sibling (a promoted left child) are skipped, so Siblings holds only the
-// hashed levels, bottom-up, and len(Siblings) is the proof length the
-// membership circuit takes as a private input.
+// Proof is a LeanIMT membership proof for one commitment. Levels where the
+// node has no sibling (a promoted left child) are skipped, so Siblings holds
+// only the hashed levels, bottom-up, and len(Siblings) is the proof length
+// the membership circuit takes as a private input. The path starts at the
+// commitment's leaf, Leaf(commitment).
 type Proof struct {
 	Root  fr.Element // the root the proof leads to
-	Leaf  fr.Element // the commitment
+	Leaf  fr.Element // the commitment (the path starts at its Leaf hash)
 	Index uint64     // the leaf's position in the tree
 	// Siblings are the sibling nodes of the hashed levels, bottom-up.
 	Siblings []fr.Element
@@ -459,13 +482,13 @@ func (t *Tree) Proof(i uint64) (*Proof, error) {
 	if i >= t.size() {
 		return nil, ErrIndexOutOfRange
 	}
-	if t.levels[0][i].IsZero() {
+	if t.commits[i].IsZero() {
 		return nil, ErrRemoved
 	}
 	d := len(t.levels) - 1
 	p := &Proof{
 		Root:     t.root(),
-		Leaf:     t.levels[0][i],
+		Leaf:     t.commits[i],
 		Index:    i,
 		Siblings: make([]fr.Element, 0, d),
 		PathBits: make([]bool, 0, d),
@@ -482,7 +505,8 @@ func (t *Tree) Proof(i uint64) (*Proof, error) {
 	return p, nil
 }
 
-// ComputeRoot returns the root that p's leaf and path lead to.
+// ComputeRoot returns the root that the leaf of p's commitment,
+// Leaf(p.Leaf), and p's path lead to.
 func (p *Proof) ComputeRoot() (fr.Element, error) {
 	if len(p.Siblings) != len(p.PathBits) {
 		return fr.Element{}, fmt.Errorf("membership: proof has %d siblings and %d path bits", len(p.Siblings), len(p.PathBits))
@@ -490,7 +514,7 @@ func (p *Proof) ComputeRoot() (fr.Element, error) {
 	if len(p.Siblings) > MaxDepth {
 		return fr.Element{}, fmt.Errorf("membership: proof length %d exceeds %d", len(p.Siblings), MaxDepth)
 	}
-	node := p.Leaf
+	node := poseidon2.Leaf(&p.Leaf)
 	for j := range p.Siblings {
 		if p.PathBits[j] {
 			node = poseidon2.Node(&p.Siblings[j], &node)
@@ -518,40 +542,55 @@ func VerifyProof(root fr.Element, p *Proof) error {
 	return nil
 }
 
-// rootHistory is a ring of recent roots with a count per value, so lookups
-// are O(1) even when a root recurs.
+// entry is one remembered root: its head and the epoch it belongs to.
+type entry struct {
+	Head
+	epoch uint64
+}
+
+// rootHistory is a ring of recent entries indexed by root, so lookups are
+// O(1). A root recurs only when the tree returns to an earlier state (for
+// example an Update and back), which starts a new epoch; the index keeps the
+// newest entry of each root.
 type rootHistory struct {
-	ring  []fr.Element
+	ring  []entry
 	next  int
 	full  bool
-	count map[fr.Element]int
+	index map[fr.Element]int // root → position in ring of its newest entry
 }
 
 func (h *rootHistory) init(n int) {
-	*h = rootHistory{ring: make([]fr.Element, n), count: make(map[fr.Element]int, n)}
+	*h = rootHistory{ring: make([]entry, n), index: make(map[fr.Element]int, n)}
 }
 
-func (h *rootHistory) push(r fr.Element) {
+func (h *rootHistory) push(e entry) {
 	if h.full {
-		old := h.ring[h.next]
-		if h.count[old]--; h.count[old] == 0 {
-			delete(h.count, old)
+		old := h.ring[h.next].Root
+		if h.index[old] == h.next {
+			delete(h.index, old)
 		}
 	}
-	h.ring[h.next] = r
-	h.count[r]++
+	h.ring[h.next] = e
+	h.index[e.Root] = h.next
 	h.next++
 	if h.next == len(h.ring) {
 		h.next, h.full = 0, true
 	}
 }
 
-func (h *rootHistory) contains(r fr.Element) bool { return h.count[r] > 0 }
-
-// roots returns the remembered roots, oldest first.
-func (h *rootHistory) roots() []fr.Element {
-	if !h.full {
-		return append([]fr.Element(nil), h.ring[:h.next]...)
+// lookup returns the newest remembered entry of root.
+func (h *rootHistory) lookup(r fr.Element) (entry, bool) {
+	i, ok := h.index[r]
+	if !ok {
+		return entry{}, false
 	}
-	return append(append([]fr.Element(nil), h.ring[h.next:]...), h.ring[:h.next]...)
+	return h.ring[i], true
+}
+
+// entries returns the remembered entries, oldest first.
+func (h *rootHistory) entries() []entry {
+	if !h.full {
+		return append([]entry(nil), h.ring[:h.next]...)
+	}
+	return append(append([]entry(nil), h.ring[h.next:]...), h.ring[:h.next]...)
 }

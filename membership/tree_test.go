@@ -22,7 +22,10 @@ func refRoot(leaves []fr.Element) fr.Element {
 	case 0:
 		return fr.Element{}
 	case 1:
-		return leaves[0]
+		if leaves[0].IsZero() {
+			return fr.Element{} // a removed member
+		}
+		return poseidon2.Hash(poseidon2.TagLeaf, leaves[0])
 	default:
 		half := 1 << (bits.Len(uint(n-1)) - 1)
 		l, r := refRoot(leaves[:half]), refRoot(leaves[half:])
@@ -208,7 +211,8 @@ func TestEmptyAndSingle(t *testing.T) {
 	_, err = tr.Insert(c)
 	require.NoError(t, err)
 	root = tr.Root()
-	require.True(t, root.Equal((*fr.Element)(&c)), "one leaf: root = leaf")
+	leaf := poseidon2.Hash(poseidon2.TagLeaf, fr.Element(c))
+	require.True(t, root.Equal(&leaf), "one leaf: root = Leaf(commitment)")
 	p, err := tr.Proof(0)
 	require.NoError(t, err)
 	require.Empty(t, p.Siblings)
@@ -267,13 +271,14 @@ func TestRootHistory(t *testing.T) {
 	for i, r := range roots {
 		require.Equal(t, i >= 2, tr.KnownRoot(r), "root %d", i)
 	}
-	// A removed member keeps a valid proof against an older root: elections
-	// must pin the roots they accept.
+	// A removed member keeps a valid proof against an older root, but that
+	// root belongs to an earlier epoch and is no longer known.
 	p, err := tr.Proof(0)
 	require.NoError(t, err)
 	require.NoError(t, tr.Remove(0))
 	require.NoError(t, VerifyProof(p.Root, p))
-	require.True(t, tr.KnownRoot(p.Root))
+	require.False(t, tr.KnownRoot(p.Root), "a root from before a removal is not known")
+	require.True(t, tr.KnownRoot(tr.Root()))
 }
 
 func TestRootHistoryRecurringRoot(t *testing.T) {
@@ -282,13 +287,16 @@ func TestRootHistoryRecurringRoot(t *testing.T) {
 	var a, b fr.Element
 	a.SetUint64(1)
 	b.SetUint64(2)
-	h.push(a)
-	h.push(a)
-	h.push(b)
-	require.True(t, h.contains(a))
-	h.push(b)
-	require.False(t, h.contains(a))
-	require.Equal(t, []fr.Element{b, b}, h.roots())
+	h.push(entry{Head{1, a}, 0})
+	h.push(entry{Head{1, a}, 1})
+	h.push(entry{Head{2, b}, 1})
+	e, ok := h.lookup(a)
+	require.True(t, ok)
+	require.Equal(t, uint64(1), e.epoch, "the newest entry of a recurring root wins")
+	h.push(entry{Head{2, b}, 2})
+	_, ok = h.lookup(a)
+	require.False(t, ok)
+	require.Equal(t, []entry{{Head{2, b}, 1}, {Head{2, b}, 2}}, h.entries())
 }
 
 // TestConcurrentReadersAndWriters runs writers and readers at once (run it
@@ -357,9 +365,12 @@ func TestConcurrentReadersAndWriters(t *testing.T) {
 // The identity of a tree is its leaves: equal leaves, equal roots.
 func TestRefRootKnownSmall(t *testing.T) {
 	l := elems(testLeaves(0, 3))
+	for i := range l {
+		l[i] = poseidon2.Hash(poseidon2.TagLeaf, l[i])
+	}
 	n01 := poseidon2.Node(&l[0], &l[1])
 	want := poseidon2.Node(&n01, &l[2])
-	got := refRoot(l)
+	got := refRoot(elems(testLeaves(0, 3)))
 	require.True(t, want.Equal(&got))
 }
 

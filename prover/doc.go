@@ -32,7 +32,7 @@
 //
 // # Cost
 //
-// At depth 20 the membership circuit has 5,078 R1CS constraints and the vote
-// circuit (8 options) 5,972; each proves in about 0.11 s on the reference
-// machine (README).
+// Constraint counts are in each circuit's documentation in package circuits;
+// proving times on the reference machine are in the README's benchmark
+// table, which the benchmarks generate.
 package prover

@@ -23,7 +23,7 @@ func TestRoundTrip(t *testing.T) {
 func TestCheckedInTable(t *testing.T) {
 	m, err := Read("../../" + Path)
 	require.NoError(t, err)
-	require.Equal(t, 5078, m["membership depth=20 backend=groth16"])
+	require.Equal(t, 5294, m["membership depth=20 backend=groth16"])
 }
 
 func FuzzParse(f *testing.F) {

@@ -25,6 +25,16 @@
 //     the commitment TagIdentity could claim the internal node above it as an
 //     identity commitment of their own and vote twice. With it, posing a node
 //     as a leaf needs a preimage of Compress. The offset is free in a circuit.
+//   - A tree leaf is Leaf(c) = Hash(TagLeaf, c) for a registered commitment
+//     c. A registrar cannot tell a commitment from a Merkle node, so without
+//     this step a registered value could be the root of the registrant's own
+//     private subtree, and a longer path through it would give one nullifier
+//     per hidden identity. With it, every value at level 0 is an output of
+//     Hash(TagLeaf, ·) and every value above is an output of Node, and making
+//     one equal the other needs a collision between the two.
+//   - Membership proofs and ballots use different nullifier tags
+//     (TagNullifier, TagVoteNullifier), so no membership proof, whatever its
+//     scope, reveals a ballot's nullifier.
 package poseidon2
 
 import (
@@ -48,17 +58,20 @@ type Tag int
 // The domain tags. Each names one use of the hash; none is reused.
 const (
 	TagIdentity  Tag = iota // identity commitment: Hash(TagIdentity, secret)
-	TagNullifier            // nullifier: Hash(TagNullifier, secret, scope)
+	TagNullifier            // membership-proof nullifier: Hash(TagNullifier, secret, scope)
 	TagNode                 // Merkle node offset: Node(l, r)
 	TagMessage              // message binding
 	TagElection             // election scope: Hash(TagElection, deployment, election)
 	TagBallot               // ballot log entries
 	TagTally                // tally commitments
+	TagLeaf                 // tree leaf: Leaf(c) = Hash(TagLeaf, commitment)
+	TagVoteNullifier        // ballot nullifier: Hash(TagVoteNullifier, secret, scope)
 	numTags
 )
 
 var tagNames = [numTags]string{
 	"identity", "nullifier", "node", "message", "election", "ballot", "tally",
+	"leaf", "vote-nullifier",
 }
 
 // String returns the tag's name.
@@ -198,4 +211,10 @@ func Node(l, r *fr.Element) fr.Element {
 	tag := TagNode.Value()
 	out.Add(&out, &tag)
 	return out
+}
+
+// Leaf returns the tree leaf of a registered commitment c:
+// Hash(TagLeaf, c).
+func Leaf(c *fr.Element) fr.Element {
+	return Hash(TagLeaf, *c)
 }
