@@ -5,6 +5,7 @@ import (
 
 	"github.com/consensys/gnark/frontend"
 
+	"github.com/netstate/zkvote/internal/limits"
 	"github.com/netstate/zkvote/internal/poseidon2"
 )
 
@@ -65,8 +66,9 @@ type Membership struct {
 	off guard // test-only: guards switched off
 }
 
-// MaxSupportedDepth bounds the depth parameter of [NewMembership].
-const MaxSupportedDepth = 64
+// MaxSupportedDepth bounds the depth parameter of [NewMembership]: the
+// depth of the largest citizen tree.
+const MaxSupportedDepth = limits.MaxDepth
 
 // NewMembership returns the circuit shape for trees of depth at most
 // maxDepth (1 to MaxSupportedDepth; 20 and 32 are the usual choices). Use it

@@ -8,6 +8,7 @@ import (
 	"github.com/consensys/gnark/frontend"
 
 	"github.com/netstate/zkvote/internal/chain"
+	"github.com/netstate/zkvote/internal/limits"
 	"github.com/netstate/zkvote/internal/poseidon2"
 )
 
@@ -55,7 +56,7 @@ type Tally struct {
 const TallyPublicCount = 6
 
 // MaxBatch bounds the batch size of a tally circuit.
-const MaxBatch = 1 << 14
+const MaxBatch = limits.MaxBatch
 
 // NewTally returns the circuit shape for batches of batch ballots with
 // options options.

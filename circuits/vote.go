@@ -6,6 +6,7 @@ import (
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/consensys/gnark/frontend"
 
+	"github.com/netstate/zkvote/internal/limits"
 	"github.com/netstate/zkvote/internal/poseidon2"
 )
 
@@ -13,11 +14,12 @@ import (
 const (
 	// DefaultMaxOptions is the number of options the vote circuit is
 	// usually compiled for.
-	DefaultMaxOptions = 8
-	// MaxOptionsLimit bounds the compiled number of options.
-	MaxOptionsLimit = 64
+	DefaultMaxOptions = limits.DefaultOptions
+	// MaxOptionsLimit bounds the compiled number of options, so that a vote
+	// statement never has more public inputs than a verifier accepts.
+	MaxOptionsLimit = limits.MaxOptions
 	// VoteBits bounds each option's value and MaxPerOption: < 2^32.
-	VoteBits = 32
+	VoteBits = limits.VoteBits
 	// TotalBits bounds MinTotal and MaxTotal: < 2^64. A cost total (at most
 	// 64 options × (2^32−1)², below 2^70) never wraps around the field.
 	TotalBits = 64
@@ -70,7 +72,7 @@ type Vote struct {
 
 // VotePublicCount returns the number of public inputs of a vote circuit
 // with maxOptions options.
-func VotePublicCount(maxOptions int) int { return 9 + maxOptions }
+func VotePublicCount(maxOptions int) int { return limits.VoteFixedPublic + maxOptions }
 
 // NewVote returns the circuit shape for trees of depth at most maxDepth and
 // ballots of at most maxOptions options.

@@ -10,6 +10,9 @@ import (
 	"github.com/consensys/gnark/frontend/cs/r1cs"
 	"github.com/consensys/gnark/test"
 	"github.com/stretchr/testify/require"
+
+	"github.com/netstate/zkvote/internal/poseidon2"
+	"github.com/netstate/zkvote/membership/membershiptest"
 )
 
 const (
@@ -211,4 +214,62 @@ func TestVoteAssignmentErrors(t *testing.T) {
 	_, w := fixture(t, 5, 2)
 	_, err = NewVoteAssignment(vDepth, 2, &VoteWitness{Membership: *w, Ballot: Ballot{Votes: []uint64{1, 0, 0}}})
 	require.Error(t, err)
+}
+
+// TestVoteNullifierDomain: a ballot's nullifier is Hash(TagVoteNullifier,
+// secret, scope); the membership nullifier for the same scope, which any
+// service may ask a citizen to reveal with a membership proof, is not
+// accepted as a ballot nullifier, and the two differ.
+func TestVoteNullifierDomain(t *testing.T) {
+	a := voteAssignment(t, singleChoice, ints(0, 1, 0, 0))
+	require.NoError(t, voteSolved(t, 0, a))
+	_, w := fixture(t, 5, 2)
+	member := w.Nullifier() // what a Membership proof with this scope reveals
+	ballot := poseidon2.Hash(poseidon2.TagVoteNullifier, w.Secret, w.Scope)
+	require.False(t, member.Equal(&ballot))
+	require.Equal(t, element(ballot), a.Nullifier)
+	a.Nullifier = element(member)
+	require.Error(t, voteSolved(t, 0, a), "the membership nullifier must not be a ballot nullifier")
+	// And the Membership circuit refuses the ballot nullifier.
+	m := mustAssign(t, 4, w)
+	m.Nullifier = element(ballot)
+	require.Error(t, solved(t, 4, 0, m))
+}
+
+// TestVoteCensusAttack: the census attack of TestGuardLeafTag against the
+// vote circuit, which shares the membership gadget.
+func TestVoteCensusAttack(t *testing.T) {
+	priv := make([]fr.Element, 3)
+	for i := range priv {
+		priv[i] = membershiptest.Identity(uint64(300 + i)).Commitment().Element()
+	}
+	census := make([]fr.Element, 4)
+	for i, c := range membershiptest.Commitments(0, 4) {
+		census[i] = c.Element()
+	}
+	for _, c := range []struct {
+		off    guard
+		leafOf func(fr.Element) fr.Element
+		ok     bool
+	}{
+		{guardLeafTag, func(c fr.Element) fr.Element { return c }, true},
+		{0, func(c fr.Element) fr.Element { return poseidon2.Leaf(&c) }, false},
+	} {
+		root, paths, bits := forgeThroughSubtree(priv, census, c.leafOf, poseidon2.Node)
+		for i := range priv {
+			var digest fr.Element
+			digest.SetUint64(4242)
+			w := MembershipWitness{Root: root, Secret: membershiptest.Identity(uint64(300 + i)).Secret(),
+				Siblings: paths[i], PathBits: bits[i]}
+			w.Scope.SetUint64(77)
+			a, err := NewVoteAssignment(vDepth, 4, &VoteWitness{Membership: w, Ballot: Ballot{ParamsDigest: digest,
+				NumOptions: 3, MaxPerOption: 1, MinTotal: 1, MaxTotal: 1, CostExponent: 1, Votes: []uint64{1}}})
+			require.NoError(t, err)
+			if err := voteSolved(t, c.off, a); c.ok {
+				require.NoError(t, err, "mutant: identity %d", i)
+			} else {
+				require.Error(t, err, "identity %d voted through a registered subtree root", i)
+			}
+		}
+	}
 }

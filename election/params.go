@@ -12,23 +12,28 @@ import (
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 
 	"github.com/netstate/zkvote/internal/field"
+	"github.com/netstate/zkvote/internal/limits"
 	"github.com/netstate/zkvote/internal/poseidon2"
+	"github.com/netstate/zkvote/verifier"
 )
 
 // Limits of election parameters.
 const (
 	// DefaultDepth is the census-tree depth elections are compiled for.
-	DefaultDepth = 20
+	DefaultDepth = limits.DefaultDepth
 	// DefaultMaxOptions is the number of options the vote circuit is
 	// compiled for.
-	DefaultMaxOptions = 8
+	DefaultMaxOptions = limits.DefaultOptions
+	// MaxDepth and MaxOptions bound the compiled circuit sizes.
+	MaxDepth   = limits.MaxDepth
+	MaxOptions = limits.MaxOptions
 	// MaxQuestionLen and MaxOptionLen bound labels, in bytes of UTF-8.
 	MaxQuestionLen = 4096
 	MaxOptionLen   = 256
 	// MaxRoots bounds the accepted census roots of one election.
 	MaxRoots = 1024
 	// maxVote is the exclusive bound of one option's value (2^32).
-	maxVote = 1 << 32
+	maxVote = 1 << limits.VoteBits
 )
 
 // Rules say what a valid ballot is: each option gets a value from 0 to
@@ -108,9 +113,60 @@ func (r Rules) Check(numOptions int, votes []uint64) error {
 	return nil
 }
 
+// KeyPin identifies one verifying key: its proof system and the SHA-256 of
+// its file ([verifier.VerifyingKey.ID]), which covers the circuit name, the
+// number of public signals and every curve point of the key.
+type KeyPin struct {
+	Backend verifier.Backend
+	ID      [32]byte
+}
+
+// PinKey returns the pin of vk (the zero pin for nil).
+func PinKey(vk *verifier.VerifyingKey) KeyPin {
+	if vk == nil {
+		return KeyPin{}
+	}
+	return KeyPin{Backend: vk.Backend(), ID: vk.ID()}
+}
+
+// Matches reports whether vk is the pinned key.
+func (k KeyPin) Matches(vk *verifier.VerifyingKey) bool {
+	return vk != nil && k != KeyPin{} && k == PinKey(vk)
+}
+
+func (k KeyPin) validate(what string) error {
+	if k.Backend != verifier.Groth16 && k.Backend != verifier.PLONK {
+		return fmt.Errorf("election: %s key pin names backend %v", what, k.Backend)
+	}
+	if k.ID == [32]byte{} {
+		return fmt.Errorf("election: %s key pin is zero", what)
+	}
+	return nil
+}
+
+// ErrKeyMismatch: a verifying key is not the one the election's parameters
+// pin ([Params.VoteKey], [Params.TallyKey]), although it may be for the
+// same circuit.
+var ErrKeyMismatch = errors.New("election: verifying key is not the one the election pins")
+
+// checkKey returns an error wrapping ErrKeyMismatch unless vk is pinned by
+// pin.
+func checkKey(pin KeyPin, vk *verifier.VerifyingKey, what string) error {
+	if pin.Matches(vk) {
+		return nil
+	}
+	if vk == nil {
+		return fmt.Errorf("%w: no %s key", ErrKeyMismatch, what)
+	}
+	id := vk.ID()
+	return fmt.Errorf("%w: %s key %s %x…, the election pins %s %x…",
+		ErrKeyMismatch, what, vk.Backend(), id[:8], pin.Backend, pin.ID[:8])
+}
+
 // Params are an election: where and which (deployment and election IDs,
 // which give the nullifier scope), what is asked, which census roots are
-// accepted, the ballot rules, and the circuit sizes it is proven with.
+// accepted, the ballot rules, the circuit sizes it is proven with and the
+// verifying keys it is proven and counted under.
 type Params struct {
 	DeploymentID fr.Element // the community's deployment; distinct per network or chain
 	ElectionID   fr.Element
@@ -123,6 +179,15 @@ type Params struct {
 	Rules      Rules
 	Depth      int // the census circuit depth, 0 means DefaultDepth
 	MaxOptions int // the compiled number of options, 0 means DefaultMaxOptions
+	// VoteKey and TallyKey pin the verifying keys of the election's vote
+	// and tally circuits, both required: make the keys first (from
+	// ceremonies, prover.NewCeremony with prover.VoteCircuit and
+	// prover.TallyCircuit; the vote circuit takes the parameters' digest
+	// as a public input, so the keys do not depend on the parameters).
+	// OpenBox, ProveTally and Audit refuse any other key with
+	// ErrKeyMismatch, even one for the same circuit: whoever holds the
+	// setup secrets of another key could forge ballots or results for it.
+	VoteKey, TallyKey KeyPin
 }
 
 func (p *Params) depth() int {
@@ -147,7 +212,7 @@ func (p *Params) Scope() fr.Element {
 }
 
 // Validate checks the parameters: labels, roots (nonzero, distinct), rules,
-// and that the options fit the compiled circuit.
+// that the options fit the compiled circuit, and that both keys are pinned.
 func (p *Params) Validate() error {
 	if len(p.Question) == 0 || len(p.Question) > MaxQuestionLen || !utf8.ValidString(p.Question) {
 		return errors.New("election: question must be 1 to 4096 bytes of UTF-8")
@@ -160,7 +225,7 @@ func (p *Params) Validate() error {
 			return fmt.Errorf("election: option %d must be 1 to 256 bytes of UTF-8", i)
 		}
 	}
-	if p.depth() < 1 || p.depth() > 32 || p.maxOptions() > 64 {
+	if p.depth() < 1 || p.depth() > MaxDepth || p.maxOptions() > MaxOptions {
 		return fmt.Errorf("election: depth %d or %d options out of range", p.depth(), p.maxOptions())
 	}
 	if len(p.Roots) < 1 || len(p.Roots) > MaxRoots {
@@ -172,6 +237,12 @@ func (p *Params) Validate() error {
 			return fmt.Errorf("election: accepted root %d is zero or repeated", i)
 		}
 		seen[r] = true
+	}
+	if err := p.VoteKey.validate("vote"); err != nil {
+		return err
+	}
+	if err := p.TallyKey.validate("tally"); err != nil {
+		return err
 	}
 	return p.Rules.Validate()
 }
@@ -188,14 +259,18 @@ func (p *Params) AcceptsRoot(root fr.Element) bool {
 
 // The canonical encoding:
 //
-//	magic "ZKVOTEEL" | version 1 | deployment (32) | election (32) | depth (1)
+//	magic "ZKVOTEEL" | version 2 | deployment (32) | election (32) | depth (1)
 //	| max options (1) | MaxPerOption, MinTotal, MaxTotal (uint64 each)
-//	| cost exponent (1) | question (uint16 length, bytes)
+//	| cost exponent (1) | vote key backend (1) | vote key ID (32)
+//	| tally key backend (1) | tally key ID (32)
+//	| question (uint16 length, bytes)
 //	| options (count byte, then uint16 length and bytes each)
 //	| roots (uint16 count, 32 bytes each, in the order given)
+//
+// Version 2 added the key pins; version 1 is no longer read.
 const (
 	paramsMagic   = "ZKVOTEEL"
-	paramsVersion = 1
+	paramsVersion = 2
 )
 
 // ErrMalformedParams is wrapped by every decoding error of parameters.
@@ -216,6 +291,10 @@ func (p *Params) Encode() ([]byte, error) {
 	b = binary.BigEndian.AppendUint64(b, p.Rules.MinTotal)
 	b = binary.BigEndian.AppendUint64(b, p.Rules.MaxTotal)
 	b = append(b, p.Rules.CostExponent)
+	for _, k := range []KeyPin{p.VoteKey, p.TallyKey} {
+		b = append(b, byte(k.Backend))
+		b = append(b, k.ID[:]...)
+	}
 	b = binary.BigEndian.AppendUint16(b, uint16(len(p.Question)))
 	b = append(b, p.Question...)
 	b = append(b, byte(len(p.Options)))
@@ -255,6 +334,10 @@ func ParseParams(b []byte) (*Params, error) {
 	p.Depth, p.MaxOptions = int(r.byte()), int(r.byte())
 	p.Rules.MaxPerOption, p.Rules.MinTotal, p.Rules.MaxTotal = r.u64(), r.u64(), r.u64()
 	p.Rules.CostExponent = r.byte()
+	for _, k := range []*KeyPin{&p.VoteKey, &p.TallyKey} {
+		k.Backend = verifier.Backend(r.byte())
+		copy(k.ID[:], r.next(32))
+	}
 	p.Question = string(r.next(int(r.u16())))
 	n := int(r.byte())
 	for range n {

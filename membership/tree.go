@@ -11,15 +11,17 @@ import (
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 
 	"github.com/netstate/zkvote/internal/field"
+	"github.com/netstate/zkvote/internal/limits"
 	"github.com/netstate/zkvote/internal/poseidon2"
 )
 
 // MaxLeaves is the largest number of leaves a Tree holds: 2^32, the capacity
 // of a depth-32 membership circuit.
-const MaxLeaves = 1 << 32
+const MaxLeaves = 1 << MaxDepth
 
-// MaxDepth is the depth of a full tree of MaxLeaves leaves.
-const MaxDepth = 32
+// MaxDepth is the depth of a full tree of MaxLeaves leaves, and the largest
+// depth a membership circuit is compiled for.
+const MaxDepth = limits.MaxDepth
 
 // DefaultRootHistory is how many recent roots a tree remembers by default.
 const DefaultRootHistory = 128

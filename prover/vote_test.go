@@ -25,8 +25,10 @@ func TestVoteProveVerify(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, verifier.Verify(k.VerifyingKey(), pr))
 	require.Len(t, pr.Public, circuits.VotePublicCount(4))
-	null := membershiptest.Identity(6).Nullifier(fe(5))
+	null := membershiptest.Identity(6).VoteNullifier(fe(5))
 	require.True(t, pr.Public[1].Equal(&null))
+	member := membershiptest.Identity(6).Nullifier(fe(5))
+	require.False(t, pr.Public[1].Equal(&member), "a membership proof for the election's scope must not reveal the ballot nullifier")
 	// Changing the vote after proving is caught.
 	q, err := verifier.ParseProof(pr.Bytes())
 	require.NoError(t, err)

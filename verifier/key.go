@@ -3,12 +3,17 @@ package verifier
 import (
 	"bytes"
 	"crypto/sha256"
-	"encoding/binary"
 	"fmt"
 	"io"
+	"math/big"
 
+	"github.com/consensys/gnark-crypto/ecc/bn254"
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	groth16bn254 "github.com/consensys/gnark/backend/groth16/bn254"
 	plonkbn254 "github.com/consensys/gnark/backend/plonk/bn254"
+
+	"github.com/netstate/zkvote/internal/layout"
+	"github.com/netstate/zkvote/internal/limits"
 )
 
 // Backend names a proof system.
@@ -43,7 +48,7 @@ func ParseBackend(s string) (Backend, error) {
 }
 
 // MaxPublic bounds the number of public signals of any zkvote circuit.
-const MaxPublic = 64
+const MaxPublic = limits.MaxPublic
 
 // maxNameLen bounds a circuit name.
 const maxNameLen = 64
@@ -71,26 +76,55 @@ type VerifyingKey struct {
 	plk      *plonkbn254.VerifyingKey
 }
 
-// Backend returns the key's proof system.
-func (vk *VerifyingKey) Backend() Backend { return vk.backend }
+// The methods below answer a nil *VerifyingKey with zero values; [Verify],
+// [VerifyBatch] and [ExportSolidity] answer it with an error.
+
+// Backend returns the key's proof system (0 for a nil key).
+func (vk *VerifyingKey) Backend() Backend {
+	if vk == nil {
+		return 0
+	}
+	return vk.backend
+}
 
 // Circuit returns the name of the circuit the key verifies, for example
 // "membership/depth=20".
-func (vk *VerifyingKey) Circuit() string { return vk.circuit }
+func (vk *VerifyingKey) Circuit() string {
+	if vk == nil {
+		return ""
+	}
+	return vk.circuit
+}
 
 // NbPublic returns the number of public signals a proof carries.
-func (vk *VerifyingKey) NbPublic() int { return vk.nbPublic }
+func (vk *VerifyingKey) NbPublic() int {
+	if vk == nil {
+		return 0
+	}
+	return vk.nbPublic
+}
 
-// ID returns the SHA-256 of the key file, which proofs carry.
-func (vk *VerifyingKey) ID() [32]byte { return vk.id }
+// ID returns the SHA-256 of the key file, which proofs carry (all zero for
+// a nil key).
+func (vk *VerifyingKey) ID() [32]byte {
+	if vk == nil {
+		return [32]byte{}
+	}
+	return vk.id
+}
 
-// Bytes returns the key file.
-func (vk *VerifyingKey) Bytes() []byte { return bytes.Clone(vk.encoded) }
+// Bytes returns the key file (nil for a nil key).
+func (vk *VerifyingKey) Bytes() []byte {
+	if vk == nil {
+		return nil
+	}
+	return bytes.Clone(vk.encoded)
+}
 
 // Groth16Key returns a copy of gnark's key (nil for another backend), decoded
 // afresh so that changing it cannot change what this key accepts.
 func (vk *VerifyingKey) Groth16Key() *groth16bn254.VerifyingKey {
-	if vk.g16 == nil {
+	if vk == nil || vk.g16 == nil {
 		return nil
 	}
 	k := new(groth16bn254.VerifyingKey)
@@ -106,6 +140,9 @@ func NewGroth16VerifyingKey(name string, nbPublic int, key *groth16bn254.Verifyi
 	if len(name) == 0 || len(name) > maxNameLen {
 		return nil, fmt.Errorf("verifier: circuit name of %d bytes", len(name))
 	}
+	if key == nil {
+		return nil, fmt.Errorf("verifier: nil groth16 key")
+	}
 	if nbPublic < 1 || nbPublic > MaxPublic || key.NbPublicWitness() != nbPublic {
 		return nil, fmt.Errorf("verifier: key has %d public inputs, want %d", key.NbPublicWitness(), nbPublic)
 	}
@@ -120,6 +157,9 @@ func NewGroth16VerifyingKey(name string, nbPublic int, key *groth16bn254.Verifyi
 func NewPLONKVerifyingKey(name string, nbPublic int, key *plonkbn254.VerifyingKey) (*VerifyingKey, error) {
 	if len(name) == 0 || len(name) > maxNameLen {
 		return nil, fmt.Errorf("verifier: circuit name of %d bytes", len(name))
+	}
+	if key == nil {
+		return nil, fmt.Errorf("verifier: nil plonk key")
 	}
 	if nbPublic < 1 || nbPublic > MaxPublic || key.NbPublicVariables != uint64(nbPublic) {
 		return nil, fmt.Errorf("verifier: key has %d public inputs, want %d", key.NbPublicVariables, nbPublic)
@@ -143,36 +183,77 @@ func newVerifyingKey(b Backend, name string, nbPublic int, key io.WriterTo) (*Ve
 	return ParseVerifyingKey(file)
 }
 
-// plonkVKSize is the exact size of gnark's compressed BN254 PLONK verifying
-// key without commitments: every field is fixed-size then, so it is the size
-// of the zero key.
-var plonkVKSize = func() int {
-	var b bytes.Buffer
-	if _, err := new(plonkbn254.VerifyingKey).WriteTo(&b); err != nil {
-		panic(err)
+// maxPlonkSize bounds the domain of a PLONK key this package accepts.
+const maxPlonkSize = 1 << 26
+
+// plonkKeyVersion is the version word of gnark's versioned PLONK key
+// encoding, the only one accepted: gnark also reads a legacy layout without
+// marker and version, in which every later field sits 16 bytes earlier.
+const plonkKeyVersion = 1
+
+// plonkLinesSize is the size of the precomputed pairing lines of a PLONK
+// key's two KZG G2 points, which gnark writes as raw limbs: 2 points × 2
+// line halves × one line per step of the Miller loop × 2 coefficients in
+// E2, each 64 bytes.
+const plonkLinesSize = 2 * 2 * len(bn254.LoopCounter) * 2 * 64
+
+// walkGroth16 walks gnark's compressed BN254 Groth16 verifying key without
+// commitments, for nbPublic public inputs:
+//
+//	[α]₁ [β]₁ (G1) [β]₂ [γ]₂ (G2) [δ]₁ (G1) [δ]₂ (G2)
+//	uint32 len(K) = nbPublic+1, K (G1 each)
+//	uint32 0 (committed public inputs: none), uint32 0 (commitment keys: none)
+func walkGroth16(body []byte, nbPublic int) error {
+	w := layout.New(body)
+	w.Points(2, layout.G1)
+	w.Points(2, layout.G2)
+	w.Points(1, layout.G1)
+	w.Points(1, layout.G2)
+	w.Len(nbPublic+1, "K")
+	w.Points(nbPublic+1, layout.G1)
+	w.Len(0, "committed public inputs")
+	w.Want(4, 0, "commitment count")
+	return w.End()
+}
+
+// walkPLONK walks gnark's versioned, compressed BN254 PLONK verifying key
+// without commitments, for nbPublic public inputs:
+//
+//	uint64 0 (marker), uint64 1 (version), uint64 Size (a power of two)
+//	SizeInv, Generator (fr), uint64 NbPublicVariables = nbPublic, CosetShift (fr)
+//	S₁ S₂ S₃ Ql Qr Qm Qo Qk (G1), uint32 0 (Qcp: none)
+//	KZG: [1]₁ (G1), [1]₂ [α]₂ (G2), their pairing lines (raw)
+//	uint32 0 (commitment constraint indexes: none)
+func walkPLONK(body []byte, nbPublic int) error {
+	w := layout.New(body)
+	w.Want(8, 0, "version marker")
+	w.Want(8, plonkKeyVersion, "version")
+	at := w.Offset()
+	if size := w.Uint(8); w.Err() == nil && (size < 2 || size > maxPlonkSize || size&(size-1) != 0) {
+		return fmt.Errorf("domain size at byte %d is %d, want a power of two in [2, %d]", at, size, maxPlonkSize)
 	}
-	return b.Len()
-}()
+	w.Bytes(2 * layout.Fr)
+	w.Want(8, uint64(nbPublic), "public count")
+	w.Bytes(layout.Fr)
+	w.Points(3+5, layout.G1)
+	w.Len(0, "Qcp")
+	w.Points(1, layout.G1)
+	w.Points(2, layout.G2)
+	w.Bytes(plonkLinesSize)
+	w.Len(0, "commitment constraint indexes")
+	return w.End()
+}
 
-// Offsets in a PLONK key body: version marker and version (16), Size (8),
-// SizeInv and Generator (64), then NbPublicVariables; Qcp's length follows
-// CosetShift (32), S (96) and Ql…Qk (160).
-const (
-	plonkOffSize     = 16
-	plonkOffNbPublic = 16 + 8 + 64
-	plonkOffQcp      = plonkOffNbPublic + 8 + 32 + 96 + 160
-	// maxPlonkSize bounds the domain of a PLONK key this package accepts.
-	maxPlonkSize = 1 << 26
-)
-
-// groth16VKSize is the exact size of gnark's compressed BN254 Groth16
-// verifying key without commitments and with n public inputs:
-// α₁ β₁ (G1) β₂ γ₂ (G2) δ₁ (G1) δ₂ (G2), len(K) and n+1 points K, an empty
-// list of committed inputs, and a zero commitment count.
-func groth16VKSize(n int) int { return 32 + 32 + 64 + 64 + 32 + 64 + 4 + 32*(n+1) + 4 + 4 }
-
-// ParseVerifyingKey parses and checks a verifying-key file: exact lengths
-// before any gnark decoder runs, curve points checked, canonical encoding.
+// ParseVerifyingKey parses and checks a verifying-key file. The whole layout
+// of the body is walked before any gnark decoder runs: every point slot holds
+// a compressed point (gnark's decoder would also take an uncompressed one,
+// which moves every later field), every length and version word holds its
+// one allowed value, and nothing trails. Then gnark decodes it, checking
+// that every point is on the curve and in its subgroup, and the body must
+// re-encode to exactly the same bytes. Last, the key itself is checked: no
+// point of a Groth16 key is the point at infinity (a K point at infinity is
+// a public input that no constraint uses), and a PLONK key's domain values
+// and precomputed pairing lines agree with what they are derived from.
 func ParseVerifyingKey(file []byte) (*VerifyingKey, error) {
 	if len(file) < 12 || string(file[:8]) != vkMagic {
 		return nil, fmt.Errorf("%w: not a zkvote verifying key", ErrMalformedKey)
@@ -194,17 +275,14 @@ func ParseVerifyingKey(file []byte) (*VerifyingKey, error) {
 	body := file[12+nameLen:]
 	switch backend {
 	case Groth16:
-		if len(body) != groth16VKSize(nbPublic) {
-			return nil, fmt.Errorf("%w: groth16 key body is %d bytes, want %d", ErrMalformedKey, len(body), groth16VKSize(nbPublic))
-		}
-		off := 288
-		if binary.BigEndian.Uint32(body[off:]) != uint32(nbPublic+1) ||
-			binary.BigEndian.Uint32(body[off+4+32*(nbPublic+1):]) != 0 ||
-			binary.BigEndian.Uint32(body[off+8+32*(nbPublic+1):]) != 0 {
-			return nil, fmt.Errorf("%w: groth16 key lengths do not match its header", ErrMalformedKey)
+		if err := walkGroth16(body, nbPublic); err != nil {
+			return nil, fmt.Errorf("%w: groth16 key: %v", ErrMalformedKey, err)
 		}
 		k := new(groth16bn254.VerifyingKey)
 		if err := decodeCanonical(k, body); err != nil {
+			return nil, err
+		}
+		if err := checkGroth16Key(k); err != nil {
 			return nil, err
 		}
 		fixed, err := newGroth16Fixed(k)
@@ -213,18 +291,14 @@ func ParseVerifyingKey(file []byte) (*VerifyingKey, error) {
 		}
 		vk.g16, vk.g16fixed = k, fixed
 	case PLONK:
-		if len(body) != plonkVKSize {
-			return nil, fmt.Errorf("%w: plonk key body is %d bytes, want %d", ErrMalformedKey, len(body), plonkVKSize)
-		}
-		size := binary.BigEndian.Uint64(body[plonkOffSize:])
-		if binary.BigEndian.Uint64(body[plonkOffNbPublic:]) != uint64(nbPublic) ||
-			binary.BigEndian.Uint32(body[plonkOffQcp:]) != 0 ||
-			binary.BigEndian.Uint32(body[len(body)-4:]) != 0 ||
-			size == 0 || size > maxPlonkSize || size&(size-1) != 0 {
-			return nil, fmt.Errorf("%w: plonk key fields do not match its header", ErrMalformedKey)
+		if err := walkPLONK(body, nbPublic); err != nil {
+			return nil, fmt.Errorf("%w: plonk key: %v", ErrMalformedKey, err)
 		}
 		k := new(plonkbn254.VerifyingKey)
 		if err := decodeCanonical(k, body); err != nil {
+			return nil, err
+		}
+		if err := checkPLONKKey(k); err != nil {
 			return nil, err
 		}
 		vk.plk = k
@@ -234,13 +308,81 @@ func ParseVerifyingKey(file []byte) (*VerifyingKey, error) {
 	return vk, nil
 }
 
+// checkGroth16Key refuses a decoded Groth16 key with a point at infinity.
+// None occurs in a key from an honest setup, except a K point for a public
+// input that no constraint uses, and such an input can be changed freely
+// after proving.
+func checkGroth16Key(k *groth16bn254.VerifyingKey) error {
+	for i := range k.G1.K {
+		if k.G1.K[i].IsInfinity() {
+			return fmt.Errorf("%w: K[%d] is the point at infinity (a public input no constraint uses)", ErrMalformedKey, i)
+		}
+	}
+	g1 := []struct {
+		name string
+		p    *bn254.G1Affine
+	}{{"[α]₁", &k.G1.Alpha}, {"[β]₁", &k.G1.Beta}, {"[δ]₁", &k.G1.Delta}}
+	for _, q := range g1 {
+		if q.p.IsInfinity() {
+			return fmt.Errorf("%w: %s is the point at infinity", ErrMalformedKey, q.name)
+		}
+	}
+	g2 := []struct {
+		name string
+		p    *bn254.G2Affine
+	}{{"[β]₂", &k.G2.Beta}, {"[γ]₂", &k.G2.Gamma}, {"[δ]₂", &k.G2.Delta}}
+	for _, q := range g2 {
+		if q.p.IsInfinity() {
+			return fmt.Errorf("%w: %s is the point at infinity", ErrMalformedKey, q.name)
+		}
+	}
+	return nil
+}
+
+// checkPLONKKey checks what a decoded PLONK key derives from other fields
+// or fixes by convention: SizeInv is 1/Size, Generator a primitive Size-th
+// root of unity, the KZG points [1]₁ and [1]₂ the curve's generators and
+// [α]₂ not the point at infinity, and the pairing lines, which gnark stores
+// as unchecked raw limbs and uses in every verification, exactly those of
+// the two G2 points.
+func checkPLONKKey(k *plonkbn254.VerifyingKey) error {
+	var size, t fr.Element
+	size.SetUint64(k.Size)
+	if t.Mul(&size, &k.SizeInv); !t.IsOne() {
+		return fmt.Errorf("%w: plonk key's SizeInv is not 1/Size", ErrMalformedKey)
+	}
+	var minusOne fr.Element
+	minusOne.SetOne().Neg(&minusOne)
+	if t.Exp(k.Generator, new(big.Int).SetUint64(k.Size/2)); !t.Equal(&minusOne) {
+		return fmt.Errorf("%w: plonk key's generator is not a primitive root of unity of order %d", ErrMalformedKey, k.Size)
+	}
+	_, _, g1, g2 := bn254.Generators()
+	if !k.Kzg.G1.Equal(&g1) || !k.Kzg.G2[0].Equal(&g2) {
+		return fmt.Errorf("%w: plonk key's KZG base points are not the generators", ErrMalformedKey)
+	}
+	if k.Kzg.G2[1].IsInfinity() {
+		return fmt.Errorf("%w: plonk key's KZG [α]₂ is the point at infinity", ErrMalformedKey)
+	}
+	for i := range k.Kzg.G2 {
+		if bn254.PrecomputeLines(k.Kzg.G2[i]) != k.Kzg.Lines[i] {
+			return fmt.Errorf("%w: plonk key's pairing lines for KZG G2 point %d do not match the point", ErrMalformedKey, i)
+		}
+	}
+	return nil
+}
+
 // decodeCanonical decodes a length-checked key body with gnark's decoder
 // (which checks every point) and requires that it consumed every byte and
 // re-encodes to exactly the same bytes.
 func decodeCanonical(k interface {
 	io.ReaderFrom
 	io.WriterTo
-}, body []byte) error {
+}, body []byte) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: decoding: %v", ErrMalformedKey, r)
+		}
+	}()
 	n, err := k.ReadFrom(bytes.NewReader(body))
 	if err != nil || n != int64(len(body)) {
 		return fmt.Errorf("%w: %v", ErrMalformedKey, err)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 
+	"github.com/netstate/zkvote/internal/limits"
 	"github.com/netstate/zkvote/internal/poseidon2"
 )
 
@@ -24,7 +25,7 @@ import (
 const VotesPerWord = 7
 
 // VoteBits is the width of one packed vote value.
-const VoteBits = 32
+const VoteBits = limits.VoteBits
 
 // Words returns the number of packed words for n options.
 func Words(n int) int { return (n + VotesPerWord - 1) / VotesPerWord }

@@ -57,15 +57,15 @@ type Tag int
 
 // The domain tags. Each names one use of the hash; none is reused.
 const (
-	TagIdentity  Tag = iota // identity commitment: Hash(TagIdentity, secret)
-	TagNullifier            // membership-proof nullifier: Hash(TagNullifier, secret, scope)
-	TagNode                 // Merkle node offset: Node(l, r)
-	TagMessage              // message binding
-	TagElection             // election scope: Hash(TagElection, deployment, election)
-	TagBallot               // ballot log entries
-	TagTally                // tally commitments
-	TagLeaf                 // tree leaf: Leaf(c) = Hash(TagLeaf, commitment)
-	TagVoteNullifier        // ballot nullifier: Hash(TagVoteNullifier, secret, scope)
+	TagIdentity      Tag = iota // identity commitment: Hash(TagIdentity, secret)
+	TagNullifier                // membership-proof nullifier: Hash(TagNullifier, secret, scope)
+	TagNode                     // Merkle node offset: Node(l, r)
+	TagMessage                  // message binding
+	TagElection                 // election scope: Hash(TagElection, deployment, election)
+	TagBallot                   // ballot log entries
+	TagTally                    // tally commitments
+	TagLeaf                     // tree leaf: Leaf(c) = Hash(TagLeaf, commitment)
+	TagVoteNullifier            // ballot nullifier: Hash(TagVoteNullifier, secret, scope)
 	numTags
 )
 
