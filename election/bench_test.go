@@ -22,6 +22,10 @@ import (
 	"github.com/netstate/zkvote/prover"
 )
 
+// benchBatch is the tally batch of the benchmark elections, whose
+// parameters pin its tally key.
+const benchBatch = 256
+
 // benchElection is an election over a census of n test identities, with
 // development keys cached under the user cache directory (the first run
 // makes them).
@@ -42,9 +46,13 @@ func newBenchElection(b *testing.B, depth, n int) *benchElection {
 	if err != nil {
 		b.Fatal(err)
 	}
+	tk, err := prover.OpenTallyKeysInsecure(ctx, benchKeyDir(), benchBatch, DefaultMaxOptions)
+	if err != nil {
+		b.Fatal(err)
+	}
 	p := &Params{DeploymentID: fe(7), ElectionID: fe(8), Question: "Which budget?",
-		Options: []string{"a", "b", "c", "d", "e", "f", "g", "h"}, Roots: []fr.Element{tr.Root()},
-		Rules: Budget(10, 10), Depth: depth}
+		Options: []string{"a", "b", "c", "d", "e", "f", "g", "h"}, Census: []membership.Head{tr.Head()},
+		Rules: Budget(10, 10), Depth: depth, VoteKey: PinKey(k.VerifyingKey()), TallyKey: PinKey(tk.VerifyingKey())}
 	return &benchElection{tree: tr, params: p, keys: k}
 }
 
@@ -196,7 +204,7 @@ func BenchmarkAudit(b *testing.B) {
 	e := newBenchElection(b, 10, n)
 	ballots := ballotPool(b, e, n)
 	ctx := context.Background()
-	tk, err := prover.OpenTallyKeysInsecure(ctx, benchKeyDir(), 256, DefaultMaxOptions)
+	tk, err := prover.OpenTallyKeysInsecure(ctx, benchKeyDir(), benchBatch, DefaultMaxOptions)
 	if err != nil {
 		b.Fatal(err)
 	}

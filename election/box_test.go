@@ -46,8 +46,9 @@ func testWorld(t testing.TB) *world {
 		k, err := prover.SetupVoteInsecure(ctx, tDepth, tOptions)
 		require.NoError(t, err)
 		p := &Params{DeploymentID: fe(1), ElectionID: fe(2), Question: "Adopt the constitution?",
-			Options: []string{"yes", "no", "abstain"}, Roots: []fr.Element{tr.Root()}, Rules: SingleChoice(),
-			Depth: tDepth, MaxOptions: tOptions}
+			Options: []string{"yes", "no", "abstain"}, Census: []membership.Head{tr.Head()}, Rules: SingleChoice(),
+			Depth: tDepth, MaxOptions: tOptions,
+			VoteKey: PinKey(k.VerifyingKey()), TallyKey: PinKey(testTallyKeys(t).VerifyingKey())}
 		shared = &world{tree: tr, params: p, keys: k}
 	})
 	require.NotNil(t, shared)
@@ -270,7 +271,7 @@ func TestBoxOpenChecks(t *testing.T) {
 	v := bytes.Clone(good)
 	v[8] = 9
 	bad["version"] = v
-	for _, at := range []int{20, len(good) / 2, len(good) - 3} {
+	for _, at := range []int{20, len(good) / 2} {
 		b := bytes.Clone(good)
 		b[at] ^= 0x10
 		bad["flip"+string(rune('a'+at%26))] = b
@@ -279,4 +280,12 @@ func TestBoxOpenChecks(t *testing.T) {
 		_, err := reopen(data)
 		require.Error(t, err, name)
 	}
+	// A flip in the last record, with nothing after it, cannot be told from
+	// a torn write: it is dropped (TestBoxLogDamage has the rules).
+	last := bytes.Clone(good)
+	last[len(last)-3] ^= 0x10
+	b, err := reopen(last)
+	require.NoError(t, err)
+	require.Equal(t, uint64(2), b.Results().Ballots)
+	require.NoError(t, b.Shutdown())
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/netstate/zkvote/internal/field"
 	"github.com/netstate/zkvote/internal/limits"
 	"github.com/netstate/zkvote/internal/poseidon2"
+	"github.com/netstate/zkvote/membership"
 	"github.com/netstate/zkvote/verifier"
 )
 
@@ -30,7 +31,7 @@ const (
 	// MaxQuestionLen and MaxOptionLen bound labels, in bytes of UTF-8.
 	MaxQuestionLen = 4096
 	MaxOptionLen   = 256
-	// MaxRoots bounds the accepted census roots of one election.
+	// MaxRoots bounds the accepted census heads of one election.
 	MaxRoots = 1024
 	// maxVote is the exclusive bound of one option's value (2^32).
 	maxVote = 1 << limits.VoteBits
@@ -164,7 +165,7 @@ func checkKey(pin KeyPin, vk *verifier.VerifyingKey, what string) error {
 }
 
 // Params are an election: where and which (deployment and election IDs,
-// which give the nullifier scope), what is asked, which census roots are
+// which give the nullifier scope), what is asked, which census heads are
 // accepted, the ballot rules, the circuit sizes it is proven with and the
 // verifying keys it is proven and counted under.
 type Params struct {
@@ -172,10 +173,16 @@ type Params struct {
 	ElectionID   fr.Element
 	Question     string
 	Options      []string
-	// Roots are the census roots a ballot may prove membership of. An
-	// explicit set: a member removed from the tree after a root was
-	// accepted can still vote with it.
-	Roots      []fr.Element
+	// Census lists the census heads (tree size and root) a ballot may
+	// prove membership under, in increasing size, all of ONE census epoch
+	// of the registry's tree (see membership.Tree.Epoch): within an epoch
+	// the tree only grows, so each citizen has one commitment under all of
+	// them and so one ballot nullifier. Heads from two epochs would let a
+	// citizen who rotated their key, or was removed and registered again,
+	// vote once under each. Take them from membership.Tree.EpochHeads and
+	// check them with membership.Tree.CheckHeads; anyone holding the
+	// published list of commitments checks them with [Params.CheckCensus].
+	Census     []membership.Head
 	Rules      Rules
 	Depth      int // the census circuit depth, 0 means DefaultDepth
 	MaxOptions int // the compiled number of options, 0 means DefaultMaxOptions
@@ -211,7 +218,8 @@ func (p *Params) Scope() fr.Element {
 	return poseidon2.Hash(poseidon2.TagElection, p.DeploymentID, p.ElectionID)
 }
 
-// Validate checks the parameters: labels, roots (nonzero, distinct), rules,
+// Validate checks the parameters: labels, census heads (nonzero, distinct
+// roots, strictly increasing sizes, as the heads of one epoch are), rules,
 // that the options fit the compiled circuit, and that both keys are pinned.
 func (p *Params) Validate() error {
 	if len(p.Question) == 0 || len(p.Question) > MaxQuestionLen || !utf8.ValidString(p.Question) {
@@ -228,15 +236,18 @@ func (p *Params) Validate() error {
 	if p.depth() < 1 || p.depth() > MaxDepth || p.maxOptions() > MaxOptions {
 		return fmt.Errorf("election: depth %d or %d options out of range", p.depth(), p.maxOptions())
 	}
-	if len(p.Roots) < 1 || len(p.Roots) > MaxRoots {
-		return fmt.Errorf("election: %d accepted roots, want 1 to %d", len(p.Roots), MaxRoots)
+	if len(p.Census) < 1 || len(p.Census) > MaxRoots {
+		return fmt.Errorf("election: %d census heads, want 1 to %d", len(p.Census), MaxRoots)
 	}
-	seen := make(map[fr.Element]bool, len(p.Roots))
-	for i, r := range p.Roots {
-		if r.IsZero() || seen[r] {
-			return fmt.Errorf("election: accepted root %d is zero or repeated", i)
+	seen := make(map[fr.Element]bool, len(p.Census))
+	for i, h := range p.Census {
+		if h.Root.IsZero() || seen[h.Root] {
+			return fmt.Errorf("election: census head %d has a zero or repeated root", i)
 		}
-		seen[r] = true
+		if h.Size == 0 || h.Size > membership.MaxLeaves || i > 0 && h.Size <= p.Census[i-1].Size {
+			return fmt.Errorf("election: census head %d: sizes must increase from 1 to at most %d", i, uint64(membership.MaxLeaves))
+		}
+		seen[h.Root] = true
 	}
 	if err := p.VoteKey.validate("vote"); err != nil {
 		return err
@@ -247,14 +258,23 @@ func (p *Params) Validate() error {
 	return p.Rules.Validate()
 }
 
-// AcceptsRoot reports whether root is one of the accepted census roots.
+// AcceptsRoot reports whether root is the root of one of the census heads.
 func (p *Params) AcceptsRoot(root fr.Element) bool {
-	for i := range p.Roots {
-		if p.Roots[i].Equal(&root) {
+	for i := range p.Census {
+		if p.Census[i].Root.Equal(&root) {
 			return true
 		}
 	}
 	return false
+}
+
+// CheckCensus checks the census heads against the registry's published list
+// of commitments (membership.Tree.Leaves: in order, 0 where removed): each
+// head must be the root of a prefix of that one list, which proves they are
+// of one epoch. It returns nil or an error wrapping
+// membership.ErrUnknownHead.
+func (p *Params) CheckCensus(commitments []fr.Element) error {
+	return membership.VerifyHeads(commitments, p.Census)
 }
 
 // The canonical encoding:
@@ -265,9 +285,10 @@ func (p *Params) AcceptsRoot(root fr.Element) bool {
 //	| tally key backend (1) | tally key ID (32)
 //	| question (uint16 length, bytes)
 //	| options (count byte, then uint16 length and bytes each)
-//	| roots (uint16 count, 32 bytes each, in the order given)
+//	| census heads (uint16 count, then size uint64 and root (32) each)
 //
-// Version 2 added the key pins; version 1 is no longer read.
+// Version 2 added the key pins and the heads' sizes; version 1 is no longer
+// read.
 const (
 	paramsMagic   = "ZKVOTEEL"
 	paramsVersion = 2
@@ -302,9 +323,10 @@ func (p *Params) Encode() ([]byte, error) {
 		b = binary.BigEndian.AppendUint16(b, uint16(len(o)))
 		b = append(b, o...)
 	}
-	b = binary.BigEndian.AppendUint16(b, uint16(len(p.Roots)))
-	for i := range p.Roots {
-		r := p.Roots[i].Bytes()
+	b = binary.BigEndian.AppendUint16(b, uint16(len(p.Census)))
+	for i := range p.Census {
+		b = binary.BigEndian.AppendUint64(b, p.Census[i].Size)
+		r := p.Census[i].Root.Bytes()
 		b = append(b, r[:]...)
 	}
 	return b, nil
@@ -345,14 +367,15 @@ func ParseParams(b []byte) (*Params, error) {
 	}
 	nr := int(r.u16())
 	if nr > MaxRoots {
-		return bad("too many roots")
+		return bad("too many census heads")
 	}
 	for range nr {
+		size := r.u64()
 		root, err := field.FromBytes(r.next(32))
 		if err != nil {
-			return bad("root")
+			return bad("census root")
 		}
-		p.Roots = append(p.Roots, root)
+		p.Census = append(p.Census, membership.Head{Size: size, Root: root})
 	}
 	if r.short || len(r.b) != 0 {
 		return bad("length")

@@ -2,6 +2,7 @@ package election
 
 import (
 	"bytes"
+	"context"
 	"math/big"
 	"strings"
 	"testing"
@@ -9,16 +10,25 @@ import (
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/stretchr/testify/require"
 
+	"github.com/netstate/zkvote/membership"
+
 	"github.com/netstate/zkvote/internal/poseidon2"
+	"github.com/netstate/zkvote/membership/membershiptest"
+	"github.com/netstate/zkvote/prover"
+	"github.com/netstate/zkvote/verifier"
 )
 
 func fe(v uint64) fr.Element { var x fr.Element; x.SetUint64(v); return x }
+
+// testPin is a stand-in key pin for parameters that never meet a key.
+func testPin(b byte) KeyPin { return KeyPin{Backend: verifier.Groth16, ID: [32]byte{b}} }
 
 func testParams() *Params {
 	return &Params{
 		DeploymentID: fe(1), ElectionID: fe(2),
 		Question: "Adopt the constitution?", Options: []string{"yes", "no", "abstain"},
-		Roots: []fr.Element{fe(77), fe(78)}, Rules: SingleChoice(),
+		Census: []membership.Head{{Size: 3, Root: fe(77)}, {Size: 5, Root: fe(78)}}, Rules: SingleChoice(),
+		VoteKey: testPin(1), TallyKey: testPin(2),
 	}
 }
 
@@ -110,9 +120,14 @@ func TestParamsValidate(t *testing.T) {
 			}
 		},
 		"empty option":  func(p *Params) { p.Options[1] = "" },
-		"no roots":      func(p *Params) { p.Roots = nil },
-		"zero root":     func(p *Params) { p.Roots[0] = fr.Element{} },
-		"repeated root": func(p *Params) { p.Roots[1] = p.Roots[0] },
+		"no roots":      func(p *Params) { p.Census = nil },
+		"zero root":     func(p *Params) { p.Census[0].Root = fr.Element{} },
+		"repeated root": func(p *Params) { p.Census[1].Root = p.Census[0].Root },
+		"zero size":     func(p *Params) { p.Census[0].Size = 0 },
+		"equal sizes":   func(p *Params) { p.Census[1].Size = p.Census[0].Size },
+		"falling sizes": func(p *Params) { p.Census[0].Size, p.Census[1].Size = 5, 3 },
+		"huge size":     func(p *Params) { p.Census[1].Size = membership.MaxLeaves + 1 },
+		"56 options":    func(p *Params) { p.MaxOptions = 56 },
 		"bad rules":     func(p *Params) { p.Rules.CostExponent = 0 },
 		"depth":         func(p *Params) { p.Depth = 33 },
 	}
@@ -162,4 +177,147 @@ func FuzzParseBallot(f *testing.F) {
 		require.Equal(t, data, b.Bytes())
 		_ = b.Votes(DefaultMaxOptions)
 	})
+}
+
+// TestParamsKeyPins: both key pins are required, in the encoding and the
+// digest, and parsed strictly.
+func TestParamsKeyPins(t *testing.T) {
+	p := testParams()
+	enc, err := p.Encode()
+	require.NoError(t, err)
+	d, err := p.Digest()
+	require.NoError(t, err)
+	for name, m := range map[string]func(p *Params){
+		"no vote pin":       func(p *Params) { p.VoteKey = KeyPin{} },
+		"no tally pin":      func(p *Params) { p.TallyKey = KeyPin{} },
+		"zero vote key ID":  func(p *Params) { p.VoteKey.ID = [32]byte{} },
+		"zero tally key ID": func(p *Params) { p.TallyKey.ID = [32]byte{} },
+		"no vote backend":   func(p *Params) { p.VoteKey.Backend = 0 },
+		"unknown backend":   func(p *Params) { p.TallyKey.Backend = 3 },
+	} {
+		q := testParams()
+		m(q)
+		require.Error(t, q.Validate(), name)
+		_, err := q.Encode()
+		require.Error(t, err, name)
+	}
+	// Each pin, and its backend, changes the encoding and the digest.
+	for name, m := range map[string]func(p *Params){
+		"vote key ID":   func(p *Params) { p.VoteKey.ID[31] = 9 },
+		"vote backend":  func(p *Params) { p.VoteKey.Backend = verifier.PLONK },
+		"tally key ID":  func(p *Params) { p.TallyKey.ID[0] = 9 },
+		"tally backend": func(p *Params) { p.TallyKey.Backend = verifier.PLONK },
+		"pins swapped":  func(p *Params) { p.VoteKey, p.TallyKey = p.TallyKey, p.VoteKey },
+	} {
+		q := testParams()
+		m(q)
+		e, err := q.Encode()
+		require.NoError(t, err, name)
+		require.NotEqual(t, enc, e, name)
+		d2, err := q.Digest()
+		require.NoError(t, err, name)
+		require.NotEqual(t, d, d2, name)
+		back, err := ParseParams(e)
+		require.NoError(t, err, name)
+		require.Equal(t, q.VoteKey, back.VoteKey, name)
+		require.Equal(t, q.TallyKey, back.TallyKey, name)
+	}
+	// The pins sit after the cost exponent: version, magic, IDs, sizes,
+	// rules, then backend and ID of each key.
+	off := len(paramsMagic) + 1 + 32 + 32 + 2 + 3*8 + 1
+	require.Equal(t, byte(verifier.Groth16), enc[off])
+	require.Equal(t, p.VoteKey.ID[:], enc[off+1:off+33])
+	require.Equal(t, byte(verifier.Groth16), enc[off+33])
+	require.Equal(t, p.TallyKey.ID[:], enc[off+34:off+66])
+	for name, b := range map[string][]byte{
+		"version 1":        append(append([]byte(paramsMagic), 1), enc[len(paramsMagic)+1:]...),
+		"vote backend 0":   setByte(enc, off, 0),
+		"vote backend 3":   setByte(enc, off, 3),
+		"tally backend 0":  setByte(enc, off+33, 0),
+		"zero vote key ID": append(append(bytes.Clone(enc[:off+1]), make([]byte, 32)...), enc[off+33:]...),
+	} {
+		_, err := ParseParams(b)
+		require.ErrorIs(t, err, ErrMalformedParams, name)
+	}
+	back, err := ParseParams(enc)
+	require.NoError(t, err)
+	require.Equal(t, p.VoteKey, back.VoteKey)
+	require.Equal(t, p.TallyKey, back.TallyKey)
+
+	require.False(t, KeyPin{}.Matches(nil))
+	require.Equal(t, KeyPin{}, PinKey(nil))
+}
+
+func setByte(b []byte, off int, v byte) []byte {
+	x := bytes.Clone(b)
+	x[off] = v
+	return x
+}
+
+// TestKeyPinsRefuseSecondKey: a second development key for the same vote
+// circuit (whoever ran its setup can forge ballots) fills a ballot log; the
+// box, the tally and the audit refuse it under the election's pinned
+// parameters with ErrKeyMismatch, and so for a second tally key.
+func TestKeyPinsRefuseSecondKey(t *testing.T) {
+	w := testWorld(t)
+	tk := testTallyKeys(t)
+	ctx := context.Background()
+	forger, err := prover.SetupVoteInsecure(ctx, tDepth, tOptions)
+	require.NoError(t, err)
+	require.Equal(t, w.keys.VerifyingKey().Circuit(), forger.VerifyingKey().Circuit())
+	require.NotEqual(t, w.keys.VerifyingKey().ID(), forger.VerifyingKey().ID())
+
+	// The box refuses the second key.
+	_, err = OpenBox(ctx, t.TempDir(), w.params, forger.VerifyingKey())
+	require.ErrorIs(t, err, ErrKeyMismatch)
+
+	// Ballots proven with the second key, for this election, fill a log.
+	var raw [][]byte
+	for i := range 3 {
+		path, err := w.tree.Proof(uint64(i))
+		require.NoError(t, err)
+		votes := make([]uint64, 3)
+		votes[0] = 1
+		b, err := Cast(ctx, forger, w.params, membershiptest.Identity(uint64(i)), path, votes)
+		require.NoError(t, err)
+		raw = append(raw, b.Bytes())
+	}
+	log := buildLog(t, w.params, raw, true)
+	l, err := ReadLog(log)
+	require.NoError(t, err)
+	tallies, err := ProveTally(ctx, tk, w.params, l.Ballots, nil)
+	require.NoError(t, err)
+	_, err = Audit(ctx, w.params, forger.VerifyingKey(), tk.VerifyingKey(), log, tallies)
+	require.ErrorIs(t, err, ErrKeyMismatch)
+	var ae *AuditError
+	require.ErrorAs(t, err, &ae)
+	require.Equal(t, "log", ae.What)
+	// With the pinned key, the forged ballots do not verify.
+	_, err = Audit(ctx, w.params, w.keys.VerifyingKey(), tk.VerifyingKey(), log, tallies)
+	require.Error(t, err)
+	require.NotErrorIs(t, err, ErrKeyMismatch)
+	_, err = Audit(ctx, w.params, nil, tk.VerifyingKey(), log, tallies)
+	require.ErrorIs(t, err, ErrKeyMismatch)
+
+	// A second tally key for the same circuit proves nothing for this
+	// election and is refused by the audit.
+	tk2, err := prover.SetupTallyInsecure(ctx, tBatch, tOptions)
+	require.NoError(t, err)
+	require.Equal(t, tk.VerifyingKey().Circuit(), tk2.VerifyingKey().Circuit())
+	_, err = ProveTally(ctx, tk2, w.params, l.Ballots, nil)
+	require.ErrorIs(t, err, ErrKeyMismatch)
+	_, err = Audit(ctx, w.params, w.keys.VerifyingKey(), tk2.VerifyingKey(), log, tallies)
+	require.ErrorIs(t, err, ErrKeyMismatch)
+
+	// Parameters pinning the second key are another election: its log
+	// does not pass an audit under the election's parameters.
+	other := *w.params
+	other.VoteKey = PinKey(forger.VerifyingKey())
+	box, err := OpenBox(ctx, t.TempDir(), &other, forger.VerifyingKey())
+	require.NoError(t, err)
+	require.NoError(t, box.Close())
+	var exported bytes.Buffer
+	require.NoError(t, box.ExportLog(&exported))
+	_, err = Audit(ctx, w.params, w.keys.VerifyingKey(), tk.VerifyingKey(), exported.Bytes(), tallies)
+	require.ErrorIs(t, err, ErrWrongElection)
 }

@@ -7,10 +7,10 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/stretchr/testify/require"
 
 	"github.com/netstate/zkvote/internal/wal"
+	"github.com/netstate/zkvote/membership"
 	"github.com/netstate/zkvote/prover"
 	"github.com/netstate/zkvote/verifier"
 )
@@ -22,7 +22,7 @@ var (
 	tallyKeys *prover.TallyKeys
 )
 
-func testTallyKeys(t *testing.T) *prover.TallyKeys {
+func testTallyKeys(t testing.TB) *prover.TallyKeys {
 	tallyOnce.Do(func() {
 		k, err := prover.SetupTallyInsecure(context.Background(), tBatch, tOptions)
 		require.NoError(t, err)
@@ -170,7 +170,8 @@ func TestReadLogRejects(t *testing.T) {
 }
 
 func FuzzReadLog(f *testing.F) {
-	p := &Params{DeploymentID: fe(1), ElectionID: fe(2), Question: "q", Options: []string{"a", "b"}, Roots: []fr.Element{fe(5)}, Rules: SingleChoice(), Depth: 4, MaxOptions: 4}
+	p := &Params{DeploymentID: fe(1), ElectionID: fe(2), Question: "q", Options: []string{"a", "b"}, Census: []membership.Head{{Size: 1, Root: fe(5)}}, Rules: SingleChoice(), Depth: 4, MaxOptions: 4,
+		VoteKey: testPin(1), TallyKey: testPin(2)}
 	enc, _ := p.Encode()
 	f.Add(logHeader(enc))
 	f.Add(append(logHeader(enc), wal.Frame([]byte{recClosed})...))

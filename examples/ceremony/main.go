@@ -1,37 +1,52 @@
-// Command ceremony shows a multi-party Groth16 setup for the membership
-// circuit. A coordinator hands the ceremony state, as bytes, to three
-// contributors in turn (simulated here in one process; in a real ceremony
-// each runs prover.Contribute on a machine of their own), verifies every
-// contribution they send back, refuses a replayed one, seals each phase
-// with a public random beacon, and the resulting keys prove and verify one
-// citizen's membership. The keys are sound if any one contributor of each
-// phase destroyed their randomness.
+// Command ceremony makes an election's keys with multi-party Groth16 setups:
+// one ceremony for the vote circuit and one for the tally circuit. In each,
+// a coordinator hands the ceremony state, as bytes, to three contributors in
+// turn (simulated here in one process; in a real ceremony each runs
+// prover.Contribute on a machine of their own), verifies every contribution
+// they send back, refuses a replayed one and a state of the other ceremony,
+// and seals each phase with its own public random beacon. The keys are
+// sound if any one contributor of each phase destroyed their randomness.
 //
-//	go run ./examples/ceremony [-depth 4]
+// The organiser then pins both verifying keys in the election's parameters;
+// a citizen casts a ballot, the box takes it, the tally is proven, and the
+// audit passes with the ceremony keys and refuses a development key made for
+// the same circuit.
+//
+//	go run ./examples/ceremony [-depth 4] [-options 3] [-batch 4] [-out dir]
+//
+// With -out, the keys are written to dir (prover.LoadVoteKeys and
+// prover.LoadTallyKeys read them back).
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
+	"errors"
 	"flag"
 	"fmt"
 	"log"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/consensys/gnark/logger"
 
+	"github.com/netstate/zkvote/election"
 	"github.com/netstate/zkvote/membership"
 	"github.com/netstate/zkvote/membership/membershiptest"
 	"github.com/netstate/zkvote/prover"
-	"github.com/netstate/zkvote/verifier"
 )
 
 func main() {
-	depth := flag.Int("depth", 4, "maximum citizen-tree depth of the membership circuit")
+	depth := flag.Int("depth", 4, "maximum census-tree depth of the vote circuit")
+	options := flag.Int("options", 3, "number of options the circuits are compiled for")
+	batch := flag.Int("batch", 4, "ballots per tally proof")
+	out := flag.String("out", "", "directory to write the keys to (optional)")
 	flag.Parse()
 	logger.Disable() // gnark logs every compilation and proof
-	if err := run(*depth); err != nil {
+	if err := run(*depth, *options, *batch, *out); err != nil {
 		log.Fatal(err)
 	}
 }
@@ -39,7 +54,8 @@ func main() {
 // beacon stands in for a public random beacon: in a real ceremony the
 // coordinator announces in advance which future value seals each phase
 // (say, a drand round after the last contribution is due), so nobody can
-// choose or predict it while contributing.
+// choose or predict it while contributing. Each phase of each ceremony
+// gets its own.
 func beacon(round string) []byte {
 	b := sha256.Sum256([]byte("stand-in for drand round " + round))
 	return b[:]
@@ -47,17 +63,18 @@ func beacon(round string) []byte {
 
 func since(t time.Time) time.Duration { return time.Since(t).Round(time.Millisecond) }
 
-func run(depth int) error {
-	ctx := context.Background()
-	begin := time.Now()
-
+// ceremony runs a whole ceremony for circuit with three contributors per
+// phase. foreign, if not nil, is a state of another ceremony, sent to this
+// one to show it is refused. It returns the keys and this ceremony's first
+// contribution.
+func ceremony(ctx context.Context, circuit prover.Circuit, round int, foreign []byte) (*prover.Keys, []byte, error) {
 	start := time.Now()
-	c, err := prover.NewCeremony(ctx, depth)
+	c, err := prover.NewCeremony(ctx, circuit)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	fmt.Printf("coordinator: ceremony for %s, phase 1 (powers of tau) state of %d bytes (%v)\n",
-		prover.MembershipCircuitName(depth), len(c.State()), since(start))
+	fmt.Printf("\ncoordinator: ceremony for %s, phase 1 (powers of tau) state of %d bytes (%v)\n",
+		circuit, len(c.State()), since(start))
 
 	contributors := []string{"alice", "bob", "carol"}
 	var first []byte
@@ -68,13 +85,13 @@ func run(depth int) error {
 			start = time.Now()
 			out, err := prover.Contribute(ctx, state) // on the contributor's machine
 			if err != nil {
-				return fmt.Errorf("%s: %w", who, err)
+				return nil, nil, fmt.Errorf("%s: %w", who, err)
 			}
 			took := since(start)
 
 			start = time.Now()
 			if err := c.VerifyContribution(ctx, out); err != nil { // contributor → coordinator
-				return fmt.Errorf("coordinator rejected %s: %w", who, err)
+				return nil, nil, fmt.Errorf("coordinator rejected %s: %w", who, err)
 			}
 			fmt.Printf("phase %d: %-5s contributed %d bytes (%v); coordinator verified it (%v)\n",
 				phase, who, len(out), took, since(start))
@@ -83,49 +100,147 @@ func run(depth int) error {
 			}
 		}
 		if phase == 1 {
-			if err := c.VerifyContribution(ctx, first); err != nil {
-				fmt.Printf("phase 1: alice's contribution sent again is refused: %v\n", err)
-			} else {
-				return fmt.Errorf("coordinator accepted a replayed contribution")
+			if err := c.VerifyContribution(ctx, first); err == nil {
+				return nil, nil, errors.New("coordinator accepted a replayed contribution")
+			}
+			fmt.Println("phase 1: alice's contribution sent again is refused")
+			if foreign != nil {
+				if err := c.VerifyContribution(ctx, foreign); !errors.Is(err, prover.ErrInvalidContribution) {
+					return nil, nil, fmt.Errorf("coordinator did not refuse another ceremony's state: %v", err)
+				}
+				fmt.Println("phase 1: a contribution to the other ceremony is refused")
 			}
 
 			start = time.Now()
-			if err := c.SealPhase1(ctx, beacon("1001")); err != nil {
-				return err
+			b1 := beacon(fmt.Sprint(round))
+			if err := c.SealPhase1(ctx, b1); err != nil {
+				return nil, nil, err
 			}
 			fmt.Printf("phase 1 sealed with beacon %x…; phase 2 state of %d bytes (%v)\n",
-				beacon("1001")[:6], len(c.State()), since(start))
+				b1[:6], len(c.State()), since(start))
+			if _, err := c.Seal(ctx, b1); !errors.Is(err, prover.ErrInvalidBeacon) {
+				return nil, nil, fmt.Errorf("phase 2 could be sealed with the phase-1 beacon: %v", err)
+			}
 		}
 	}
 
 	start = time.Now()
-	keys, err := c.Seal(ctx, beacon("1002"))
+	b2 := beacon(fmt.Sprint(round + 1))
+	keys, err := c.Seal(ctx, b2)
+	if err != nil {
+		return nil, nil, err
+	}
+	id := keys.VerifyingKey().ID()
+	fmt.Printf("phase 2 sealed with beacon %x… (the phase-1 beacon is refused): verifying key %x… for %d constraints (%v)\n",
+		b2[:6], id[:8], keys.NbConstraints(), since(start))
+	return keys, first, nil
+}
+
+func run(depth, options, batch int, out string) error {
+	ctx := context.Background()
+	begin := time.Now()
+
+	sealedVote, voteState, err := ceremony(ctx, prover.VoteCircuit(depth, options), 1001, nil)
 	if err != nil {
 		return err
 	}
-	id := keys.VerifyingKey().ID()
-	fmt.Printf("phase 2 sealed with beacon %x…: verifying key %x… for %d constraints (%v)\n",
-		beacon("1002")[:6], id[:8], keys.NbConstraints(), since(start))
+	sealedTally, _, err := ceremony(ctx, prover.TallyCircuit(batch, options), 1003, voteState)
+	if err != nil {
+		return err
+	}
+	voteKeys, err := sealedVote.Vote()
+	if err != nil {
+		return err
+	}
+	tallyKeys, err := sealedTally.Tally()
+	if err != nil {
+		return err
+	}
+	if out != "" {
+		if err := voteKeys.WriteFiles(out); err != nil {
+			return err
+		}
+		if err := tallyKeys.WriteFiles(out); err != nil {
+			return err
+		}
+		fmt.Printf("\nkeys written to %s\n", out)
+	}
 
-	// A citizen of a ten-member registry proves membership with the keys.
+	// The organiser pins both keys in the election's parameters.
 	tree := membership.NewTree(nil)
 	if _, err := tree.InsertMany(ctx, membershiptest.Commitments(0, 10)); err != nil {
+		return err
+	}
+	params := &election.Params{
+		DeploymentID: element(2026), ElectionID: element(7),
+		Question: "Adopt the budget?", Options: []string{"yes", "no", "abstain"},
+		Census: []membership.Head{tree.Head()}, Rules: election.SingleChoice(),
+		Depth: depth, MaxOptions: options,
+		VoteKey:  election.PinKey(voteKeys.VerifyingKey()),
+		TallyKey: election.PinKey(tallyKeys.VerifyingKey()),
+	}
+	if err := params.Validate(); err != nil {
+		return err
+	}
+
+	// A citizen of the ten-member census votes; the box takes the ballot.
+	work, err := os.MkdirTemp("", "ceremony")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	box, err := election.OpenBox(ctx, filepath.Join(work, "box"), params, voteKeys.VerifyingKey())
+	if err != nil {
 		return err
 	}
 	path, err := tree.Proof(7)
 	if err != nil {
 		return err
 	}
-	var scope, message fr.Element
-	scope.SetUint64(2026)
-	message.SetUint64(1)
-	start = time.Now()
-	proof, err := keys.Prove(ctx, membershiptest.Identity(7), path, scope, message)
+	start := time.Now()
+	ballot, err := election.Cast(ctx, voteKeys, params, membershiptest.Identity(7), path, []uint64{1, 0, 0})
 	if err != nil {
 		return err
 	}
-	fmt.Printf("citizen 7 proved membership (%v), verified: %t\n",
-		since(start), verifier.Verify(keys.VerifyingKey(), proof) == nil)
+	if _, err := box.Submit(ctx, ballot.Bytes()); err != nil {
+		return err
+	}
+	fmt.Printf("\ncitizen 7 cast a ballot with the ceremony keys (%v); the box accepted it\n", since(start))
+	if err := box.Close(); err != nil {
+		return err
+	}
+	var logFile bytes.Buffer
+	if err := box.ExportLog(&logFile); err != nil {
+		return err
+	}
+	l, err := election.ReadLog(logFile.Bytes())
+	if err != nil {
+		return err
+	}
+	tallies, err := election.ProveTally(ctx, tallyKeys, params, l.Ballots, nil)
+	if err != nil {
+		return err
+	}
+	res, err := election.Audit(ctx, params, voteKeys.VerifyingKey(), tallyKeys.VerifyingKey(), logFile.Bytes(), tallies)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("tally proven and audited: %d ballot, totals %v\n", res.Ballots, res.Totals)
+
+	// A development key for the same circuit is not the pinned one.
+	dev, err := prover.SetupVoteInsecure(ctx, depth, options)
+	if err != nil {
+		return err
+	}
+	_, err = election.Audit(ctx, params, dev.VerifyingKey(), tallyKeys.VerifyingKey(), logFile.Bytes(), tallies)
+	fmt.Printf("audit with a development key for %s: refused: %v\n",
+		dev.VerifyingKey().Circuit(), errors.Is(err, election.ErrKeyMismatch))
 	fmt.Printf("total %v\n", since(begin))
 	return nil
+}
+
+func element(v uint64) fr.Element {
+	var x fr.Element
+	x.SetUint64(v)
+	return x
 }

@@ -102,20 +102,24 @@ func run(n int, turnout float64, keyDir string) error {
 	if _, err := registry.InsertMany(ctx, commitments); err != nil {
 		return err
 	}
-	census := registry.Root()
+	census := registry.Head()
 	done()
 
-	// The organiser opens the referendum over the published census root.
+	// The organiser opens the referendum over the published census root,
+	// pinning the verifying keys it is proven and counted with (a real
+	// election's come from ceremonies: see examples/ceremony).
 	params := &election.Params{
 		DeploymentID: mustElement(2026), ElectionID: mustElement(1),
 		Question: "Adopt the constitution?", Options: []string{"yes", "no", "abstain"},
-		Roots: []fr.Element{census}, Rules: election.SingleChoice(),
+		Census: []membership.Head{census}, Rules: election.SingleChoice(),
+		VoteKey:  election.PinKey(voteKeys.VerifyingKey()),
+		TallyKey: election.PinKey(tallyKeys.VerifyingKey()),
 	}
 	box, err := election.OpenBox(ctx, filepath.Join(work, "box"), params, voteKeys.VerifyingKey())
 	if err != nil {
 		return err
 	}
-	fmt.Printf("referendum open: %q, census root %s\n", params.Question, membership.Commitment(census))
+	fmt.Printf("referendum open: %q, census root %s\n", params.Question, membership.Commitment(census.Root))
 
 	// A majority votes, each proving membership anonymously.
 	voters := int(float64(n)*turnout + 0.5)
