@@ -24,8 +24,29 @@ type KDFParams struct {
 // second on one core of a 2-core server.
 func DefaultKDFParams() KDFParams { return KDFParams{Time: 3, Memory: 64 * 1024, Threads: 4} }
 
-// Bounds on KDF parameters accepted when reading a file: a crafted header
-// must not make the reader spend unbounded memory or time.
+// DefaultKDFLimit returns the ceiling [DecryptIdentity] puts on the argon2id
+// parameters an identity file asks for: four times [DefaultKDFParams]' passes,
+// memory and threads (12 passes over 256 MiB, 16 threads), about four
+// seconds on one core of a 2-core server. Files written with
+// DefaultKDFParams, or a little more, open; a file asking for more is
+// refused before any work.
+func DefaultKDFLimit() KDFParams {
+	d := DefaultKDFParams()
+	return KDFParams{Time: 4 * d.Time, Memory: 4 * d.Memory, Threads: 4 * d.Threads}
+}
+
+// ErrKDFLimit is returned, wrapped, for a well-formed identity file whose
+// argon2id parameters exceed the decrypting caller's limit: the file, not
+// the reader, would choose how much memory and time to spend.
+var ErrKDFLimit = errors.New("membership: identity file asks for more argon2id work than allowed")
+
+// within reports whether every parameter of p is at most limit's.
+func (p KDFParams) within(limit KDFParams) bool {
+	return p.Time <= limit.Time && p.Memory <= limit.Memory && p.Threads <= limit.Threads
+}
+
+// Absolute bounds on KDF parameters, whatever the caller's limit: a crafted
+// header must not make the reader spend unbounded memory or time.
 const (
 	maxKDFMemory = 4 * 1024 * 1024 // KiB: 4 GiB
 	maxKDFTime   = 64
@@ -74,7 +95,8 @@ var ErrMalformedIdentityFile = errors.New("membership: malformed identity file")
 
 // Encrypt seals the identity's seed under passphrase with argon2id and
 // XChaCha20-Poly1305 and returns the file contents, [IdentityFileSize] bytes.
-// A nil params means [DefaultKDFParams].
+// A nil params means [DefaultKDFParams]. A file written with parameters
+// above [DefaultKDFLimit] opens only with [DecryptIdentityWithLimit].
 func (id *Identity) Encrypt(passphrase []byte, params *KDFParams) ([]byte, error) {
 	p := DefaultKDFParams()
 	if params != nil {
@@ -121,8 +143,8 @@ func identityAEAD(passphrase, header []byte) (interface {
 }
 
 // ParseIdentityFileHeader returns the KDF parameters of a saved identity
-// without deriving any key, so a caller can refuse costly parameters before
-// [DecryptIdentity] spends them.
+// without deriving any key, for example to tell a user which limit
+// [DecryptIdentityWithLimit] needs.
 func ParseIdentityFileHeader(data []byte) (KDFParams, error) {
 	if len(data) != IdentityFileSize {
 		return KDFParams{}, fmt.Errorf("%w: %d bytes, want %d", ErrMalformedIdentityFile, len(data), IdentityFileSize)
@@ -144,18 +166,36 @@ func ParseIdentityFileHeader(data []byte) (KDFParams, error) {
 	return p, nil
 }
 
-// DecryptIdentity opens a file written by [Identity.Encrypt]. A file of the
-// wrong length, magic or version, or with out-of-bounds KDF parameters,
-// returns [ErrMalformedIdentityFile]; a wrong passphrase or any altered byte
-// returns [ErrDecrypt]. It never returns a different identity.
+// DecryptIdentity opens a file written by [Identity.Encrypt], spending at
+// most [DefaultKDFLimit] on argon2id; see [DecryptIdentityWithLimit].
+func DecryptIdentity(data, passphrase []byte) (*Identity, error) {
+	return DecryptIdentityWithLimit(data, passphrase, nil)
+}
+
+// DecryptIdentityWithLimit opens a file written by [Identity.Encrypt]. A
+// file of the wrong length, magic or version, or with KDF parameters out of
+// the format's bounds, returns [ErrMalformedIdentityFile]; a file whose
+// time, memory or threads exceed limit's returns [ErrKDFLimit], before any
+// key derivation; a wrong passphrase or any altered byte returns
+// [ErrDecrypt]. It never returns a different identity. A nil limit means
+// [DefaultKDFLimit].
 //
 // # Cost
 //
-// It runs argon2id with the parameters in the file, bounded by 4 GiB of memory
-// and 64 passes; use [ParseIdentityFileHeader] to apply a tighter policy.
-func DecryptIdentity(data, passphrase []byte) (*Identity, error) {
-	if _, err := ParseIdentityFileHeader(data); err != nil {
+// It runs argon2id once, with the parameters in the file, which are at most
+// limit's (and never more than 4 GiB of memory and 64 passes).
+func DecryptIdentityWithLimit(data, passphrase []byte, limit *KDFParams) (*Identity, error) {
+	p, err := ParseIdentityFileHeader(data)
+	if err != nil {
 		return nil, err
+	}
+	ceiling := DefaultKDFLimit()
+	if limit != nil {
+		ceiling = *limit
+	}
+	if !p.within(ceiling) {
+		return nil, fmt.Errorf("%w: time %d, memory %d KiB, threads %d; the limit is time %d, memory %d KiB, threads %d",
+			ErrKDFLimit, p.Time, p.Memory, p.Threads, ceiling.Time, ceiling.Memory, ceiling.Threads)
 	}
 	aead, err := identityAEAD(passphrase, data)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark-crypto/ecc/bn254"
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	plonkbn254 "github.com/consensys/gnark/backend/plonk/bn254"
 )
 
 // VerifyBatch checks every proof in proofs against vk at once, several
@@ -68,6 +69,10 @@ import (
 // valid one. Invalid proofs that fill the batch cost about log₂(n/4) batch
 // checks of n proofs plus one [Verify] each: about three single
 // verifications per proof, the worst case.
+//
+// PLONK proofs are not combined: after the same checks before any pairing,
+// each proof is verified as [Verify] does, spread over GOMAXPROCS
+// goroutines, and the [BatchError] lists every proof that does not verify.
 func VerifyBatch(vk *VerifyingKey, proofs []*Proof) (err error) {
 	if vk == nil {
 		return fmt.Errorf("%w: nil key", ErrMalformed)
@@ -108,6 +113,8 @@ func VerifyBatch(vk *VerifyingKey, proofs []*Proof) (err error) {
 			return nil
 		}
 		return &BatchError{Invalid: b.locate(all)}
+	case PLONK:
+		return verifyPLONKBatch(vk, proofs)
 	}
 	for i, p := range proofs {
 		if err := checkHeader(vk, p); err != nil {
@@ -115,6 +122,38 @@ func VerifyBatch(vk *VerifyingKey, proofs []*Proof) (err error) {
 		}
 	}
 	return &indexError{0, ErrKeyMismatch}
+}
+
+// verifyPLONKBatch checks and decodes every proof, naming the first that
+// fails, then verifies each one on its own.
+func verifyPLONKBatch(vk *VerifyingKey, proofs []*Proof) error {
+	decoded := make([]*plonkbn254.Proof, len(proofs))
+	for i, p := range proofs {
+		if err := checkHeader(vk, p); err != nil {
+			return &indexError{i, err}
+		}
+		pr, err := decodePLONK(p.Data)
+		if err != nil {
+			return &indexError{i, err}
+		}
+		decoded[i] = pr
+	}
+	invalid := make([]bool, len(proofs))
+	parallel(splitRuns(len(proofs), 1), func(_, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			invalid[i] = !verifyPLONK(vk, decoded[i], proofs[i].Public)
+		}
+	})
+	var bad []int
+	for i, v := range invalid {
+		if v {
+			bad = append(bad, i)
+		}
+	}
+	if len(bad) > 0 {
+		return &BatchError{Invalid: bad}
+	}
+	return nil
 }
 
 // BatchError is the error [VerifyBatch] returns when some well-formed proofs

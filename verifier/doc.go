@@ -8,7 +8,13 @@
 // no trailing bytes, and every public signal a canonical field element below
 // r. (gnark's own Proof.ReadFrom trusts a length header: 132 crafted bytes
 // make it try to allocate 256 GiB and kill the process.) A [VerifyingKey]
-// file is length-checked field by field before gnark decodes it.
+// file's whole layout is walked before gnark decodes it: every point slot
+// in compressed form (an uncompressed point would move every later length
+// word gnark trusts), every length and version word at its one allowed
+// value, nothing trailing; PLONK keys only in gnark's versioned layout.
+// Decoded keys are checked too: no Groth16 key point at infinity, and a
+// PLONK key's precomputed pairing lines and domain values equal to what they
+// derive from.
 //
 // [Verify] returns nil or [ErrInvalidProof], one deliberately vague sentinel;
 // malformed input returns a distinct error wrapping [ErrMalformed], and a

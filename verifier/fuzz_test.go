@@ -150,8 +150,9 @@ func FuzzProofJSON(f *testing.F) {
 	})
 }
 
-// malVKSeeds are verifying-key files: the valid one and one of each
-// malformed kind.
+// malVKSeeds are verifying-key files: the valid ones (Groth16 and PLONK)
+// and one of each malformed kind, among them keys whose uncompressed points
+// or legacy layout move the length words gnark trusts.
 func malVKSeeds(f *testing.F) [][]byte {
 	fx := malArtefacts(f)
 	body := fx.vkFile[fx.vkHdr():]
@@ -172,6 +173,10 @@ func malVKSeeds(f *testing.F) [][]byte {
 		malPatch(fx.vkFile, fx.vkHdr(), []byte{fx.vkFile[fx.vkHdr()] ^ 0x40}),
 		fx.vkFile[:12],
 		{},
+		keyFile(verifier.Groth16, 4, craftedGroth16Key(f)),
+		keyFile(verifier.PLONK, 4, craftedPLONKLegacyKey(f, 4)),
+		keyFile(verifier.PLONK, 4, craftedPLONKRawKey(f, 4)),
+		syntheticPLONKKey(f).Bytes(),
 	}
 }
 
@@ -199,7 +204,7 @@ func FuzzParseVerifyingKey(f *testing.F) {
 		if vk.NbPublic() != int(b[10]) || vk.Backend() != verifier.Backend(b[9]) || vk.Circuit() != string(b[12:12+int(b[11])]) {
 			t.Fatal("header fields do not match the file")
 		}
-		if vk.Groth16Key() == nil || vk.Groth16Key().NbPublicWitness() != vk.NbPublic() {
+		if g := vk.Groth16Key(); (g == nil) != (vk.Backend() != verifier.Groth16) || g != nil && g.NbPublicWitness() != vk.NbPublic() {
 			t.Fatal("gnark key does not match the header")
 		}
 		err = verifier.Verify(vk, fx.proof)

@@ -191,12 +191,6 @@ const maxPlonkSize = 1 << 26
 // marker and version, in which every later field sits 16 bytes earlier.
 const plonkKeyVersion = 1
 
-// plonkLinesSize is the size of the precomputed pairing lines of a PLONK
-// key's two KZG G2 points, which gnark writes as raw limbs: 2 points × 2
-// line halves × one line per step of the Miller loop × 2 coefficients in
-// E2, each 64 bytes.
-const plonkLinesSize = 2 * 2 * len(bn254.LoopCounter) * 2 * 64
-
 // walkGroth16 walks gnark's compressed BN254 Groth16 verifying key without
 // commitments, for nbPublic public inputs:
 //
@@ -239,7 +233,7 @@ func walkPLONK(body []byte, nbPublic int) error {
 	w.Len(0, "Qcp")
 	w.Points(1, layout.G1)
 	w.Points(2, layout.G2)
-	w.Bytes(plonkLinesSize)
+	w.Bytes(layout.KZGLines)
 	w.Len(0, "commitment constraint indexes")
 	return w.End()
 }

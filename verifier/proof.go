@@ -290,12 +290,23 @@ func Verify(vk *VerifyingKey, p *Proof) (err error) {
 		if err != nil {
 			return err
 		}
-		if plonkbn254.Verify(pr, vk.plk, fr.Vector(p.Public)) != nil {
+		if !verifyPLONK(vk, pr, p.Public) {
 			return ErrInvalidProof
 		}
 		return nil
 	}
 	return ErrKeyMismatch
+}
+
+// verifyPLONK reports whether pr, decoded by decodePLONK, proves public
+// under vk, a PLONK key. A panic in gnark counts as a failed verification.
+func verifyPLONK(vk *VerifyingKey, pr *plonkbn254.Proof, public []fr.Element) (ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	return plonkbn254.Verify(pr, vk.plk, fr.Vector(public)) == nil
 }
 
 // proofJSON is the JSON form of a proof.
