@@ -20,7 +20,7 @@ import (
 type Log struct {
 	Params  *Params
 	Ballots []*Ballot
-	Closed  bool
+	Closed  bool // the log ends with a close record
 }
 
 // ReadLog parses an exported log strictly: header, framing and every
@@ -45,7 +45,7 @@ func ReadLog(data []byte) (*Log, error) {
 		return nil, err
 	}
 	if end != int64(len(data)) {
-		return nil, fmt.Errorf("%w: the log ends in a partial record", ErrBoxCorrupt)
+		return nil, fmt.Errorf("%w: the log ends in a partial or zero-filled record at offset %d", ErrBoxCorrupt, end)
 	}
 	return l, nil
 }
@@ -63,12 +63,15 @@ func slots(p *Params, ballots []*Ballot) []circuits.TallySlot {
 // ProveTally proves the tally of ballots (a log's, in order) in batches of
 // keys.Batch(): proof k covers ballots [k·batch, (k+1)·batch). An empty log
 // gets one proof of the empty batch. progress, if not nil, is called after
-// each batch.
+// each batch. keys must be the tally keys p pins (else [ErrKeyMismatch]).
 //
 // ctx is checked before each batch.
 func ProveTally(ctx context.Context, keys *prover.TallyKeys, p *Params, ballots []*Ballot, progress func(done, total int)) ([]*verifier.Proof, error) {
 	if keys.VerifyingKey().NbPublic() != circuits.TallyPublicCount || keys.VerifyingKey().Circuit() != prover.TallyCircuitName(keys.Batch(), p.maxOptions()) {
 		return nil, fmt.Errorf("election: tally keys %s do not fit %d options", keys.VerifyingKey().Circuit(), p.maxOptions())
+	}
+	if err := checkKey(p.TallyKey, keys.VerifyingKey(), "tally"); err != nil {
+		return nil, err
 	}
 	all := slots(p, ballots)
 	scope := p.Scope()
@@ -115,9 +118,12 @@ var ErrTallyMismatch = errors.New("election: tally proof does not match the log"
 // Audit checks an election from public material alone: its parameters, the
 // vote and tally verifying keys, the exported ballot log and the tally
 // proofs. It returns the results, or an *AuditError naming the first bad
-// ballot or proof.
+// ballot or proof. Results.Closed reports whether the log ends with the
+// box's close record: an audit of a log without one checks a snapshot of an
+// election that may still take ballots.
 //
-// It checks: the log is for p and well formed; every ballot is for this
+// It checks: the log is for p and well formed; voteVK and tallyVK are the
+// keys p pins (else [ErrKeyMismatch]); every ballot is for this
 // election, under its rules, for an accepted root, with a proof that
 // verifies (batch verification); no nullifier appears twice; and the tally
 // proofs, chained from the zero tally and the log's genesis, cover every
@@ -142,6 +148,12 @@ func Audit(ctx context.Context, p *Params, voteVK, tallyVK *verifier.VerifyingKe
 	}
 	if !l.Params.equal(p) {
 		return logErr(ErrWrongElection)
+	}
+	if err := checkKey(p.VoteKey, voteVK, "vote"); err != nil {
+		return logErr(err)
+	}
+	if err := checkKey(p.TallyKey, tallyVK, "tally"); err != nil {
+		return logErr(err)
 	}
 	if voteVK.Circuit() != p.CircuitName() {
 		return logErr(fmt.Errorf("vote key is for %s", voteVK.Circuit()))
@@ -226,8 +238,8 @@ func checkTallies(p *Params, tallyVK *verifier.VerifyingKey, l *Log, tallies []*
 			if head, err = chain.Entry(head, b.Nullifier(), votes); err != nil {
 				return bad(k, "%v", err)
 			}
-			for j, v := range votes {
-				totals[j] += v
+			if err := addTotals(totals, votes); err != nil {
+				return bad(k, "%v", err)
 			}
 		}
 		counted += n

@@ -213,6 +213,9 @@ func FuzzParseCommitment(f *testing.F) {
 	f.Add("0x" + strings.Repeat("0", 64))
 	f.Add("1")
 	f.Add("")
+	// r − 25617: fr.Element.String prints values within 2^16 of r as
+	// negative numbers, so it must never be the oracle (or the user's text).
+	f.Add("21888242871839275222246405745257275088548364400416034343698204186575808470000")
 	f.Fuzz(func(t *testing.T, s string) {
 		c, err := ParseCommitment(s)
 		if err != nil {
@@ -223,7 +226,7 @@ func FuzzParseCommitment(f *testing.F) {
 		if strings.HasPrefix(s, "0x") {
 			require.Equal(t, s, c.String(), "hex form is not exact")
 		} else {
-			require.Equal(t, s, e.String(), "decimal form is not exact")
+			require.Equal(t, s, e.BigInt(new(big.Int)).String(), "decimal form is not exact")
 		}
 	})
 }

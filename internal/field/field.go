@@ -53,6 +53,9 @@ func FromBytes(b []byte) (fr.Element, error) {
 func Bytes(x *fr.Element) [Size]byte { return x.Bytes() }
 
 // Text returns the canonical text form of x: "0x" and 64 lower-case hex digits.
+// Every text that a user or another tool reads comes from here, never from
+// fr.Element's String or Text(10) (or %v and %s), which print a value within
+// 2^16 of r as a negative number ("-25617" for r − 25617).
 func Text(x *fr.Element) string {
 	b := x.Bytes()
 	return "0x" + hex.EncodeToString(b[:])
