@@ -3,7 +3,6 @@ package election
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -26,6 +25,11 @@ import (
 //	  kind 1: a ballot's canonical bytes
 //	  kind 2: the box was closed (the last record)
 //
+// Record k is ballot k (the close record follows the last ballot). A record
+// is acknowledged only once it and all before it are fsynced. On open, a
+// torn tail is dropped and any other damage refuses the log (see OpenBox
+// and internal/wal).
+//
 // The chain head over the ballots (internal/chain, with one vote per
 // compiled option) is recomputed on open and by every auditor; it is what
 // tally proofs certify.
@@ -40,11 +44,29 @@ const (
 	maxParamsSize = 1 << 20
 )
 
-// Receipt acknowledges a ballot once it is durable.
+// Receipt acknowledges a ballot once it is durable. It names the ballot by
+// exactly what the log's hash chain covers: its position, its nullifier, its
+// votes and the chain head after it. [Log.CheckReceipt] checks it against an
+// exported log.
+//
+// A receipt does not name the ballot's proof bytes, which the chain does not
+// cover: a Groth16 proof (A, B, C) can be re-randomised to (r·A, r⁻¹·B, C),
+// another valid proof of the same statement. A log may hold such a copy of
+// the ballot that was submitted; it has the same nullifier, votes and census
+// root, so it counts identically, and the receipt still checks.
+//
+// What a receipt proves: checked against a log that [Audit] accepts, that
+// this log holds this voter's ballot, with these votes, at this position
+// after exactly the ballots its head commits to, and that the log's tally
+// counts it. What it does not prove: a receipt is not signed, so anyone can
+// compute one from a public log, and it is no evidence to a third party that
+// the box acknowledged the ballot; and a box can show different logs to
+// different people, which only comparing chain heads with others reveals.
 type Receipt struct {
-	Position   uint64     // the ballot's index in the log, from 0
-	BallotHash [32]byte   // SHA-256 of the ballot bytes as logged
-	Head       fr.Element // the chain head after this ballot
+	Position  uint64     // the ballot's index in the log, from 0
+	Nullifier fr.Element // the voter's nullifier in this election
+	Votes     []uint64   // the votes, one per option of the election
+	Head      fr.Element // the chain head after this ballot
 }
 
 // Results are the per-option totals of every durable ballot.
@@ -52,8 +74,27 @@ type Results struct {
 	Ballots uint64
 	Totals  []uint64   // one per option
 	Head    fr.Element // the chain head after the last ballot
-	Closed  bool
+	Closed  bool       // the log ends with a durable close record
 }
+
+// ErrOutcomeUnknown is wrapped, together with ErrBoxFailed, by the error of
+// every Submit (or Close) whose record was in a group commit whose write or
+// fsync failed (a full disk, an I/O error). The record may be in the log or
+// not: the bytes may have reached the file, and a reopened box replays every
+// complete record it finds. The box is fail-stop: it accepts nothing more,
+// and every later Submit returns ErrBoxFailed alone (those ballots were
+// certainly not recorded).
+//
+// A client that gets ErrOutcomeUnknown learns the outcome once the box is
+// reopened: it submits the same ballot again. A receipt means it is
+// recorded now; ErrDuplicateNullifier means the first submission was
+// recorded and counts. (Looking its nullifier up in the exported log
+// tells the same.)
+var ErrOutcomeUnknown = errors.New("election: the ballot log write failed and the outcome is unknown; resubmit after the box is reopened")
+
+// errShutDown is Close's error after Shutdown: the close record was never
+// written.
+var errShutDown = errors.New("election: the box was shut down and the election is still open; reopen the box to close it")
 
 // Box is a ballot box: it accepts each citizen's ballot once and keeps a
 // durable, hash-chained log. It is safe for concurrent use.
@@ -69,24 +110,39 @@ type Box struct {
 	used    map[fr.Element]struct{} // nullifiers of durable and pending ballots
 	head    fr.Element              // chain head including pending ballots
 	pos     uint64                  // ballots including pending
-	closed  bool                    // no more ballots (durable or pending close)
-	failed  error
+	closing *pending                // the close record, pending or durable: no more ballots
+	stopped bool                    // Shutdown began: nothing more is queued
+	failed  error                   // a group commit failed: fail-stop
 	queue   []*pending
+	totals  []uint64 // per option, including pending ballots
 	durable Results
 	logSize int64 // bytes of the log that are durable
 
-	logf   *os.File
-	wake   chan struct{}
-	stop   chan struct{}
-	exited chan struct{}
+	// The commit goroutine owns the log file and the directory lock from
+	// OpenBox on: it writes, then closes both after Shutdown (stop).
+	logf     logWriter
+	wake     chan struct{}
+	stop     chan struct{} // closed once, by the first Shutdown
+	exited   chan struct{} // closed by commit after it released the files
+	closeErr error         // closing the file; read after exited
 }
 
+// logWriter is what the commit goroutine needs of the log (an *os.File): a
+// seam for tests that inject write and fsync failures.
+type logWriter interface {
+	Write([]byte) (int, error)
+	Sync() error
+	Close() error
+}
+
+// pending is a record queued for the log: err is set before fin is closed.
 type pending struct {
 	rec   []byte
 	kind  byte
 	votes []uint64
 	head  fr.Element
-	done  chan error
+	err   error
+	fin   chan struct{}
 }
 
 // CircuitName returns the name of the vote circuit for these parameters, as
@@ -96,9 +152,17 @@ func (p *Params) CircuitName() string {
 }
 
 // OpenBox opens the ballot box for params in dir, creating it if dir holds
-// none, with vk the vote circuit's verifying key. A box created for other
-// parameters returns ErrWrongElection; a damaged log ErrBoxCorrupt (a ballot
-// cut short by a crash was never acknowledged and is dropped).
+// none, with vk the vote circuit's verifying key, which must be the key
+// params pin (else ErrKeyMismatch). A box created for other
+// parameters returns ErrWrongElection.
+//
+// A torn tail (the last record cut short, or failing its checksum with only
+// zero bytes after it, as a crash or power loss during an unacknowledged
+// write leaves it) is dropped from the file. Any other damage returns
+// ErrBoxCorrupt naming the record and its byte offset, and leaves the file
+// as it is: acknowledged ballots may follow the damage, and the box never
+// drops one. Every complete record is replayed, including those of a group
+// commit whose Submit returned ErrOutcomeUnknown.
 //
 // ctx is checked while the log is replayed.
 func OpenBox(ctx context.Context, dir string, params *Params, vk *verifier.VerifyingKey) (*Box, error) {
@@ -110,6 +174,15 @@ func OpenBox(ctx context.Context, dir string, params *Params, vk *verifier.Verif
 	if vk == nil || vk.Circuit() != params.CircuitName() || vk.NbPublic() != sigVotes+params.maxOptions() {
 		return nil, fmt.Errorf("election: the verifying key is not for %s", params.CircuitName())
 	}
+	if err := checkKey(params.VoteKey, vk, "vote"); err != nil {
+		return nil, err
+	}
+	return openBox(ctx, dir, params, vk, enc, digest, nil)
+}
+
+// openBox opens the box after OpenBox's checks; wrap, if not nil, wraps the
+// log file (tests inject faults with it).
+func openBox(ctx context.Context, dir string, params *Params, vk *verifier.VerifyingKey, enc []byte, digest fr.Element, wrap func(logWriter) logWriter) (*Box, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("election: %v", err)
 	}
@@ -127,9 +200,13 @@ func OpenBox(ctx context.Context, dir string, params *Params, vk *verifier.Verif
 	}
 	b.head = chain.Genesis(b.scope)
 	b.durable = Results{Totals: make([]uint64, len(params.Options)), Head: b.head}
+	b.totals = make([]uint64, len(params.Options))
 	if err := b.load(ctx, enc); err != nil {
 		wal.Unlock(lock)
 		return nil, err
+	}
+	if wrap != nil {
+		b.logf = wrap(b.logf)
 	}
 	go b.commit()
 	return b, nil
@@ -201,7 +278,8 @@ func (b *Box) load(ctx context.Context, enc []byte) error {
 		f.Close()
 		return err
 	}
-	end, err := scanBallots(f, int64(len(header)), size, &b.closed, func(pos uint64, bal *Ballot) error {
+	var closed bool
+	end, err := scanBallots(f, int64(len(header)), size, &closed, func(pos uint64, bal *Ballot) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -217,27 +295,37 @@ func (b *Box) load(ctx context.Context, enc []byte) error {
 		if err != nil {
 			return fmt.Errorf("%w: %v", ErrBoxCorrupt, err)
 		}
+		if err := addTotals(b.totals, votes); err != nil {
+			return fmt.Errorf("%w: ballot %d: %v", ErrBoxCorrupt, b.pos, err)
+		}
 		b.used[n] = struct{}{}
 		b.head = head
 		b.pos++
 		b.count(votes, head)
 		return nil
 	})
-	b.durable.Closed = b.closed
 	if err != nil {
 		f.Close()
 		return err
 	}
+	if closed {
+		b.durable.Closed = true
+		b.closing = &pending{kind: recClosed, fin: make(chan struct{})}
+		close(b.closing.fin)
+	}
 	if end < size {
-		// A crash cut the last record; it was never acknowledged.
+		// A torn tail: a crash cut or zero-filled the last write, which was
+		// never acknowledged (see internal/wal).
 		if err := f.Truncate(end); err != nil {
 			f.Close()
 			return fmt.Errorf("election: %v", err)
 		}
-		if err := f.Sync(); err != nil {
-			f.Close()
-			return fmt.Errorf("election: %v", err)
-		}
+	}
+	// Records a failed box left in the page cache become durable before
+	// this box counts them or takes a ballot.
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("election: %v", err)
 	}
 	if _, err := f.Seek(end, io.SeekStart); err != nil {
 		f.Close()
@@ -249,12 +337,15 @@ func (b *Box) load(ctx context.Context, enc []byte) error {
 
 // scanBallots reads the log's records after its header: fn gets each
 // ballot with its position; a close record sets *closed, and anything after
-// it is corruption. It returns the end of the last complete record.
+// it is corruption. It returns the end of the last good record, less than
+// size only before a torn tail (see internal/wal); damage elsewhere is
+// ErrBoxCorrupt naming the record (its number is the ballot's position) and
+// its offset.
 func scanBallots(r io.Reader, off, size int64, closed *bool, fn func(pos uint64, bal *Ballot) error) (int64, error) {
 	var pos uint64
 	end, err := wal.Scan(r, off, size, func(at int64, payload []byte) error {
 		if *closed {
-			return fmt.Errorf("%w: record after the box was closed", ErrBoxCorrupt)
+			return fmt.Errorf("%w: record at offset %d after the box was closed", ErrBoxCorrupt, at)
 		}
 		switch {
 		case len(payload) == 1 && payload[0] == recClosed:
@@ -263,7 +354,7 @@ func scanBallots(r io.Reader, off, size int64, closed *bool, fn func(pos uint64,
 		case len(payload) > 1 && payload[0] == recBallot:
 			bal, err := ParseBallot(payload[1:])
 			if err != nil {
-				return fmt.Errorf("%w: ballot %d: %v", ErrBoxCorrupt, pos, err)
+				return fmt.Errorf("%w: ballot %d at offset %d: %v", ErrBoxCorrupt, pos, at, err)
 			}
 			if err := fn(pos, bal); err != nil {
 				return err
@@ -281,7 +372,8 @@ func scanBallots(r io.Reader, off, size int64, closed *bool, fn func(pos uint64,
 
 // count adds a durable ballot to the results; the caller holds mu (or owns
 // b). votes has the compiled number of options; those beyond the election's
-// are 0.
+// are 0. Submit checked the addition against totals that include every
+// pending ballot, so it cannot overflow.
 func (b *Box) count(votes []uint64, head fr.Element) {
 	b.durable.Ballots++
 	for i := range b.durable.Totals {
@@ -295,14 +387,19 @@ func (b *Box) count(votes []uint64, head fr.Element) {
 //
 // The checks, in order: the bytes decode (ErrMalformedBallot); the ballot is
 // for this election (ErrWrongElection), under its rules (ErrRulesMismatch),
-// for an accepted root (ErrUnknownRoot); the box is open (ErrClosed); the
-// proof verifies (verifier.ErrInvalidProof); the nullifier is unused
+// for an accepted root (ErrUnknownRoot); the box is open (ErrClosed, also
+// after Shutdown) and has not failed (ErrBoxFailed); the proof verifies
+// (verifier.ErrInvalidProof); the nullifier is unused
 // (ErrDuplicateNullifier). The last check and the reservation of the
 // nullifier are one atomic step: of many concurrent ballots with one
 // nullifier exactly one is accepted, whatever their bytes.
 //
+// Every error but ErrOutcomeUnknown means the ballot is not in the log. An
+// error wrapping ErrOutcomeUnknown means the write of its group commit
+// failed and it may be: see [ErrOutcomeUnknown] for what the client does.
+//
 // ctx is checked before verification; once a ballot is queued for the log
-// Submit waits for it to be durable.
+// Submit waits for it to be durable (or its write to fail).
 func (b *Box) Submit(ctx context.Context, data []byte) (*Receipt, error) {
 	if len(data) > maxBallotSize {
 		return nil, fmt.Errorf("%w: %d bytes", ErrMalformedBallot, len(data))
@@ -316,16 +413,10 @@ func (b *Box) Submit(ctx context.Context, data []byte) (*Receipt, error) {
 	}
 	n := bal.Nullifier()
 	b.mu.Lock()
-	_, dup := b.used[n]
-	closed, failed := b.closed, b.failed
+	err = b.refuse(n)
 	b.mu.Unlock()
-	switch {
-	case failed != nil:
-		return nil, failed
-	case closed:
-		return nil, ErrClosed
-	case dup:
-		return nil, ErrDuplicateNullifier
+	if err != nil {
+		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -336,34 +427,51 @@ func (b *Box) Submit(ctx context.Context, data []byte) (*Receipt, error) {
 	canonical := bal.Bytes()
 	votes := bal.Votes(b.params.maxOptions())
 	b.mu.Lock()
-	switch _, dup := b.used[n]; {
-	case b.failed != nil:
+	if err := b.refuse(n); err != nil {
 		b.mu.Unlock()
-		return nil, b.failed
-	case b.closed:
-		b.mu.Unlock()
-		return nil, ErrClosed
-	case dup:
-		b.mu.Unlock()
-		return nil, ErrDuplicateNullifier
+		return nil, err
 	}
 	head, err := chain.Entry(b.head, n, votes)
 	if err != nil {
 		b.mu.Unlock()
 		return nil, fmt.Errorf("%w: %v", ErrMalformedBallot, err)
 	}
+	// Checked before the ballot is queued, so that counting a durable
+	// ballot (count) can never overflow.
+	if err := addTotals(b.totals, votes); err != nil {
+		b.mu.Unlock()
+		return nil, err
+	}
 	b.used[n] = struct{}{}
 	b.head = head
 	pos := b.pos
 	b.pos++
-	p := &pending{rec: wal.Frame(append([]byte{recBallot}, canonical...)), kind: recBallot, votes: votes, head: head, done: make(chan error, 1)}
+	p := &pending{rec: wal.Frame(append([]byte{recBallot}, canonical...)), kind: recBallot, votes: votes, head: head, fin: make(chan struct{})}
 	b.queue = append(b.queue, p)
 	b.mu.Unlock()
 	b.signal()
-	if err := <-p.done; err != nil {
-		return nil, err
+	<-p.fin
+	if p.err != nil {
+		return nil, p.err
 	}
-	return &Receipt{Position: pos, BallotHash: sha256.Sum256(canonical), Head: head}, nil
+	return &Receipt{Position: pos, Nullifier: n, Votes: votes[:len(b.params.Options)], Head: head}, nil
+}
+
+// refuse returns why the box takes no ballot with nullifier n now, or nil;
+// the caller holds mu.
+func (b *Box) refuse(n fr.Element) error {
+	_, dup := b.used[n]
+	switch {
+	case b.failed != nil:
+		return b.failed
+	case b.closing != nil:
+		return ErrClosed
+	case b.stopped:
+		return fmt.Errorf("%w: the box was shut down", ErrClosed)
+	case dup:
+		return ErrDuplicateNullifier
+	}
+	return nil
 }
 
 func (b *Box) signal() {
@@ -373,18 +481,22 @@ func (b *Box) signal() {
 	}
 }
 
-// commit is the group-commit loop: it writes every queued record with one
-// write and one fsync, then acknowledges them in order.
+// commit is the group-commit loop, the only user of the log file: it writes
+// every queued record with one write and one fsync, then acknowledges them
+// in order. After Shutdown it drains the queue (nothing is queued once
+// stopped is set), then closes the file and releases the lock.
 func (b *Box) commit() {
 	defer close(b.exited)
 	for {
 		select {
 		case <-b.wake:
+			b.flush()
 		case <-b.stop:
 			b.flush()
+			b.closeErr = b.logf.Close()
+			wal.Unlock(b.lock)
 			return
 		}
-		b.flush()
 	}
 }
 
@@ -393,86 +505,108 @@ func (b *Box) flush() {
 		b.mu.Lock()
 		batch := b.queue
 		b.queue = nil
+		err := b.failed // set: nothing of batch is written
 		b.mu.Unlock()
 		if len(batch) == 0 {
 			return
 		}
-		var buf []byte
-		for _, p := range batch {
-			buf = append(buf, p.rec...)
-		}
-		_, err := b.logf.Write(buf)
 		if err == nil {
-			err = b.logf.Sync()
+			err = b.write(batch)
 		}
-		b.mu.Lock()
-		if err != nil {
-			b.failed = fmt.Errorf("%w: %v", ErrBoxFailed, err)
-			err = b.failed
-		} else {
-			b.logSize += int64(len(buf))
-			for _, p := range batch {
-				if p.kind == recBallot {
-					b.count(p.votes, p.head)
-				} else {
-					b.durable.Closed = true
-				}
-			}
-		}
-		b.mu.Unlock()
 		for _, p := range batch {
-			p.done <- err
+			p.err = err
+			close(p.fin)
 		}
 	}
 }
 
-// Close closes the box to ballots for good (a durable record in the log),
-// then releases its files. Results and ExportLog keep working. Closing
-// twice is a no-op.
+// write writes and fsyncs batch, then counts it. On failure the box fails
+// for good, and the batch's outcome is unknown: its records may be whole in
+// the file.
+func (b *Box) write(batch []*pending) error {
+	var buf []byte
+	for _, p := range batch {
+		buf = append(buf, p.rec...)
+	}
+	_, err := b.logf.Write(buf)
+	if err == nil {
+		err = b.logf.Sync()
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if err != nil {
+		b.failed = fmt.Errorf("%w: %v", ErrBoxFailed, err)
+		return fmt.Errorf("%w (%w: %v)", ErrOutcomeUnknown, ErrBoxFailed, err)
+	}
+	b.logSize += int64(len(buf))
+	for _, p := range batch {
+		if p.kind == recBallot {
+			b.count(p.votes, p.head)
+		} else {
+			b.durable.Closed = true
+		}
+	}
+	return nil
+}
+
+// Close closes the election for good: it writes a durable close record to
+// the log, then releases the box's files as Shutdown does. Results and
+// ExportLog keep working.
+//
+// Close returns nil only once the close record is durable; closing a closed
+// box again returns nil. When the record cannot be written Close returns an
+// error, and the election is still open on disk: after Shutdown (which
+// wrote no close record), and after a failed write (ErrBoxFailed; the files
+// are released). Reopen the box and call Close again. If the close record's
+// own write fails the error wraps ErrOutcomeUnknown: Results().Closed of the
+// reopened box tells whether it was recorded.
 func (b *Box) Close() error {
 	b.mu.Lock()
-	if b.closed && b.logf == nil {
-		b.mu.Unlock()
-		return nil
-	}
-	var p *pending
-	if !b.closed && b.failed == nil {
-		b.closed = true
-		p = &pending{rec: wal.Frame([]byte{recClosed}), kind: recClosed, done: make(chan error, 1)}
+	p := b.closing
+	if p == nil {
+		switch {
+		case b.stopped:
+			b.mu.Unlock()
+			return errShutDown
+		case b.failed != nil:
+			err := b.failed
+			b.mu.Unlock()
+			b.Shutdown()
+			return fmt.Errorf("election: the election is still open, no close record could be written: %w", err)
+		}
+		p = &pending{rec: wal.Frame([]byte{recClosed}), kind: recClosed, fin: make(chan struct{})}
+		b.closing = p
 		b.queue = append(b.queue, p)
 	}
-	b.closed = true
 	b.mu.Unlock()
-	var err error
-	if p != nil {
-		b.signal()
-		err = <-p.done
-	}
-	if serr := b.Shutdown(); err == nil {
-		err = serr
+	b.signal()
+	<-p.fin
+	err := b.Shutdown()
+	if p.err != nil {
+		return p.err
 	}
 	return err
 }
 
 // Shutdown releases the box's files without closing the election, as for a
-// server restart: a later OpenBox continues where it stopped. Ballots
-// already queued are written first.
+// server restart: a later OpenBox continues where it stopped. It refuses new
+// ballots at once (ErrClosed), lets the commit goroutine write every ballot
+// already queued and acknowledge it, and waits until the goroutine has closed
+// the log and released the directory. Calling it again waits for the same
+// and returns the same result.
 func (b *Box) Shutdown() error {
 	b.mu.Lock()
-	f := b.logf
-	b.logf = nil
-	if f != nil && !b.closed {
-		b.closed = true // refuse new ballots while shutting down
-	}
+	first := !b.stopped
+	b.stopped = true
 	b.mu.Unlock()
-	if f == nil {
-		return nil
+	if first {
+		close(b.stop)
 	}
-	close(b.stop)
 	<-b.exited
-	err := f.Close()
-	wal.Unlock(b.lock)
-	return err
+	if b.closeErr != nil {
+		return fmt.Errorf("election: closing the log: %v", b.closeErr)
+	}
+	return nil
 }
 
 // Results returns the totals of every durable ballot.

@@ -1,10 +1,13 @@
 package election
 
 import (
+	"context"
 	"errors"
 	"math"
 	"slices"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 func TestAddTotals(t *testing.T) {
@@ -54,4 +57,21 @@ func TestAddTotals(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestBoxRefusesTotalOverflow: a ballot that would wrap an option's total
+// is refused before it is logged, and the box keeps working.
+func TestBoxRefusesTotalOverflow(t *testing.T) {
+	w := testWorld(t)
+	box := openTestBox(t, w, t.TempDir())
+	defer box.Shutdown()
+	b := ballotOf(t, w, 0) // votes for option 0
+	box.mu.Lock()
+	box.totals[0] = math.MaxUint64
+	box.mu.Unlock()
+	_, err := box.Submit(context.Background(), b.Bytes())
+	require.ErrorIs(t, err, errTotalOverflow)
+	require.Zero(t, box.Results().Ballots)
+	_, err = box.Submit(context.Background(), ballotOf(t, w, 1).Bytes()) // option 1
+	require.NoError(t, err)
 }

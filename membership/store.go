@@ -190,9 +190,11 @@ type store struct {
 // It loads the snapshot, replays the log and takes an exclusive lock on the
 // directory until [Tree.Close].
 //
-// A log whose last record was cut short by a crash is truncated to its last
-// complete record: that record was never acknowledged. Any other damage
-// returns an error wrapping [ErrCorrupt] and leaves the files untouched.
+// A log that ends in a torn tail (its last record cut short, or failing its
+// checksum with only zero bytes after it, as a crash or power loss during an
+// append leaves it) is truncated to the record before: that record was never
+// acknowledged. Any other damage returns an error wrapping [ErrCorrupt] that
+// names the record and its byte offset, and leaves the files untouched.
 //
 // ctx is checked between replayed records; cancelling returns ctx's error
 // and leaves the files untouched.

@@ -1,6 +1,6 @@
 // Package wal holds the durable-file machinery zkvote's persistent state
 // shares: CRC-framed log records whose torn tail (a crash mid-write) is told
-// apart from corruption, atomic file replacement, and directory locks.
+// apart from damage, atomic file replacement, and directory locks.
 //
 // A record is
 //
@@ -9,9 +9,35 @@
 //	payload
 //	pcrc    uint32 BE   CRC-32C of the payload
 //
-// A record cut short at the end of a file is what a crash leaves behind (it
-// was never acknowledged). A complete record or header whose CRC fails is
-// corruption.
+// # Torn tails and damage
+//
+// A record is acknowledged only after it and everything before it are
+// fsynced, so a crash can only spoil what follows the last acknowledged
+// record, and only as an interrupted append does: a prefix of the records
+// being written, then, after a power loss, possibly bytes the file system
+// had allocated but not yet written, which read as zeros. [Scan] therefore
+// treats the first record that fails its checks as a torn tail, to be
+// dropped, only if it is one of:
+//
+//   - fewer than 8 bytes at the end of the file (a cut header);
+//   - a record whose header is intact and whose length runs past the end
+//     of the file (a cut payload);
+//   - a record whose header or payload checksum fails and that is followed
+//     by nothing but zero bytes up to the end of the file (a write cut
+//     short and zero-filled, or a zero-filled tail; this includes a bad
+//     final record that ends exactly at the end of the file).
+//
+// Anything else is damage, and returns a [*CorruptError] naming the
+// record's number and offset: a failed checksum with a non-zero byte
+// anywhere after the record (or after a header that fails its checksum)
+// means records were written after it, some of them perhaps acknowledged,
+// so nothing may be dropped.
+//
+// The rule cannot tell a bit flip in the very last record, or a zero-filled
+// last record, from a torn write: such a record is dropped like a torn one.
+// A crash that leaves pages of an unacknowledged append out of order (zeros
+// followed by data) is reported as damage: the open fails safe, and the
+// operator must look.
 package wal
 
 import (
@@ -29,9 +55,23 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // Overhead is the framing size of one record.
 const Overhead = 12
 
-// ErrCorrupt is returned by Scan for a record that is complete but fails its
-// checksum.
+// ErrCorrupt is matched (with errors.Is) by every [*CorruptError].
 var ErrCorrupt = errors.New("wal: corrupt record")
+
+// CorruptError reports damage that is not a torn tail (see the package
+// documentation).
+type CorruptError struct {
+	Record int64  // the damaged record's number, from 0 (the first record after the file's header)
+	Offset int64  // the record's byte offset in the file
+	Reason string // what failed
+}
+
+func (e *CorruptError) Error() string {
+	return fmt.Sprintf("wal: corrupt record %d at offset %d: %s", e.Record, e.Offset, e.Reason)
+}
+
+// Is reports whether target is [ErrCorrupt].
+func (e *CorruptError) Is(target error) bool { return target == ErrCorrupt }
 
 // Frame returns payload framed as a record.
 func Frame(payload []byte) []byte {
@@ -53,37 +93,64 @@ func getU32(b []byte) uint32 {
 
 // Scan reads the records of a file of total length size from r, which is
 // positioned at offset off (after the file's own header). It calls fn with
-// each complete record's offset and payload, stopping at fn's first error.
-// It returns the offset just past the last complete record: less than size
-// when the file ends in a torn record. Allocation is bounded by size.
+// each good record's offset and payload, in order, stopping at fn's first
+// error.
+//
+// It returns the offset just past the last good record, which is less than
+// size only when the file ends in a torn tail (see the package
+// documentation): the caller may drop the bytes from there on. Any other
+// damage returns a [*CorruptError]; fn has then been called for the
+// records before it, and the caller must not use what it built. Allocation
+// is bounded by size.
 func Scan(r io.Reader, off, size int64, fn func(off int64, payload []byte) error) (int64, error) {
 	br := bufio.NewReaderSize(r, 1<<20)
-	for off < size {
+	for rec := int64(0); off < size; rec++ {
 		if size-off < 8 {
-			return off, nil // torn header
+			return off, nil // a cut header
 		}
 		var h [8]byte
 		if _, err := io.ReadFull(br, h[:]); err != nil {
 			return off, fmt.Errorf("wal: reading: %v", err)
 		}
 		if crc32.Checksum(h[:4], castagnoli) != getU32(h[4:]) {
-			return off, fmt.Errorf("%w at offset %d: header checksum", ErrCorrupt, off)
+			return tail(br, off, off+8, size, rec, "header checksum")
 		}
 		n := int64(getU32(h[:4]))
 		if size-off-8 < n+4 {
-			return off, nil // torn payload
+			return off, nil // a cut payload
 		}
-		rec := make([]byte, n+4)
-		if _, err := io.ReadFull(br, rec); err != nil {
+		p := make([]byte, n+4)
+		if _, err := io.ReadFull(br, p); err != nil {
 			return off, fmt.Errorf("wal: reading: %v", err)
 		}
-		if crc32.Checksum(rec[:n], castagnoli) != getU32(rec[n:]) {
-			return off, fmt.Errorf("%w at offset %d: payload checksum", ErrCorrupt, off)
+		if crc32.Checksum(p[:n], castagnoli) != getU32(p[n:]) {
+			return tail(br, off, off+8+n+4, size, rec, "payload checksum")
 		}
-		if err := fn(off, rec[:n]); err != nil {
+		if err := fn(off, p[:n]); err != nil {
 			return off, err
 		}
 		off += 8 + n + 4
+	}
+	return off, nil
+}
+
+// tail decides about record rec at off, which failed its checks: r is
+// positioned at from; the record is a torn tail if the bytes from there to
+// size are all zero.
+func tail(r io.Reader, off, from, size, rec int64, what string) (int64, error) {
+	var buf [4096]byte
+	for at := from; at < size; {
+		k := min(int64(len(buf)), size-at)
+		if _, err := io.ReadFull(r, buf[:k]); err != nil {
+			return off, fmt.Errorf("wal: reading: %v", err)
+		}
+		for i, c := range buf[:k] {
+			if c != 0 {
+				return off, &CorruptError{Record: rec, Offset: off,
+					Reason: fmt.Sprintf("%s fails, and data follows at offset %d", what, at+int64(i))}
+			}
+		}
+		at += k
 	}
 	return off, nil
 }

@@ -1,0 +1,56 @@
+package election
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/netstate/zkvote/internal/chain"
+)
+
+// ErrReceiptMismatch: a receipt does not match the log it is checked
+// against.
+var ErrReceiptMismatch = errors.New("election: receipt does not match the log")
+
+// CheckReceipt checks r against the log: the log holds a ballot at
+// r.Position with r's nullifier and votes, and the chain head after it,
+// recomputed from the election's genesis over every ballot up to it, is
+// r.Head. It returns nil or an error wrapping ErrReceiptMismatch that says
+// what differs.
+//
+// It checks the same values the chain covers, and nothing else: a ballot
+// replaced by a re-randomised copy of its proof still matches (see
+// [Receipt]). It does not check the ballots' proofs or the tally: [Audit]
+// does; a voter runs both.
+func (l *Log) CheckReceipt(r *Receipt) error {
+	if r == nil {
+		return fmt.Errorf("%w: no receipt", ErrReceiptMismatch)
+	}
+	opts := l.Params.maxOptions()
+	if len(r.Votes) != len(l.Params.Options) {
+		return fmt.Errorf("%w: %d votes, the election has %d options", ErrReceiptMismatch, len(r.Votes), len(l.Params.Options))
+	}
+	if r.Position >= uint64(len(l.Ballots)) {
+		return fmt.Errorf("%w: position %d, the log holds %d ballots", ErrReceiptMismatch, r.Position, len(l.Ballots))
+	}
+	b := l.Ballots[r.Position]
+	if n := b.Nullifier(); !n.Equal(&r.Nullifier) {
+		return fmt.Errorf("%w: ballot %d has another nullifier", ErrReceiptMismatch, r.Position)
+	}
+	votes := b.Votes(opts)
+	for i, v := range votes {
+		if i < len(r.Votes) && v != r.Votes[i] || i >= len(r.Votes) && v != 0 {
+			return fmt.Errorf("%w: ballot %d has other votes", ErrReceiptMismatch, r.Position)
+		}
+	}
+	head := chain.Genesis(l.Params.Scope())
+	for i, b := range l.Ballots[:r.Position+1] {
+		var err error
+		if head, err = chain.Entry(head, b.Nullifier(), b.Votes(opts)); err != nil {
+			return fmt.Errorf("%w: ballot %d: %v", ErrBoxCorrupt, i, err)
+		}
+	}
+	if !head.Equal(&r.Head) {
+		return fmt.Errorf("%w: the chain head after ballot %d differs: the log's history before it is not the receipt's", ErrReceiptMismatch, r.Position)
+	}
+	return nil
+}
