@@ -162,6 +162,9 @@ func TestReadLogRejects(t *testing.T) {
 	_, err = ReadLog(append(bytes.Clone(good), wal.Frame([]byte{9})...))
 	require.ErrorIs(t, err, ErrBoxCorrupt)
 	for n := 0; n < len(good); n += 13 {
+		if n == len(good)-len(wal.Frame([]byte{recClosed})) {
+			continue // the log before its close record is a valid open log
+		}
 		_, err := ReadLog(good[:n])
 		require.Error(t, err, n)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -16,13 +17,13 @@ import (
 	"github.com/consensys/gnark/constraint"
 	cs "github.com/consensys/gnark/constraint/bn254"
 
-	"github.com/netstate/zkvote/circuits"
+	"github.com/netstate/zkvote/verifier"
 )
 
-// Ceremony is the coordinator's side of a multi-party Groth16 setup for the
-// membership circuit of one depth, built on gnark's
-// backend/groth16/bn254/mpcsetup (the protocol of Bowe, Gabizon and Miers,
-// "Scalable multi-party computation for zk-SNARK parameters",
+// Ceremony is the coordinator's side of a multi-party Groth16 setup for one
+// circuit ([Circuit]: membership, vote or tally, at one size), built on
+// gnark's backend/groth16/bn254/mpcsetup (the protocol of Bowe, Gabizon and
+// Miers, "Scalable multi-party computation for zk-SNARK parameters",
 // https://eprint.iacr.org/2017/1050, as revised by gnark).
 //
 // The ceremony runs in two phases. Phase 1 ("powers of tau") builds the
@@ -33,7 +34,18 @@ import (
 // with [Ceremony.VerifyContribution] before handing the new state to the
 // next contributor. [Ceremony.SealPhase1] closes phase 1 with a public
 // random beacon and starts phase 2; [Ceremony.Seal] closes phase 2 with a
-// second beacon and returns the keys.
+// second beacon and returns the keys for the circuit ([Keys], whose
+// [Keys.Membership], [Keys.Vote] or [Keys.Tally] gives the typed keys).
+// An election needs two ceremonies, one for [VoteCircuit] and one for
+// [TallyCircuit], and pins the two verifying keys in its parameters.
+//
+// Every state records the circuit it is for, and a state for another
+// circuit or size is refused. The header alone would not bind phase 1,
+// whose initial state depends only on the domain size: so the initial
+// phase-1 state carries, as its challenge, a hash of the circuit's name,
+// which every later challenge (the hash of the state before it) and every
+// proof of knowledge covers. A contribution made for one circuit fails
+// verification in a ceremony for any other, whatever its header says.
 //
 // # Security
 //
@@ -63,11 +75,14 @@ import (
 // nobody could predict or choose when the last contribution of the phase
 // was accepted (for example a drand round announced in advance, or the hash
 // of a future block). It stops the last contributor from grinding their
-// contribution to bias the keys. Sealing is deterministic: anyone holding
-// the published transcript (every accepted contribution of both phases and
-// both beacons) can replay it with [NewCeremony],
-// [Ceremony.VerifyContribution], [Ceremony.SealPhase1] and [Ceremony.Seal]
-// and must obtain the same verifying key (same [verifier.VerifyingKey.ID]).
+// contribution to bias the keys. Each phase needs its own beacon: Seal
+// refuses the phase-1 beacon ([ErrInvalidBeacon]), which everyone, the
+// phase-2 contributors included, knows before phase 2 starts. Sealing is
+// deterministic: anyone holding the published transcript (every accepted
+// contribution of both phases and both beacons) can replay it with
+// [NewCeremony], [Ceremony.VerifyContribution], [Ceremony.SealPhase1] and
+// [Ceremony.Seal] and must obtain the same verifying key (same
+// [verifier.VerifyingKey.ID]).
 // A contributor checks that the bytes it returned appear in that transcript.
 //
 // Contributions are anonymous bytes: binding each to a person (a signature
@@ -77,10 +92,11 @@ import (
 //
 // A Ceremony is safe for concurrent use; its methods run one at a time.
 type Ceremony struct {
-	mu    sync.Mutex
-	shape *ceremonyShape
-	phase int // 1 or 2; 0 once sealed
-	count int // contributions accepted in the current phase
+	mu      sync.Mutex
+	shape   *ceremonyShape
+	phase   int    // 1 or 2; 0 once sealed
+	count   int    // contributions accepted in the current phase
+	beacon1 []byte // the beacon that sealed phase 1
 
 	p1      *mpcsetup.Phase1            // latest verified phase-1 state
 	commons *mpcsetup.SrsCommons        // sealed phase 1
@@ -94,22 +110,32 @@ type Ceremony struct {
 var ErrMalformedContribution = errors.New("prover: malformed ceremony state")
 
 // ErrInvalidContribution is wrapped by errors about a contribution that
-// decodes but is rejected: it belongs to another phase or depth, it does
+// decodes but is rejected: it belongs to another phase or circuit, it does
 // not build on the latest state (replayed, skipped, stale), or its proofs
 // or its update do not verify.
 var ErrInvalidContribution = errors.New("prover: invalid ceremony contribution")
 
+// ErrInvalidBeacon is wrapped by errors about a beacon that cannot seal a
+// phase: shorter than 32 bytes, or, for phase 2, equal to the phase-1
+// beacon.
+var ErrInvalidBeacon = errors.New("prover: invalid ceremony beacon")
+
 // minBeaconLen is the least number of beacon bytes accepted.
 const minBeaconLen = 32
 
-// NewCeremony compiles the depth-d membership circuit and starts phase 1 of
-// a ceremony for it, with a domain of the circuit's constraint count
-// rounded up to a power of two.
+// NewCeremony compiles circuit (for Groth16) and starts phase 1 of a
+// ceremony for it, with a domain of the circuit's constraint count rounded
+// up to a power of two. An election's vote and tally keys come from
+// NewCeremony(ctx, [VoteCircuit](depth, options)) and
+// NewCeremony(ctx, [TallyCircuit](batch, options)).
 //
 // ctx is checked before compiling and before phase 1 is built; on
 // cancellation NewCeremony returns ctx.Err().
-func NewCeremony(ctx context.Context, depth int) (*Ceremony, error) {
-	s, err := newCeremonyShape(ctx, depth)
+func NewCeremony(ctx context.Context, circuit Circuit) (*Ceremony, error) {
+	if err := checkCeremonyCircuit(circuit); err != nil {
+		return nil, err
+	}
+	s, err := newCeremonyShape(ctx, circuit)
 	if err != nil {
 		return nil, err
 	}
@@ -117,15 +143,16 @@ func NewCeremony(ctx context.Context, depth int) (*Ceremony, error) {
 		return nil, err
 	}
 	p1 := mpcsetup.NewPhase1(s.n)
-	state, err := encodeCeremonyState(1, depth, p1)
+	p1.Challenge = ceremonyBinding(circuit)
+	state, err := encodeCeremonyState(1, circuit, p1)
 	if err != nil {
 		return nil, err
 	}
 	return &Ceremony{shape: s, phase: 1, p1: p1, state: state}, nil
 }
 
-// Depth returns the maximum tree depth of the circuit the ceremony is for.
-func (c *Ceremony) Depth() int { return c.shape.depth }
+// Circuit returns the circuit the ceremony is for.
+func (c *Ceremony) Circuit() Circuit { return c.shape.circuit }
 
 // Phase returns 1 or 2 while that phase accepts contributions, and 0 once
 // the ceremony is sealed.
@@ -189,13 +216,13 @@ func (c *Ceremony) VerifyContribution(ctx context.Context, contribution []byte) 
 	if c.phase == 0 {
 		return errors.New("prover: ceremony is sealed")
 	}
-	phase, depth, body, err := parseCeremonyHeader(contribution)
+	phase, circuit, body, err := parseCeremonyHeader(contribution)
 	if err != nil {
 		return err
 	}
-	if phase != c.phase || depth != c.shape.depth {
-		return fmt.Errorf("%w: state for phase %d at depth %d, the ceremony is in phase %d at depth %d",
-			ErrInvalidContribution, phase, depth, c.phase, c.shape.depth)
+	if phase != c.phase || circuit != c.shape.circuit {
+		return fmt.Errorf("%w: state for phase %d of %s, the ceremony is in phase %d of %s",
+			ErrInvalidContribution, phase, circuit, c.phase, c.shape.circuit)
 	}
 	n := c.count + 1
 	switch c.phase {
@@ -229,6 +256,13 @@ func (c *Ceremony) VerifyContribution(ctx context.Context, contribution []byte) 
 	return nil
 }
 
+// ceremonyBinding is the challenge of a ceremony's initial phase-1 state:
+// it ties the whole transcript to the circuit.
+func ceremonyBinding(c Circuit) []byte {
+	h := sha256.Sum256([]byte("zkvote/ceremony/v2 " + c.Name()))
+	return h[:]
+}
+
 // verifyGuarded runs a gnark verification and turns a panic on adversarial
 // input into an error: gnark documents no panic there, but a coordinator
 // must survive any contribution.
@@ -258,7 +292,7 @@ func (c *Ceremony) SealPhase1(ctx context.Context, beacon []byte) error {
 	commons := c.p1.Seal(bytes.Clone(beacon))
 	p2 := new(mpcsetup.Phase2)
 	evals := p2.Initialize(c.shape.ccs, &commons)
-	state, err := encodeCeremonyState(2, c.shape.depth, p2)
+	state, err := encodeCeremonyState(2, c.shape.circuit, p2)
 	if err == nil && (len(p2.Parameters.G1.PKK) != c.shape.nbPrivate || len(p2.Parameters.G1.Z) != int(c.shape.n)-1 || len(p2.Sigmas) != 0) {
 		err = fmt.Errorf("prover: phase 2 has %d private and %d quotient points, want %d and %d",
 			len(p2.Parameters.G1.PKK), len(p2.Parameters.G1.Z), c.shape.nbPrivate, c.shape.n-1)
@@ -269,22 +303,27 @@ func (c *Ceremony) SealPhase1(ctx context.Context, beacon []byte) error {
 		return err
 	}
 	c.p1, c.commons, c.evals, c.p2 = nil, &commons, &evals, p2
-	c.phase, c.count, c.state = 2, 0, state
+	c.phase, c.count, c.state, c.beacon1 = 2, 0, state, bytes.Clone(beacon)
 	return nil
 }
 
 // Seal closes phase 2 with beacon (at least 32 public, unpredictable bytes
 // fixed after the last phase-2 contribution was accepted, and not the
-// phase-1 beacon) and returns the membership keys. Phase 2 needs at least
+// phase-1 beacon: that one returns an error wrapping [ErrInvalidBeacon])
+// and returns the keys for the ceremony's circuit. Phase 2 needs at least
 // one accepted contribution. After Seal the ceremony accepts nothing more.
 //
-// ctx is checked first; on cancellation the ceremony is unchanged and Seal
-// returns ctx.Err(). Sealing itself is not interruptible.
-func (c *Ceremony) Seal(ctx context.Context, beacon []byte) (*MembershipKeys, error) {
+// ctx is checked first; on cancellation or a refused beacon the ceremony is
+// unchanged and Seal returns the error. Sealing itself is not
+// interruptible.
+func (c *Ceremony) Seal(ctx context.Context, beacon []byte) (*Keys, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err := c.checkSeal(ctx, 2, beacon); err != nil {
 		return nil, err
+	}
+	if bytes.Equal(beacon, c.beacon1) {
+		return nil, fmt.Errorf("%w: the phase-2 beacon is the phase-1 beacon; each phase needs a fresh one", ErrInvalidBeacon)
 	}
 	pk, vk := c.p2.Seal(c.commons, c.evals, bytes.Clone(beacon))
 	s := c.shape
@@ -295,7 +334,11 @@ func (c *Ceremony) Seal(ctx context.Context, beacon []byte) (*MembershipKeys, er
 	if !ok1 || !ok2 {
 		return nil, fmt.Errorf("prover: ceremony produced keys of types %T, %T", pk, vk)
 	}
-	return newMembershipKeys(s.depth, s.ccs, gpk, gvk)
+	k, err := newGroth16Keys(s.circuit.spec(), s.ccs, gpk, gvk)
+	if err != nil {
+		return nil, err
+	}
+	return &Keys{keys: *k, circuit: s.circuit}, nil
 }
 
 func (c *Ceremony) checkSeal(ctx context.Context, phase int, beacon []byte) error {
@@ -312,7 +355,7 @@ func (c *Ceremony) checkSeal(ctx context.Context, phase int, beacon []byte) erro
 		return fmt.Errorf("prover: phase %d has no contribution: the beacon alone is public", phase)
 	}
 	if len(beacon) < minBeaconLen {
-		return fmt.Errorf("prover: beacon of %d bytes, want at least %d", len(beacon), minBeaconLen)
+		return fmt.Errorf("%w: %d bytes, want at least %d", ErrInvalidBeacon, len(beacon), minBeaconLen)
 	}
 	return nil
 }
@@ -324,12 +367,16 @@ func (c *Ceremony) checkSeal(ctx context.Context, phase int, beacon []byte) erro
 // coordinator. The random factors live only in this call's memory; run it
 // on a machine you trust and end the process afterwards.
 //
-// The state's header names the phase and circuit depth; Contribute compiles
-// that circuit to know the exact expected sizes and checks the layout and
-// every point before contributing. It does not check the state's history:
-// the coordinator verifies each contribution against the one before it, and
-// auditors replay the whole transcript. Malformed state returns an error
-// wrapping [ErrMalformedContribution].
+// The state's header names the phase and the circuit ([Circuit]);
+// Contribute compiles that circuit to know the exact expected sizes and
+// checks the layout and every point before contributing. Compiling takes
+// time and memory that grow with the circuit (for the largest tally
+// circuits, minutes and gigabytes): a contributor should only take states
+// from a coordinator they expect, for a circuit they agreed to. It does
+// not check the state's history: the coordinator verifies each
+// contribution against the one before it, and auditors replay the whole
+// transcript. Malformed state returns an error wrapping
+// [ErrMalformedContribution].
 //
 // ctx is checked before compiling, decoding and contributing; the
 // contribution itself is not interruptible. On cancellation Contribute
@@ -338,11 +385,11 @@ func Contribute(ctx context.Context, state []byte) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	phase, depth, body, err := parseCeremonyHeader(state)
+	phase, circuit, body, err := parseCeremonyHeader(state)
 	if err != nil {
 		return nil, err
 	}
-	s, err := newCeremonyShape(ctx, depth)
+	s, err := newCeremonyShape(ctx, circuit)
 	if err != nil {
 		return nil, err
 	}
@@ -359,7 +406,7 @@ func Contribute(ctx context.Context, state []byte) ([]byte, error) {
 			return nil, err
 		}
 		p.Contribute()
-		return encodeCeremonyState(1, depth, p)
+		return encodeCeremonyState(1, circuit, p)
 	default: // parseCeremonyHeader admits phases 1 and 2 only
 		p, err := s.decodePhase2(body, true)
 		if err != nil {
@@ -369,21 +416,22 @@ func Contribute(ctx context.Context, state []byte) ([]byte, error) {
 			return nil, err
 		}
 		p.Contribute()
-		return encodeCeremonyState(2, depth, p)
+		return encodeCeremonyState(2, circuit, p)
 	}
 }
 
 // ceremonyShape is what fixes the size of every ceremony state for one
-// depth: the compiled circuit, its domain and its number of private wires.
+// circuit: the compiled circuit, its domain and its number of private
+// wires.
 type ceremonyShape struct {
-	depth     int
+	circuit   Circuit
 	ccs       *cs.R1CS
 	n         uint64 // FFT domain size: constraints rounded up to a power of two
 	nbPrivate int    // length of phase 2's δ-divided proving-key vector
 }
 
-func newCeremonyShape(ctx context.Context, depth int) (*ceremonyShape, error) {
-	ccs, err := CompileMembership(ctx, depth)
+func newCeremonyShape(ctx context.Context, circuit Circuit) (*ceremonyShape, error) {
+	ccs, err := circuit.spec().compile(ctx, verifier.Groth16)
 	if err != nil {
 		return nil, err
 	}
@@ -399,19 +447,23 @@ func newCeremonyShape(ctx context.Context, depth int) (*ceremonyShape, error) {
 	if n < 2 {
 		n = 2
 	}
-	return &ceremonyShape{depth: depth, ccs: r, n: n, nbPrivate: nbInternal + nbSecret}, nil
+	return &ceremonyShape{circuit: circuit, ccs: r, n: n, nbPrivate: nbInternal + nbSecret}, nil
 }
 
 // A ceremony state:
 //
-//	magic "ZKVOTECR" | version 1 | phase (1 or 2) | depth | body
+//	magic "ZKVOTECR" | version 2 | phase (1 or 2) | circuit kind
+//	| size a (uint16) | size b (uint16) | body
 //
-// The body is gnark's encoding of mpcsetup.Phase1 or mpcsetup.Phase2 with
-// every curve point compressed.
+// The circuit kind is 1 (membership: a = depth, b = 0), 2 (vote: a = depth,
+// b = options) or 3 (tally: a = batch, b = options). The body is gnark's
+// encoding of mpcsetup.Phase1 or mpcsetup.Phase2 with every curve point
+// compressed. Version 1 (membership only, a one-byte depth) is no longer
+// read.
 const (
 	ceremonyMagic     = "ZKVOTECR"
-	ceremonyVersion   = 1
-	ceremonyHeaderLen = len(ceremonyMagic) + 3
+	ceremonyVersion   = 2
+	ceremonyHeaderLen = len(ceremonyMagic) + 7
 )
 
 const (
@@ -535,10 +587,15 @@ func readExactly(v ceremonyCodec, body []byte) (err error) {
 	return nil
 }
 
-func encodeCeremonyState(phase, depth int, v io.WriterTo) ([]byte, error) {
+func encodeCeremonyState(phase int, c Circuit, v io.WriterTo) ([]byte, error) {
+	if err := checkCeremonyCircuit(c); err != nil {
+		return nil, err
+	}
 	var b bytes.Buffer
 	b.WriteString(ceremonyMagic)
-	b.Write([]byte{ceremonyVersion, byte(phase), byte(depth)})
+	b.Write([]byte{ceremonyVersion, byte(phase), byte(c.kind)})
+	b.Write(binary.BigEndian.AppendUint16(nil, uint16(c.a)))
+	b.Write(binary.BigEndian.AppendUint16(nil, uint16(c.b)))
 	if _, err := v.WriteTo(&b); err != nil {
 		return nil, fmt.Errorf("prover: encoding ceremony state: %v", err)
 	}
@@ -546,22 +603,39 @@ func encodeCeremonyState(phase, depth int, v io.WriterTo) ([]byte, error) {
 }
 
 // parseCeremonyHeader checks the header of a ceremony state and returns the
-// phase, the depth and the gnark body.
-func parseCeremonyHeader(b []byte) (phase, depth int, body []byte, err error) {
+// phase, the circuit and the gnark body.
+func parseCeremonyHeader(b []byte) (phase int, c Circuit, body []byte, err error) {
 	if len(b) < ceremonyHeaderLen || string(b[:len(ceremonyMagic)]) != ceremonyMagic {
-		return 0, 0, nil, fmt.Errorf("%w: not a zkvote ceremony state", ErrMalformedContribution)
+		return 0, c, nil, fmt.Errorf("%w: not a zkvote ceremony state", ErrMalformedContribution)
 	}
 	h := b[len(ceremonyMagic):ceremonyHeaderLen]
 	if h[0] != ceremonyVersion {
-		return 0, 0, nil, fmt.Errorf("%w: unknown version %d", ErrMalformedContribution, h[0])
+		return 0, c, nil, fmt.Errorf("%w: unknown version %d", ErrMalformedContribution, h[0])
 	}
 	if h[1] != 1 && h[1] != 2 {
-		return 0, 0, nil, fmt.Errorf("%w: unknown phase %d", ErrMalformedContribution, h[1])
+		return 0, c, nil, fmt.Errorf("%w: unknown phase %d", ErrMalformedContribution, h[1])
 	}
-	if h[2] < 1 || int(h[2]) > circuits.MaxSupportedDepth {
-		return 0, 0, nil, fmt.Errorf("%w: depth %d", ErrMalformedContribution, h[2])
+	c = Circuit{kind: circuitKind(h[2]), a: int(binary.BigEndian.Uint16(h[3:])), b: int(binary.BigEndian.Uint16(h[5:]))}
+	if err := checkCeremonyCircuit(c); err != nil {
+		return 0, Circuit{}, nil, fmt.Errorf("%w: %v", ErrMalformedContribution, err)
 	}
-	return int(h[1]), int(h[2]), b[ceremonyHeaderLen:], nil
+	return int(h[1]), c, b[ceremonyHeaderLen:], nil
+}
+
+// checkCeremonyCircuit checks that c names a circuit whose sizes are in
+// range (asking the circuits package, which owns the limits) and fit the
+// state header.
+func checkCeremonyCircuit(c Circuit) error {
+	if c.kind == circuitMembership && c.b != 0 {
+		return fmt.Errorf("prover: membership circuit with a second size %d", c.b)
+	}
+	if c.kind < circuitMembership || c.kind > circuitTally || c.a < 0 || c.a > 0xffff || c.b < 0 || c.b > 0xffff {
+		return fmt.Errorf("prover: unknown circuit (kind %d, sizes %d, %d)", c.kind, c.a, c.b)
+	}
+	if _, err := c.spec().shape(); err != nil {
+		return err
+	}
+	return nil
 }
 
 // layout walks an encoding in the order gnark writes it, checking what

@@ -12,9 +12,13 @@ import (
 	"testing"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254"
+	"github.com/consensys/gnark-crypto/ecc/bn254/kzg"
 	"github.com/consensys/gnark/backend/groth16/bn254/mpcsetup"
+	"github.com/consensys/gnark/test/unsafekzg"
 	"github.com/stretchr/testify/require"
 
+	"github.com/netstate/zkvote/circuits"
+	"github.com/netstate/zkvote/internal/chain"
 	"github.com/netstate/zkvote/membership/membershiptest"
 	"github.com/netstate/zkvote/verifier"
 )
@@ -35,7 +39,7 @@ type ceremonyRun struct {
 	beacon1, beacon2 []byte
 	commons          *mpcsetup.SrsCommons
 	evals            *mpcsetup.Phase2Evaluations
-	keys             *MembershipKeys
+	keys             *Keys
 }
 
 var (
@@ -47,7 +51,7 @@ var (
 func testCeremony(t testing.TB) *ceremonyRun {
 	t.Helper()
 	ceremonyOnce.Do(func() {
-		ceremonyRec, ceremonyErr = runCeremony(context.Background(), ceremonyTestDepth, 3)
+		ceremonyRec, ceremonyErr = runCeremony(context.Background(), MembershipCircuit(ceremonyTestDepth), 3)
 	})
 	require.NoError(t, ceremonyErr)
 	return ceremonyRec
@@ -60,8 +64,8 @@ func ceremonyBeacon(s string) []byte {
 
 // runCeremony runs a ceremony with the given number of contributors in each
 // phase, each receiving the previous state as bytes and returning bytes.
-func runCeremony(ctx context.Context, depth, contributors int) (*ceremonyRun, error) {
-	c, err := NewCeremony(ctx, depth)
+func runCeremony(ctx context.Context, circuit Circuit, contributors int) (*ceremonyRun, error) {
+	c, err := NewCeremony(ctx, circuit)
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +112,8 @@ func (r *ceremonyRun) atPhase2(t testing.TB) *Ceremony {
 	require.NoError(t, err)
 	p2, err := r.shape.decodePhase2(body, true)
 	require.NoError(t, err)
-	return &Ceremony{shape: r.shape, phase: 2, commons: r.commons, evals: r.evals, p2: p2, state: bytes.Clone(r.initial2)}
+	return &Ceremony{shape: r.shape, phase: 2, commons: r.commons, evals: r.evals, p2: p2, state: bytes.Clone(r.initial2),
+		beacon1: bytes.Clone(r.beacon1)}
 }
 
 // atPhase1 returns a fresh ceremony that has accepted r's first n phase-1
@@ -116,7 +121,7 @@ func (r *ceremonyRun) atPhase2(t testing.TB) *Ceremony {
 func (r *ceremonyRun) atPhase1(t testing.TB, n int) *Ceremony {
 	t.Helper()
 	ctx := context.Background()
-	c, err := NewCeremony(ctx, r.shape.depth)
+	c, err := NewCeremony(ctx, r.shape.circuit)
 	require.NoError(t, err)
 	for _, b := range r.phase1[:n] {
 		require.NoError(t, c.VerifyContribution(ctx, b))
@@ -127,9 +132,9 @@ func (r *ceremonyRun) atPhase1(t testing.TB, n int) *Ceremony {
 // requireRoundTrip decodes a state strictly and re-encodes it.
 func requireRoundTrip(t testing.TB, s *ceremonyShape, state []byte, allowEmpty bool) {
 	t.Helper()
-	phase, depth, body, err := parseCeremonyHeader(state)
+	phase, circuit, body, err := parseCeremonyHeader(state)
 	require.NoError(t, err)
-	require.Equal(t, s.depth, depth)
+	require.Equal(t, s.circuit, circuit)
 	var v ceremonyCodec
 	if phase == 1 {
 		v, err = s.decodePhase1(body, allowEmpty)
@@ -137,7 +142,7 @@ func requireRoundTrip(t testing.TB, s *ceremonyShape, state []byte, allowEmpty b
 		v, err = s.decodePhase2(body, allowEmpty)
 	}
 	require.NoError(t, err)
-	again, err := encodeCeremonyState(phase, depth, v)
+	again, err := encodeCeremonyState(phase, circuit, v)
 	require.NoError(t, err)
 	require.Equal(t, state, again)
 }
@@ -145,7 +150,7 @@ func requireRoundTrip(t testing.TB, s *ceremonyShape, state []byte, allowEmpty b
 // withChallenge re-encodes a contribution with another challenge.
 func withChallenge(t testing.TB, s *ceremonyShape, state, challenge []byte) []byte {
 	t.Helper()
-	phase, depth, body, err := parseCeremonyHeader(state)
+	phase, circuit, body, err := parseCeremonyHeader(state)
 	require.NoError(t, err)
 	var v ceremonyCodec
 	if phase == 1 {
@@ -159,7 +164,7 @@ func withChallenge(t testing.TB, s *ceremonyShape, state, challenge []byte) []by
 		p.Challenge = challenge
 		v = p
 	}
-	out, err := encodeCeremonyState(phase, depth, v)
+	out, err := encodeCeremonyState(phase, circuit, v)
 	require.NoError(t, err)
 	return out
 }
@@ -191,7 +196,9 @@ func TestCeremony(t *testing.T) {
 	require.Len(t, r.phase1[0], ceremonyHeaderLen+r.shape.phase1Size(sha256.Size))
 	require.Len(t, r.phase2[0], ceremonyHeaderLen+r.shape.phase2Size(sha256.Size))
 
-	k := r.keys
+	k, err := r.keys.Membership()
+	require.NoError(t, err)
+	require.Equal(t, MembershipCircuit(ceremonyTestDepth), r.keys.Circuit())
 	require.Equal(t, ceremonyTestDepth, k.Depth())
 	require.Equal(t, MembershipCircuitName(ceremonyTestDepth), k.VerifyingKey().Circuit())
 	tr := testTree(t, 1<<ceremonyTestDepth)
@@ -259,7 +266,8 @@ func TestCeremonyRejectsPhase1(t *testing.T) {
 	}
 
 	require.ErrorIs(t, c.VerifyContribution(ctx, b), ErrInvalidContribution, "skipped")
-	require.ErrorIs(t, c.VerifyContribution(ctx, s0), ErrMalformedContribution, "no challenge")
+	require.ErrorIs(t, c.VerifyContribution(ctx, s0), ErrInvalidContribution, "initial state sent back")
+	require.ErrorIs(t, c.VerifyContribution(ctx, withChallenge(t, r.shape, s0, nil)), ErrMalformedContribution, "no challenge")
 	unchanged(s0, 0)
 	require.NoError(t, c.VerifyContribution(ctx, a))
 
@@ -278,7 +286,7 @@ func TestCeremonyRejectsPhase1(t *testing.T) {
 	n := int(r.shape.n)
 	h := ceremonyHeaderLen
 	offsets := []int{
-		0, 8, 9, 10, // magic, version, phase, depth
+		0, 8, 9, 10, 12, 14, // magic, version, phase, circuit kind, depth, second size
 		h, h + 31, h + 32 + 63, h + 96 + 5, h + 192 + 40, // update proofs for τ, α, β
 		h + 288 + 7,                          // domain size
 		h + 296 + 10,                         // [β]₂
@@ -301,11 +309,13 @@ func TestCeremonyRejectsPhase1(t *testing.T) {
 	require.Error(t, c.SealPhase1(ctx, ceremonyBeacon("x")[:31]), "short beacon")
 	require.Equal(t, 1, c.Phase())
 
-	empty, err := NewCeremony(ctx, ceremonyTestDepth)
+	empty, err := NewCeremony(ctx, MembershipCircuit(ceremonyTestDepth))
 	require.NoError(t, err)
 	require.Error(t, empty.SealPhase1(ctx, ceremonyBeacon("x")), "no contribution")
-	_, err = NewCeremony(ctx, 0)
-	require.Error(t, err)
+	for _, bad := range []Circuit{MembershipCircuit(0), {}, VoteCircuit(2, 0), TallyCircuit(0, 2), TallyCircuit(1<<16, 2)} {
+		_, err = NewCeremony(ctx, bad)
+		require.Error(t, err, bad)
+	}
 }
 
 // TestCeremonyRejectsPhase2 does the same in phase 2, then seals and checks
@@ -336,7 +346,7 @@ func TestCeremonyRejectsPhase2(t *testing.T) {
 	h := ceremonyHeaderLen
 	nbPriv := r.shape.nbPrivate
 	offsets := []int{
-		9, 10, // phase, depth
+		9, 10, 12, // phase, circuit kind, depth
 		h + 1,                      // commitment count
 		h + 2 + 20,                 // [δ]₁
 		h + 34 + 3,                 // private-wire vector length
@@ -357,7 +367,9 @@ func TestCeremonyRejectsPhase2(t *testing.T) {
 	require.NoError(t, c.VerifyContribution(ctx, b))
 
 	require.Error(t, c.SealPhase1(ctx, r.beacon1), "phase 1 seal in phase 2")
-	k, err := c.Seal(ctx, ceremonyBeacon("phase 2 after two"))
+	sealed, err := c.Seal(ctx, ceremonyBeacon("phase 2 after two"))
+	require.NoError(t, err)
+	k, err := sealed.Membership()
 	require.NoError(t, err)
 	tr := testTree(t, 3)
 	p, err := tr.Proof(2)
@@ -437,11 +449,18 @@ func TestCeremonyMalformed(t *testing.T) {
 		"magic only":                  []byte(ceremonyMagic),
 		"header only":                 p1[:h],
 		"wrong magic":                 set(p1, 0, 'X'),
-		"version 2":                   set(p1, 8, 2),
+		"version 1":                   set(p1, 8, 1),
+		"version 3":                   set(p1, 8, 3),
 		"phase 0":                     set(p1, 9, 0),
 		"phase 3":                     set(p1, 9, 3),
-		"depth 0":                     set(p1, 10, 0),
-		"depth 65":                    set(p1, 10, 65),
+		"circuit kind 0":              set(p1, 10, 0),
+		"circuit kind 4":              set(p1, 10, 4),
+		"depth 0":                     set(p1, 11, 0, 0),
+		"depth 65":                    set(p1, 11, 0, 65),
+		"depth 2^16-1":                set(p1, 11, 0xff, 0xff),
+		"membership with options":     set(p1, 13, 0, 1),
+		"vote with 0 options":         set(p1, 10, 2, 0, 2, 0, 0),
+		"tally of batch 2^16-1":       set(p1, 10, 3, 0xff, 0xff, 0, 2),
 		"trailing byte":               append(bytes.Clone(p1), 0),
 		"garbage body":                append(bytes.Clone(p1[:h]), garbage...),
 		"zero body":                   append(bytes.Clone(p1[:h]), make([]byte, len(p1)-h)...),
@@ -495,7 +514,7 @@ func TestCeremonyContext(t *testing.T) {
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
 
-	_, err := NewCeremony(cancelled, ceremonyTestDepth)
+	_, err := NewCeremony(cancelled, MembershipCircuit(ceremonyTestDepth))
 	require.ErrorIs(t, err, context.Canceled)
 	_, err = Contribute(cancelled, r.initial1)
 	require.ErrorIs(t, err, context.Canceled)
@@ -527,7 +546,7 @@ func mustContribute(t testing.TB, state []byte) []byte {
 }
 
 var fuzzShape = sync.OnceValues(func() (*ceremonyShape, error) {
-	return newCeremonyShape(context.Background(), ceremonyTestDepth)
+	return newCeremonyShape(context.Background(), MembershipCircuit(ceremonyTestDepth))
 })
 
 // FuzzCeremonyState: decoding any bytes as a ceremony state never panics
@@ -537,7 +556,7 @@ func FuzzCeremonyState(f *testing.F) {
 	s, err := fuzzShape()
 	require.NoError(f, err)
 	p1 := mpcsetup.NewPhase1(s.n)
-	seed1, err := encodeCeremonyState(1, s.depth, p1)
+	seed1, err := encodeCeremonyState(1, s.circuit, p1)
 	require.NoError(f, err)
 	// A decodable phase-2 state of the right shape (not one a ceremony
 	// would produce): every point the generator.
@@ -549,14 +568,14 @@ func FuzzCeremonyState(f *testing.F) {
 	for i := range p2.Parameters.G1.PKK {
 		p2.Parameters.G1.PKK[i] = g1
 	}
-	seed2, err := encodeCeremonyState(2, s.depth, p2)
+	seed2, err := encodeCeremonyState(2, s.circuit, p2)
 	require.NoError(f, err)
 	for _, seed := range [][]byte{seed1, seed2, seed1[:300], seed2[:100]} {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		phase, depth, body, err := parseCeremonyHeader(b)
-		if err != nil || depth != s.depth {
+		phase, circuit, body, err := parseCeremonyHeader(b)
+		if err != nil || circuit != s.circuit {
 			return
 		}
 		var v ceremonyCodec
@@ -569,8 +588,192 @@ func FuzzCeremonyState(f *testing.F) {
 			require.ErrorIs(t, err, ErrMalformedContribution)
 			return
 		}
-		again, err := encodeCeremonyState(phase, depth, v)
+		again, err := encodeCeremonyState(phase, circuit, v)
 		require.NoError(t, err)
 		require.Equal(t, b, again)
 	})
+}
+
+// ceremonyVoteTally runs the ceremonies an election needs, with two
+// contributors each: the vote circuit and the tally circuit, at small sizes.
+var ceremonyVoteTally = sync.OnceValues(func() ([2]*ceremonyRun, error) {
+	ctx := context.Background()
+	vote, err := runCeremony(ctx, VoteCircuit(2, 2), 2)
+	if err != nil {
+		return [2]*ceremonyRun{}, err
+	}
+	tally, err := runCeremony(ctx, TallyCircuit(2, 2), 2)
+	return [2]*ceremonyRun{vote, tally}, err
+})
+
+// TestCeremonyVoteTally: two-contributor ceremonies for the vote and the
+// tally circuit give keys that prove and verify a ballot and a tally batch,
+// typed for their circuit only.
+func TestCeremonyVoteTally(t *testing.T) {
+	runs, err := ceremonyVoteTally()
+	require.NoError(t, err)
+	ctx := context.Background()
+	vote, tally := runs[0], runs[1]
+	require.Equal(t, VoteCircuit(2, 2), vote.keys.Circuit())
+	require.Equal(t, VoteCircuitName(2, 2), vote.keys.VerifyingKey().Circuit())
+	require.Equal(t, TallyCircuitName(2, 2), tally.keys.VerifyingKey().Circuit())
+
+	vk, err := vote.keys.Vote()
+	require.NoError(t, err)
+	_, err = vote.keys.Tally()
+	require.Error(t, err)
+	_, err = vote.keys.Membership()
+	require.Error(t, err)
+	tr := testTree(t, 3)
+	p, err := tr.Proof(1)
+	require.NoError(t, err)
+	s := &VoteStatement{Scope: fe(5), Ballot: circuits.Ballot{ParamsDigest: fe(6), NumOptions: 2,
+		MaxPerOption: 1, MinTotal: 1, MaxTotal: 1, CostExponent: 1, Votes: []uint64{0, 1}}}
+	pr, err := vk.Prove(ctx, membershiptest.Identity(1), p, s)
+	require.NoError(t, err)
+	require.NoError(t, verifier.Verify(vk.VerifyingKey(), pr))
+	q, err := verifier.ParseProof(pr.Bytes())
+	require.NoError(t, err)
+	q.Public[len(q.Public)-1], q.Public[len(q.Public)-2] = q.Public[len(q.Public)-2], q.Public[len(q.Public)-1]
+	require.ErrorIs(t, verifier.Verify(vk.VerifyingKey(), q), verifier.ErrInvalidProof, "votes swapped")
+
+	tk, err := tally.keys.Tally()
+	require.NoError(t, err)
+	_, err = tally.keys.Vote()
+	require.Error(t, err)
+	require.Equal(t, 2, tk.Batch())
+	scope := fe(9)
+	w := &circuits.TallyWitness{Scope: scope, HeadBefore: chain.Genesis(scope), TotalsBefore: []uint64{0, 0},
+		Ballots: []circuits.TallySlot{{Nullifier: fe(1), Votes: []uint64{1, 0}}, {Nullifier: fe(2), Votes: []uint64{1, 0}}}}
+	tp, res, err := tk.Prove(ctx, w)
+	require.NoError(t, err)
+	require.Equal(t, []uint64{2, 0}, res.TotalsAfter)
+	require.NoError(t, verifier.Verify(tk.VerifyingKey(), tp))
+	require.ErrorIs(t, verifier.Verify(vk.VerifyingKey(), tp), verifier.ErrKeyMismatch)
+
+	// The sealed keys are stored and loaded like any others.
+	dir := t.TempDir()
+	require.NoError(t, tk.WriteFiles(dir))
+	back, err := LoadTallyKeys(ctx, dir, 2, 2, verifier.Groth16, Checked)
+	require.NoError(t, err)
+	require.Equal(t, tk.VerifyingKey().ID(), back.VerifyingKey().ID())
+}
+
+// TestCeremonyRefusesOtherCircuit: a state of a ceremony for one circuit
+// (or size) is refused by a ceremony for another, in both phases, and the
+// refused ceremony is unchanged.
+func TestCeremonyRefusesOtherCircuit(t *testing.T) {
+	runs, err := ceremonyVoteTally()
+	require.NoError(t, err)
+	vote, tally := runs[0], runs[1]
+	member := testCeremony(t)
+	ctx := context.Background()
+
+	for _, x := range []struct {
+		name  string
+		run   *ceremonyRun
+		other [][]byte
+	}{
+		{"vote state to a membership ceremony", member, vote.phase1},
+		{"tally state to a vote ceremony", vote, tally.phase1},
+		{"membership state to a tally ceremony", tally, member.phase1},
+	} {
+		c := x.run.atPhase1(t, 0)
+		require.ErrorIs(t, c.VerifyContribution(ctx, x.other[0]), ErrInvalidContribution, x.name)
+		require.Equal(t, x.run.initial1, c.State(), x.name)
+		require.NoError(t, c.VerifyContribution(ctx, x.run.phase1[0]), x.name)
+	}
+	c := tally.atPhase2(t)
+	require.ErrorIs(t, c.VerifyContribution(ctx, vote.phase2[0]), ErrInvalidContribution, "phase 2")
+	require.NoError(t, c.VerifyContribution(ctx, tally.phase2[0]))
+
+	// The same kind at another size is another circuit too.
+	other, err := NewCeremony(ctx, VoteCircuit(2, 3))
+	require.NoError(t, err)
+	require.ErrorIs(t, other.VerifyContribution(ctx, vote.phase1[0]), ErrInvalidContribution)
+	// Phase 1 depends only on the domain size, equal here: a contribution
+	// relabelled to the other circuit still fails, on its challenge.
+	require.Equal(t, vote.shape.n, other.shape.n)
+	relabelled := bytes.Clone(vote.phase1[0])
+	copy(relabelled[10:], []byte{2, 0, 2, 0, 3})
+	requireRejected(t, other.VerifyContribution(ctx, relabelled), "relabelled header")
+}
+
+// TestCeremonyBeaconReuse: phase 2 cannot be sealed with the phase-1
+// beacon; the ceremony is unchanged and seals with a fresh beacon.
+func TestCeremonyBeaconReuse(t *testing.T) {
+	r := testCeremony(t)
+	ctx := context.Background()
+	c := r.atPhase2(t)
+	require.NoError(t, c.VerifyContribution(ctx, r.phase2[0]))
+	_, err := c.Seal(ctx, r.beacon1)
+	require.ErrorIs(t, err, ErrInvalidBeacon)
+	_, err = c.Seal(ctx, r.beacon1[:31])
+	require.ErrorIs(t, err, ErrInvalidBeacon, "short beacon")
+	require.Equal(t, 2, c.Phase())
+	require.Equal(t, r.phase2[0], c.State())
+
+	// A full replay from phase 1 records the beacon it sealed with.
+	a := r.atPhase1(t, 1)
+	require.NoError(t, a.SealPhase1(ctx, r.beacon2))
+	require.NoError(t, a.VerifyContribution(ctx, mustContribute(t, a.State())))
+	_, err = a.Seal(ctx, r.beacon2)
+	require.ErrorIs(t, err, ErrInvalidBeacon)
+	k, err := a.Seal(ctx, r.beacon1)
+	require.NoError(t, err)
+	require.Equal(t, MembershipCircuit(ceremonyTestDepth), k.Circuit())
+}
+
+// TestSetupPLONKVoteTally: PLONK keys for the vote and tally circuits, from
+// a test SRS, prove and verify; a nil Lagrange SRS is derived.
+func TestSetupPLONKVoteTally(t *testing.T) {
+	ctx := context.Background()
+	tallyCCS, err := tallySpec(2, 2).compile(ctx, verifier.PLONK)
+	require.NoError(t, err)
+	voteCCS, err := voteSpec(2, 2).compile(ctx, verifier.PLONK)
+	require.NoError(t, err)
+	big := tallyCCS
+	if voteCCS.GetNbConstraints() > big.GetNbConstraints() {
+		big = voteCCS
+	}
+	srs, lag, err := unsafekzg.NewSRS(big)
+	require.NoError(t, err)
+
+	vk, err := SetupVotePLONK(ctx, 2, 2, srs.(*kzg.SRS), nil)
+	require.NoError(t, err)
+	require.Equal(t, verifier.PLONK, vk.Backend())
+	tr := testTree(t, 3)
+	p, err := tr.Proof(2)
+	require.NoError(t, err)
+	s := &VoteStatement{Scope: fe(5), Ballot: circuits.Ballot{ParamsDigest: fe(6), NumOptions: 2,
+		MaxPerOption: 1, MinTotal: 0, MaxTotal: 2, CostExponent: 1, Votes: []uint64{1, 1}}}
+	pr, err := vk.Prove(ctx, membershiptest.Identity(2), p, s)
+	require.NoError(t, err)
+	require.NoError(t, verifier.Verify(vk.VerifyingKey(), pr))
+
+	var tk *TallyKeys
+	if big == tallyCCS { // the test SRS's Lagrange form is for the larger circuit
+		tk, err = SetupTallyPLONK(ctx, 2, 2, srs.(*kzg.SRS), lag.(*kzg.SRS))
+	} else {
+		tk, err = SetupTallyPLONK(ctx, 2, 2, srs.(*kzg.SRS), nil)
+	}
+	require.NoError(t, err)
+	scope := fe(9)
+	w := &circuits.TallyWitness{Scope: scope, HeadBefore: chain.Genesis(scope), TotalsBefore: []uint64{0, 0},
+		Ballots: []circuits.TallySlot{{Nullifier: fe(1), Votes: []uint64{0, 1}}}}
+	tp, _, err := tk.Prove(ctx, w)
+	require.NoError(t, err)
+	require.NoError(t, verifier.Verify(tk.VerifyingKey(), tp))
+
+	g, err := SetupPLONK(ctx, TallyCircuit(2, 2), srs.(*kzg.SRS), nil)
+	require.NoError(t, err)
+	_, err = g.Vote()
+	require.Error(t, err)
+	gt, err := g.Tally()
+	require.NoError(t, err)
+	require.Equal(t, verifier.PLONK, gt.Backend())
+	_, err = SetupPLONK(ctx, Circuit{}, srs.(*kzg.SRS), nil)
+	require.Error(t, err)
+	_, err = SetupVotePLONK(ctx, 2, 2, nil, nil)
+	require.Error(t, err)
 }

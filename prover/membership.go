@@ -7,7 +7,6 @@ import (
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/consensys/gnark-crypto/ecc/bn254/kzg"
-	groth16bn254 "github.com/consensys/gnark/backend/groth16/bn254"
 	"github.com/consensys/gnark/constraint"
 	"github.com/consensys/gnark/frontend"
 
@@ -32,12 +31,6 @@ func membershipSpec(depth int) circuitSpec {
 	}
 }
 
-// CompileMembership compiles the membership circuit for trees of depth at
-// most depth, for Groth16 (R1CS).
-func CompileMembership(ctx context.Context, depth int) (constraint.ConstraintSystem, error) {
-	return membershipSpec(depth).compile(ctx, verifier.Groth16)
-}
-
 // compileMembership compiles for the backend's arithmetisation.
 func compileMembership(ctx context.Context, depth int, b verifier.Backend) (constraint.ConstraintSystem, error) {
 	return membershipSpec(depth).compile(ctx, b)
@@ -56,7 +49,8 @@ func (k *MembershipKeys) Depth() int { return k.depth }
 // SetupMembershipInsecure compiles the depth-d membership circuit and runs a
 // single-party Groth16 setup. The toxic waste exists in this process while
 // it runs: anyone who could read its memory can forge proofs. Use it for
-// tests and demos; production keys come from a ceremony ([NewCeremony]).
+// tests and demos; production keys come from a ceremony ([NewCeremony] with
+// [MembershipCircuit]) or a PLONK setup ([SetupMembershipPLONK]).
 //
 // ctx is checked before compiling and before the setup; the setup itself is
 // not interruptible.
@@ -68,19 +62,12 @@ func SetupMembershipInsecure(ctx context.Context, depth int) (*MembershipKeys, e
 	return &MembershipKeys{keys: *k, depth: depth}, nil
 }
 
-func newMembershipKeys(depth int, ccs constraint.ConstraintSystem, pk *groth16bn254.ProvingKey, gvk *groth16bn254.VerifyingKey) (*MembershipKeys, error) {
-	k, err := newGroth16Keys(membershipSpec(depth), ccs, pk, gvk)
-	if err != nil {
-		return nil, err
-	}
-	return &MembershipKeys{keys: *k, depth: depth}, nil
-}
-
 // SetupMembershipPLONK compiles the depth-d membership circuit for PLONK and
 // derives its keys from a KZG structured reference string: srs in canonical
-// form and srsLagrange in Lagrange form, both large enough for the circuit
-// (see [ReadSRS] and [LagrangeSRS]). PLONK's setup is universal: its trust
-// rests on the ceremony that produced the SRS, not on this process.
+// form, large enough for the circuit, and srsLagrange in Lagrange form
+// ([LagrangeSRS]), or nil to derive it here (see [SetupPLONK], which does
+// the same for any circuit). PLONK's setup is universal: its trust rests on the ceremony
+// that produced the SRS, not on this process.
 //
 // ctx is checked before compiling and before the setup.
 func SetupMembershipPLONK(ctx context.Context, depth int, srs, srsLagrange *kzg.SRS) (*MembershipKeys, error) {

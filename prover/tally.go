@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	"github.com/consensys/gnark-crypto/ecc/bn254/kzg"
 	"github.com/consensys/gnark/frontend"
 
 	"github.com/netstate/zkvote/circuits"
@@ -36,8 +37,23 @@ func (k *TallyKeys) Batch() int { return k.batch }
 
 // SetupTallyInsecure compiles the tally circuit and runs a single-party
 // Groth16 setup: tests and demos only (see [SetupMembershipInsecure]).
+// Whoever runs it can prove false results: an election's keys come from a
+// ceremony ([NewCeremony] with [TallyCircuit]) or [SetupTallyPLONK].
 func SetupTallyInsecure(ctx context.Context, batch, options int) (*TallyKeys, error) {
 	k, err := setupInsecure(ctx, tallySpec(batch, options))
+	if err != nil {
+		return nil, err
+	}
+	return &TallyKeys{keys: *k, batch: batch, options: options}, nil
+}
+
+// SetupTallyPLONK compiles the tally circuit for PLONK and derives its keys
+// from a KZG SRS, as [SetupMembershipPLONK] does for the membership circuit
+// (srsLagrange may be nil).
+//
+// ctx is checked before compiling and before the setup.
+func SetupTallyPLONK(ctx context.Context, batch, options int, srs, srsLagrange *kzg.SRS) (*TallyKeys, error) {
+	k, err := setupPLONK(ctx, tallySpec(batch, options), srs, srsLagrange)
 	if err != nil {
 		return nil, err
 	}

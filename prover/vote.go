@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	"github.com/consensys/gnark-crypto/ecc/bn254/kzg"
 	"github.com/consensys/gnark/frontend"
 
 	"github.com/netstate/zkvote/circuits"
@@ -41,8 +42,23 @@ func (k *VoteKeys) Options() int { return k.options }
 
 // SetupVoteInsecure compiles the vote circuit and runs a single-party
 // Groth16 setup: tests and demos only (see [SetupMembershipInsecure]).
+// Whoever runs it can forge ballots: an election's keys come from a
+// ceremony ([NewCeremony] with [VoteCircuit]) or [SetupVotePLONK].
 func SetupVoteInsecure(ctx context.Context, depth, options int) (*VoteKeys, error) {
 	k, err := setupInsecure(ctx, voteSpec(depth, options))
+	if err != nil {
+		return nil, err
+	}
+	return &VoteKeys{keys: *k, depth: depth, options: options}, nil
+}
+
+// SetupVotePLONK compiles the vote circuit for PLONK and derives its keys
+// from a KZG SRS, as [SetupMembershipPLONK] does for the membership circuit
+// (srsLagrange may be nil).
+//
+// ctx is checked before compiling and before the setup.
+func SetupVotePLONK(ctx context.Context, depth, options int, srs, srsLagrange *kzg.SRS) (*VoteKeys, error) {
+	k, err := setupPLONK(ctx, voteSpec(depth, options), srs, srsLagrange)
 	if err != nil {
 		return nil, err
 	}

@@ -12,7 +12,7 @@
 // audit passes with the ceremony keys and refuses a development key made for
 // the same circuit.
 //
-//	go run ./examples/ceremony [-depth 4] [-options 3] [-batch 4] [-out dir]
+//	go run ./examples/ceremony [-depth 3] [-options 2] [-batch 2] [-out dir]
 //
 // With -out, the keys are written to dir (prover.LoadVoteKeys and
 // prover.LoadTallyKeys read them back).
@@ -40,9 +40,9 @@ import (
 )
 
 func main() {
-	depth := flag.Int("depth", 4, "maximum census-tree depth of the vote circuit")
-	options := flag.Int("options", 3, "number of options the circuits are compiled for")
-	batch := flag.Int("batch", 4, "ballots per tally proof")
+	depth := flag.Int("depth", 3, "maximum census-tree depth of the vote circuit")
+	options := flag.Int("options", 2, "number of options the circuits are compiled for")
+	batch := flag.Int("batch", 2, "ballots per tally proof")
 	out := flag.String("out", "", "directory to write the keys to (optional)")
 	flag.Parse()
 	logger.Disable() // gnark logs every compilation and proof
@@ -118,12 +118,12 @@ func ceremony(ctx context.Context, circuit prover.Circuit, round int, foreign []
 			}
 			fmt.Printf("phase 1 sealed with beacon %x…; phase 2 state of %d bytes (%v)\n",
 				b1[:6], len(c.State()), since(start))
-			if _, err := c.Seal(ctx, b1); !errors.Is(err, prover.ErrInvalidBeacon) {
-				return nil, nil, fmt.Errorf("phase 2 could be sealed with the phase-1 beacon: %v", err)
-			}
 		}
 	}
 
+	if _, err := c.Seal(ctx, beacon(fmt.Sprint(round))); !errors.Is(err, prover.ErrInvalidBeacon) {
+		return nil, nil, fmt.Errorf("phase 2 could be sealed with the phase-1 beacon: %v", err)
+	}
 	start = time.Now()
 	b2 := beacon(fmt.Sprint(round + 1))
 	keys, err := c.Seal(ctx, b2)
@@ -131,7 +131,7 @@ func ceremony(ctx context.Context, circuit prover.Circuit, round int, foreign []
 		return nil, nil, err
 	}
 	id := keys.VerifyingKey().ID()
-	fmt.Printf("phase 2 sealed with beacon %x… (the phase-1 beacon is refused): verifying key %x… for %d constraints (%v)\n",
+	fmt.Printf("phase 2 sealed with beacon %x… (the phase-1 beacon was refused): verifying key %x… for %d constraints (%v)\n",
 		b2[:6], id[:8], keys.NbConstraints(), since(start))
 	return keys, first, nil
 }
@@ -168,12 +168,12 @@ func run(depth, options, batch int, out string) error {
 
 	// The organiser pins both keys in the election's parameters.
 	tree := membership.NewTree(nil)
-	if _, err := tree.InsertMany(ctx, membershiptest.Commitments(0, 10)); err != nil {
+	if _, err := tree.InsertMany(ctx, membershiptest.Commitments(0, 6)); err != nil {
 		return err
 	}
 	params := &election.Params{
 		DeploymentID: element(2026), ElectionID: element(7),
-		Question: "Adopt the budget?", Options: []string{"yes", "no", "abstain"},
+		Question: "Adopt the budget?", Options: []string{"yes", "no"},
 		Census: []membership.Head{tree.Head()}, Rules: election.SingleChoice(),
 		Depth: depth, MaxOptions: options,
 		VoteKey:  election.PinKey(voteKeys.VerifyingKey()),
@@ -183,7 +183,7 @@ func run(depth, options, batch int, out string) error {
 		return err
 	}
 
-	// A citizen of the ten-member census votes; the box takes the ballot.
+	// A citizen of the six-member census votes; the box takes the ballot.
 	work, err := os.MkdirTemp("", "ceremony")
 	if err != nil {
 		return err
@@ -193,19 +193,19 @@ func run(depth, options, batch int, out string) error {
 	if err != nil {
 		return err
 	}
-	path, err := tree.Proof(7)
+	path, err := tree.Proof(5)
 	if err != nil {
 		return err
 	}
 	start := time.Now()
-	ballot, err := election.Cast(ctx, voteKeys, params, membershiptest.Identity(7), path, []uint64{1, 0, 0})
+	ballot, err := election.Cast(ctx, voteKeys, params, membershiptest.Identity(5), path, []uint64{1, 0})
 	if err != nil {
 		return err
 	}
 	if _, err := box.Submit(ctx, ballot.Bytes()); err != nil {
 		return err
 	}
-	fmt.Printf("\ncitizen 7 cast a ballot with the ceremony keys (%v); the box accepted it\n", since(start))
+	fmt.Printf("\ncitizen 5 cast a ballot with the ceremony keys (%v); the box accepted it\n", since(start))
 	if err := box.Close(); err != nil {
 		return err
 	}
