@@ -34,8 +34,14 @@ func Cast(ctx context.Context, keys *prover.VoteKeys, p *Params, id *membership.
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
+	if keys == nil {
+		return nil, fmt.Errorf("election: nil vote keys")
+	}
 	if keys.VerifyingKey().Circuit() != p.CircuitName() {
 		return nil, fmt.Errorf("election: keys are for %s, the election needs %s", keys.VerifyingKey().Circuit(), p.CircuitName())
+	}
+	if err := checkKey(p.VoteKey, keys.VerifyingKey(), "vote"); err != nil {
+		return nil, err // a ballot under another key would be refused by every box
 	}
 	if err := p.Rules.Check(len(p.Options), votes); err != nil {
 		return nil, err

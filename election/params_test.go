@@ -278,9 +278,14 @@ func TestKeyPinsRefuseSecondKey(t *testing.T) {
 		require.NoError(t, err)
 		votes := make([]uint64, 3)
 		votes[0] = 1
-		b, err := Cast(ctx, forger, w.params, membershiptest.Identity(uint64(i)), path, votes)
+		_, err = Cast(ctx, forger, w.params, membershiptest.Identity(uint64(i)), path, votes)
+		require.ErrorIs(t, err, ErrKeyMismatch, "Cast refuses a key the election does not pin")
+		// The forger proves directly, as Cast would have.
+		s, err := w.params.Statement(votes)
 		require.NoError(t, err)
-		raw = append(raw, b.Bytes())
+		proof, err := forger.Prove(ctx, membershiptest.Identity(uint64(i)), path, s)
+		require.NoError(t, err)
+		raw = append(raw, proof.Bytes())
 	}
 	log := buildLog(t, w.params, raw, true)
 	l, err := ReadLog(log)
