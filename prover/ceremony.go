@@ -367,13 +367,14 @@ func (c *Ceremony) checkSeal(ctx context.Context, phase int, beacon []byte) erro
 // coordinator. The random factors live only in this call's memory; run it
 // on a machine you trust and end the process afterwards.
 //
-// The state's header names the phase and the circuit ([Circuit]);
-// Contribute compiles that circuit to know the exact expected sizes and
-// checks the layout and every point before contributing. Compiling takes
-// time and memory that grow with the circuit (for the largest tally
-// circuits, minutes and gigabytes): a contributor should only take states
-// from a coordinator they expect, for a circuit they agreed to. It does
-// not check the state's history: the coordinator verifies each
+// circuit is the circuit the contributor agreed to contribute to. The
+// state's header names the phase and the circuit; a state for any other
+// circuit is refused before anything is compiled (compiling takes time and
+// memory that grow with the circuit: for the largest tally circuits,
+// minutes and gigabytes, so a coordinator must not be able to choose it).
+// Contribute then compiles the circuit to know the exact expected sizes and
+// checks the layout and every point before contributing. It does not check
+// the state's history: the coordinator verifies each
 // contribution against the one before it, and auditors replay the whole
 // transcript. Malformed state returns an error wrapping
 // [ErrMalformedContribution].
@@ -381,13 +382,16 @@ func (c *Ceremony) checkSeal(ctx context.Context, phase int, beacon []byte) erro
 // ctx is checked before compiling, decoding and contributing; the
 // contribution itself is not interruptible. On cancellation Contribute
 // returns ctx.Err().
-func Contribute(ctx context.Context, state []byte) ([]byte, error) {
+func Contribute(ctx context.Context, circuit Circuit, state []byte) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	phase, circuit, body, err := parseCeremonyHeader(state)
+	phase, named, body, err := parseCeremonyHeader(state)
 	if err != nil {
 		return nil, err
+	}
+	if named != circuit {
+		return nil, fmt.Errorf("%w: the state is for %s, not %s", ErrMalformedContribution, named, circuit)
 	}
 	s, err := newCeremonyShape(ctx, circuit)
 	if err != nil {

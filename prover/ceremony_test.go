@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254"
 	"github.com/consensys/gnark-crypto/ecc/bn254/kzg"
@@ -72,7 +73,7 @@ func runCeremony(ctx context.Context, circuit Circuit, contributors int) (*cerem
 	r := &ceremonyRun{shape: c.shape, initial1: c.State(), beacon1: ceremonyBeacon("phase 1"), beacon2: ceremonyBeacon("phase 2")}
 	for phase := 1; phase <= 2; phase++ {
 		for i := range contributors {
-			out, err := Contribute(ctx, c.State())
+			out, err := Contribute(ctx, circuit, c.State())
 			if err != nil {
 				return nil, err
 			}
@@ -485,7 +486,7 @@ func TestCeremonyMalformed(t *testing.T) {
 		}
 		err := c.VerifyContribution(ctx, x)
 		requireRejected(t, err, name)
-		_, err = Contribute(ctx, x)
+		_, err = Contribute(ctx, c.Circuit(), x)
 		require.ErrorIs(t, err, ErrMalformedContribution, name)
 	}
 	// Every truncation of the first few hundred bytes and a sample beyond.
@@ -497,7 +498,7 @@ func TestCeremonyMalformed(t *testing.T) {
 			require.ErrorIs(t, st.c.VerifyContribution(ctx, st.b[:k]), ErrMalformedContribution, "truncated to %d", k)
 		}
 		require.ErrorIs(t, st.c.VerifyContribution(ctx, st.b[:len(st.b)-1]), ErrMalformedContribution)
-		_, err := Contribute(ctx, st.b[:len(st.b)-1])
+		_, err := Contribute(ctx, st.c.Circuit(), st.b[:len(st.b)-1])
 		require.ErrorIs(t, err, ErrMalformedContribution)
 	}
 	require.Equal(t, r.phase1[0], c1.State())
@@ -516,7 +517,7 @@ func TestCeremonyContext(t *testing.T) {
 
 	_, err := NewCeremony(cancelled, MembershipCircuit(ceremonyTestDepth))
 	require.ErrorIs(t, err, context.Canceled)
-	_, err = Contribute(cancelled, r.initial1)
+	_, err = Contribute(cancelled, MembershipCircuit(ceremonyTestDepth), r.initial1)
 	require.ErrorIs(t, err, context.Canceled)
 
 	c := r.atPhase1(t, 0)
@@ -538,9 +539,14 @@ func TestCeremonyContext(t *testing.T) {
 	require.NoError(t, c2.VerifyContribution(ctx, r.phase2[1]))
 }
 
+// mustContribute contributes to state for the circuit its header names
+// (the tests' coordinator is trusted; a real contributor names the circuit
+// they agreed to).
 func mustContribute(t testing.TB, state []byte) []byte {
 	t.Helper()
-	out, err := Contribute(context.Background(), state)
+	_, c, _, err := parseCeremonyHeader(state)
+	require.NoError(t, err)
+	out, err := Contribute(context.Background(), c, state)
 	require.NoError(t, err)
 	return out
 }
@@ -776,4 +782,28 @@ func TestSetupPLONKVoteTally(t *testing.T) {
 	require.Error(t, err)
 	_, err = SetupVotePLONK(ctx, 2, 2, nil, nil)
 	require.Error(t, err)
+}
+
+// TestContributeRefusesUnagreedCircuit: a coordinator cannot make a
+// contributor compile a circuit they did not agree to (the largest tally
+// circuit takes gigabytes): a state naming another circuit is refused from
+// its header, in milliseconds.
+func TestContributeRefusesUnagreedCircuit(t *testing.T) {
+	ctx := context.Background()
+	agreed := MembershipCircuit(ceremonyTestDepth)
+	c, err := NewCeremony(ctx, agreed)
+	require.NoError(t, err)
+	state := bytes.Clone(c.State())
+	for _, other := range []Circuit{TallyCircuit(circuits.MaxBatch, circuits.MaxOptionsLimit), MembershipCircuit(ceremonyTestDepth + 1)} {
+		x := bytes.Clone(state)
+		x[len(ceremonyMagic)+2] = byte(other.kind)
+		binary.BigEndian.PutUint16(x[len(ceremonyMagic)+3:], uint16(other.a))
+		binary.BigEndian.PutUint16(x[len(ceremonyMagic)+5:], uint16(other.b))
+		start := time.Now()
+		_, err := Contribute(ctx, agreed, x)
+		require.ErrorIs(t, err, ErrMalformedContribution, "%s", other)
+		require.Less(t, time.Since(start), time.Second)
+	}
+	_, err = Contribute(ctx, agreed, state)
+	require.NoError(t, err)
 }

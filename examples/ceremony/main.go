@@ -83,7 +83,7 @@ func ceremony(ctx context.Context, circuit prover.Circuit, round int, foreign []
 			state := c.State() // coordinator → contributor
 
 			start = time.Now()
-			out, err := prover.Contribute(ctx, state) // on the contributor's machine
+			out, err := prover.Contribute(ctx, circuit, state) // on the contributor's machine, for the circuit agreed to
 			if err != nil {
 				return nil, nil, fmt.Errorf("%s: %w", who, err)
 			}
