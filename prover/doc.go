@@ -7,9 +7,15 @@
 //     [OpenMembershipKeysInsecure] with a cache directory: single-party
 //     toxic waste, for tests, demos and examples only;
 //   - a multi-party Groth16 ceremony ([NewCeremony], [Contribute]) on
-//     gnark's mpcsetup, for production keys;
-//   - PLONK from a KZG structured reference string ([SetupMembershipPLONK],
+//     gnark's mpcsetup, for production keys of any circuit: name it with
+//     [MembershipCircuit], [VoteCircuit] or [TallyCircuit], seal it into
+//     [Keys] and take the typed keys with [Keys.Membership], [Keys.Vote] or
+//     [Keys.Tally];
+//   - PLONK from a KZG structured reference string ([SetupPLONK],
 //     [ReadSRS], [LagrangeSRS]), a universal setup.
+//
+// An election needs trustworthy vote and tally keys: election.Params pin
+// both, and whoever ran a development setup can forge ballots and results.
 //
 // Key files ([MembershipKeys.WriteFiles], [LoadMembershipKeys]) carry the
 // circuit's name and digest, the gnark version and a SHA-256 of the body; a
