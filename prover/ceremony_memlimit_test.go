@@ -147,12 +147,12 @@ func TestCeremonyStateBoundedPhase1(t *testing.T) {
 	})
 	memlimit.Run(t, "contributor", crCompile, func() error {
 		for name, x := range cases {
-			if _, err := prover.Contribute(ctx, x); crRefused(err, false) != nil {
+			if _, err := prover.Contribute(ctx, prover.MembershipCircuit(crDepth), x); crRefused(err, false) != nil {
 				return fmt.Errorf("%s: %v", name, crRefused(err, false))
 			}
 		}
 		for _, k := range []int{crHeaderLen + 1, crHeaderLen + crPhase1N + 4, len(initial) / 2, len(initial) - 1} {
-			if _, err := prover.Contribute(ctx, initial[:k]); crRefused(err, false) != nil {
+			if _, err := prover.Contribute(ctx, prover.MembershipCircuit(crDepth), initial[:k]); crRefused(err, false) != nil {
 				return fmt.Errorf("truncated to %d: %v", k, crRefused(err, false))
 			}
 		}
@@ -193,14 +193,15 @@ func TestCeremonyStateBoundedHeader(t *testing.T) {
 			if err := crRefused(c.VerifyContribution(ctx, x), true); err != nil {
 				return fmt.Errorf("coordinator, %s: %v", name, err)
 			}
-			if _, err := prover.Contribute(ctx, x); crRefused(err, false) != nil {
+			if _, err := prover.Contribute(ctx, prover.MembershipCircuit(crDepth), x); crRefused(err, false) != nil {
 				return fmt.Errorf("contributor, %s: %v", name, crRefused(err, false))
 			}
 		}
 		return nil
 	})
-	// The coordinator refuses a state for another circuit from its header
-	// alone, however large that circuit.
+	// The coordinator, and a contributor who agreed to the small circuit,
+	// refuse a state for another circuit from its header alone, however
+	// large that circuit.
 	huge := map[string][]byte{
 		"vote at the limits":  append(crHeader(1, 2, limits.MaxDepth, limits.MaxOptions), body...),
 		"tally at the limits": append(crHeader(1, 3, limits.MaxBatch, limits.MaxOptions), body...),
@@ -211,7 +212,10 @@ func TestCeremonyStateBoundedHeader(t *testing.T) {
 		for name, x := range huge {
 			err := c.VerifyContribution(ctx, x)
 			if !errors.Is(err, prover.ErrInvalidContribution) {
-				return fmt.Errorf("%s: %v", name, err)
+				return fmt.Errorf("coordinator, %s: %v", name, err)
+			}
+			if _, err := prover.Contribute(ctx, prover.MembershipCircuit(crDepth), x); crRefused(err, false) != nil {
+				return fmt.Errorf("contributor, %s: %v", name, crRefused(err, false))
 			}
 		}
 		return nil
@@ -220,10 +224,11 @@ func TestCeremonyStateBoundedHeader(t *testing.T) {
 
 // TestContributeBoundedHugeCircuit: a state of a few dozen bytes whose
 // header names the largest tally circuit the limits admit (batch
-// limits.MaxBatch, limits.MaxOptions options) and whose body is a single
-// byte. Contribute must refuse it (the body cannot be a phase-1 state of
-// that circuit: it would be hundreds of megabytes) before it compiles the
-// circuit, which takes minutes and gigabytes.
+// limits.MaxBatch, limits.MaxOptions options), handed to a contributor who
+// agreed to a small circuit. Contribute must refuse it from the header,
+// before compiling the named circuit, which takes minutes and gigabytes
+// (before Contribute took the agreed circuit, the child died of "out of
+// memory" here).
 func TestContributeBoundedHugeCircuit(t *testing.T) {
 	ctx := context.Background()
 	for name, x := range map[string][]byte{
@@ -231,7 +236,7 @@ func TestContributeBoundedHugeCircuit(t *testing.T) {
 		"tally phase 2": append(crHeader(2, 3, limits.MaxBatch, limits.MaxOptions), 0),
 	} {
 		memlimit.Run(t, name, crQuick, func() error {
-			_, err := prover.Contribute(ctx, x)
+			_, err := prover.Contribute(ctx, prover.MembershipCircuit(crDepth), x)
 			return crRefused(err, false)
 		})
 	}
@@ -246,7 +251,7 @@ func TestCeremonyStateBoundedPhase2(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := prover.Contribute(ctx, c.State())
+	out, err := prover.Contribute(ctx, prover.MembershipCircuit(crDepth), c.State())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -298,7 +303,7 @@ func TestCeremonyStateBoundedPhase2(t *testing.T) {
 			return errors.New("a refused state changed the ceremony")
 		}
 		for name, x := range cases {
-			if _, err := prover.Contribute(ctx, x); crRefused(err, false) != nil {
+			if _, err := prover.Contribute(ctx, prover.MembershipCircuit(crDepth), x); crRefused(err, false) != nil {
 				return fmt.Errorf("contributor, %s: %v", name, crRefused(err, false))
 			}
 		}
