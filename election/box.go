@@ -15,6 +15,7 @@ import (
 
 	"github.com/netstate/zkvote/internal/chain"
 	"github.com/netstate/zkvote/internal/wal"
+	"github.com/netstate/zkvote/prover"
 	"github.com/netstate/zkvote/verifier"
 )
 
@@ -148,7 +149,7 @@ type pending struct {
 // CircuitName returns the name of the vote circuit for these parameters, as
 // the verifying key must state it.
 func (p *Params) CircuitName() string {
-	return fmt.Sprintf("vote/depth=%d/options=%d", p.depth(), p.maxOptions())
+	return prover.VoteCircuitName(p.depth(), p.maxOptions())
 }
 
 // OpenBox opens the ballot box for params in dir, creating it if dir holds

@@ -33,6 +33,7 @@ import (
 	"github.com/netstate/zkvote/internal/memlimit"
 	"github.com/netstate/zkvote/internal/wal"
 	"github.com/netstate/zkvote/membership"
+	"github.com/netstate/zkvote/prover"
 	"github.com/netstate/zkvote/verifier"
 )
 
@@ -95,7 +96,7 @@ func emSetup(t *testing.T) *emFixture {
 	if _, err := proof.WriteTo(&data); err != nil {
 		t.Fatal(err)
 	}
-	name := fmt.Sprintf("vote/depth=%d/options=%d", emDepth, emOptions)
+	name := prover.VoteCircuitName(emDepth, emOptions)
 	vk, err := verifier.NewGroth16VerifyingKey(name, emPublic, gvk.(*groth16bn254.VerifyingKey))
 	if err != nil {
 		t.Fatal(err)

@@ -60,7 +60,7 @@ func TallyCircuit(batch, options int) Circuit {
 }
 
 // Name returns the name verifying keys for c state, for example
-// "vote/depth=20/options=8" ([MembershipCircuitName], [VoteCircuitName],
+// "vote/v2/depth=20/options=8" ([MembershipCircuitName], [VoteCircuitName],
 // [TallyCircuitName]).
 func (c Circuit) Name() string { return c.spec().name }
 
@@ -156,7 +156,7 @@ func SetupPLONK(ctx context.Context, c Circuit, srs, srsLagrange *kzg.SRS) (*Key
 
 // circuitSpec names one circuit at one size.
 type circuitSpec struct {
-	name     string // as verifying keys state it, e.g. "membership/depth=20"
+	name     string // as verifying keys state it, e.g. "membership/v2/depth=20"
 	nbPublic int
 	shape    func() (frontend.Circuit, error)
 }

@@ -20,8 +20,12 @@ import (
 const MembershipPublic = 4
 
 // MembershipCircuitName returns the name under which keys for the depth-d
-// membership circuit are stored and verified.
-func MembershipCircuitName(depth int) string { return fmt.Sprintf("membership/depth=%d", depth) }
+// membership circuit are stored and verified, for example
+// "membership/v2/depth=20". The version ([circuits.Version]) makes keys
+// and cached constraint systems of another version of the circuit stale.
+func MembershipCircuitName(depth int) string {
+	return fmt.Sprintf("membership/v%d/depth=%d", circuits.Version, depth)
+}
 
 func membershipSpec(depth int) circuitSpec {
 	return circuitSpec{

@@ -140,7 +140,7 @@ func testKeyFiles(b verifier.Backend) (pk, vk, ccs string) {
 // FuzzDecodeFile: the key-file framing never panics or over-allocates, and
 // what it accepts re-encodes exactly.
 func FuzzDecodeFile(f *testing.F) {
-	h := fileHeader{kind: kindPK, backend: verifier.Groth16, name: "membership/depth=4", gnark: GnarkVersion}
+	h := fileHeader{kind: kindPK, backend: verifier.Groth16, name: MembershipCircuitName(4), gnark: GnarkVersion}
 	f.Add(encodeFile(h, []byte("body")))
 	f.Add(encodeFile(h, nil))
 	f.Add([]byte(kfMagic))

@@ -15,7 +15,7 @@ import (
 // TallyCircuitName returns the name of the tally circuit for batches of
 // batch ballots with options options.
 func TallyCircuitName(batch, options int) string {
-	return fmt.Sprintf("tally/batch=%d/options=%d", batch, options)
+	return fmt.Sprintf("tally/v%d/batch=%d/options=%d", circuits.Version, batch, options)
 }
 
 func tallySpec(batch, options int) circuitSpec {

@@ -14,9 +14,10 @@ import (
 )
 
 // VoteCircuitName returns the name of the vote circuit for trees of depth
-// at most depth and ballots of options options.
+// at most depth and ballots of options options, for example
+// "vote/v2/depth=20/options=8" (v2: [circuits.Version]).
 func VoteCircuitName(depth, options int) string {
-	return fmt.Sprintf("vote/depth=%d/options=%d", depth, options)
+	return fmt.Sprintf("vote/v%d/depth=%d/options=%d", circuits.Version, depth, options)
 }
 
 func voteSpec(depth, options int) circuitSpec {
