@@ -12,11 +12,13 @@ import (
 	"path/filepath"
 
 	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr/fft"
 	groth16bn254 "github.com/consensys/gnark/backend/groth16/bn254"
 	plonkbn254 "github.com/consensys/gnark/backend/plonk/bn254"
 	"github.com/consensys/gnark/constraint"
 	csbn254 "github.com/consensys/gnark/constraint/bn254"
 
+	gnarklayout "github.com/netstate/zkvote/internal/layout"
 	"github.com/netstate/zkvote/internal/wal"
 	"github.com/netstate/zkvote/verifier"
 )
@@ -36,6 +38,13 @@ var (
 )
 
 // LoadMode says how much a proving-key file is trusted.
+//
+// In both modes the proving key's whole encoding is first walked against
+// the compiled circuit (the domain, every vector length, the wire and
+// commitment counts and flags, every point in the raw form WriteFiles
+// writes, nothing trailing), so that a crafted file is refused with
+// [ErrCorruptKey] before gnark's decoder, which allocates from those
+// lengths, reads it.
 type LoadMode int
 
 const (
@@ -57,7 +66,9 @@ const (
 //	| body length uint64 | body SHA-256 (32) | body
 //
 // The circuit digest is the SHA-256 of the serialised constraint system;
-// the vk ID binds a proving key to its verifying key.
+// the vk ID binds a proving key to its verifying key. A proving key's body
+// is gnark's raw encoding (WriteRawTo: uncompressed points), the only one
+// loading accepts (see walkProvingKey); a constraint system's is gnark's.
 const (
 	kfMagic   = "ZKVOTEKF"
 	kfVersion = 1
@@ -182,9 +193,10 @@ func writeFileAtomic(dir, name string, data []byte) error {
 }
 
 // loadKeys reads spec's keys for backend b from dir. Every file's framing,
-// hash, circuit, backend and gnark version are checked; a file for another
-// circuit or gnark returns ErrStaleKey, a damaged one ErrCorruptKey, a
-// missing one an error wrapping os.ErrNotExist.
+// hash, circuit, backend and gnark version are checked, and the proving
+// key's layout against the circuit; a file for another circuit or gnark
+// returns ErrStaleKey, a damaged or crafted one ErrCorruptKey, a missing one
+// an error wrapping os.ErrNotExist.
 func loadKeys(ctx context.Context, dir string, spec circuitSpec, b verifier.Backend, mode LoadMode) (*keys, error) {
 	base := spec.fileBase(b)
 	vkBytes, err := os.ReadFile(filepath.Join(dir, base+".vk"))
@@ -231,6 +243,12 @@ func loadKeys(ctx context.Context, dir string, spec circuitSpec, b verifier.Back
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	// gnark's decoders allocate from the lengths they read: walk the whole
+	// body against the circuit first, in both modes (a walk costs far less
+	// than the decoding that follows).
+	if err := walkProvingKey(pkBody, ccs, b); err != nil {
+		return nil, fmt.Errorf("%w: proving key: %v", ErrCorruptKey, err)
+	}
 	r := bytes.NewReader(pkBody)
 	k := &keys{spec: spec, ccs: ccs, vk: vk}
 	switch b {
@@ -255,6 +273,177 @@ func loadKeys(ctx context.Context, dir string, spec circuitSpec, b verifier.Back
 		return nil, fmt.Errorf("%w: proving key: %v", ErrCorruptKey, err)
 	}
 	return k, nil
+}
+
+// walkProvingKey walks a proving-key body, as [keys.WriteFiles] writes it
+// (gnark's raw encoding), against what the compiled circuit ccs implies for
+// backend b: every length, count and flag word, every point slot in raw
+// form, and nothing trailing. It runs before any gnark decoder, which
+// trusts those words and allocates from them.
+func walkProvingKey(body []byte, ccs constraint.ConstraintSystem, b verifier.Backend) error {
+	switch b {
+	case verifier.Groth16:
+		r1cs, ok := ccs.(*csbn254.R1CS)
+		if !ok {
+			return fmt.Errorf("circuit is a %T, not an R1CS", ccs)
+		}
+		return walkGroth16ProvingKey(body, r1cs)
+	case verifier.PLONK:
+		spr, ok := ccs.(*csbn254.SparseR1CS)
+		if !ok {
+			return fmt.Errorf("circuit is a %T, not a sparse R1CS", ccs)
+		}
+		return walkPLONKProvingKey(body, spr)
+	}
+	return fmt.Errorf("unknown backend %v", b)
+}
+
+// walkGroth16ProvingKey walks gnark's raw BN254 Groth16 proving key
+// (groth16/bn254 ProvingKey.WriteRawTo) for r1cs, whose nbWires wires are
+// nbPublic public, nbSecret secret and nbInternal internal, of which nbPriv
+// are neither public, nor committed, nor commitments:
+//
+//	domain: uint64 N, 1/N, ω, 1/ω, g, 1/g (fr), byte 1 (precomputed):
+//	  exactly fft.NewDomain(number of constraints)
+//	[α]₁ [β]₁ [δ]₁ (G1)
+//	uint32 nbWires − NbInfinityA, A (G1 each)
+//	uint32 nbWires − NbInfinityB, B (G1 each)
+//	uint32 N − 1, Z (G1 each)
+//	uint32 nbPriv, K (G1 each)
+//	[β]₂ [δ]₂ (G2), uint32 nbWires − NbInfinityB, B (G2 each)
+//	uint64 nbWires, uint64 NbInfinityA, uint64 NbInfinityB
+//	InfinityA, InfinityB: nbWires bytes each, 0 or 1, with NbInfinityA
+//	  and NbInfinityB ones
+//	uint32 number of commitments, each a Pedersen key: uint32 n, basis
+//	  (G1 each), uint32 n, basis·σ (G1 each), n the private wires it commits
+//
+// G1 points are 64 raw bytes, G2 points 128.
+func walkGroth16ProvingKey(body []byte, r1cs *csbn254.R1CS) error {
+	commitments, ok := r1cs.CommitmentInfo.(constraint.Groth16Commitments)
+	if !ok {
+		return fmt.Errorf("circuit's commitments are a %T", r1cs.CommitmentInfo)
+	}
+	committed := commitments.GetPrivateCommitted()
+	nbCommitted := 0
+	for _, c := range committed {
+		nbCommitted += len(c)
+	}
+	nbInternal, nbSecret, nbPublic := r1cs.GetNbVariables()
+	nbWires := nbInternal + nbSecret + nbPublic
+	nbPriv := nbSecret + nbInternal - nbCommitted - len(commitments)
+	domain, err := circuitDomain(r1cs.GetNbConstraints())
+	if err != nil {
+		return err
+	}
+	var d bytes.Buffer
+	if _, err := domain.WriteTo(&d); err != nil {
+		return err
+	}
+	wantDomain := d.Bytes()
+	wantDomain[len(wantDomain)-1] = 1 // gnark's setups precompute the twiddles
+
+	w := gnarklayout.New(body)
+	w.Expect(wantDomain, "domain")
+	w.RawPoints(3, gnarklayout.G1Raw)
+	nbA := w.LenAtMost(nbWires, "A")
+	w.RawPoints(nbA, gnarklayout.G1Raw)
+	nbB := w.LenAtMost(nbWires, "B")
+	w.RawPoints(nbB, gnarklayout.G1Raw)
+	w.Len(int(domain.Cardinality)-1, "Z")
+	w.RawPoints(int(domain.Cardinality)-1, gnarklayout.G1Raw)
+	w.Len(nbPriv, "K")
+	w.RawPoints(nbPriv, gnarklayout.G1Raw)
+	w.RawPoints(2, gnarklayout.G2Raw)
+	w.Len(nbB, "B in G2")
+	w.RawPoints(nbB, gnarklayout.G2Raw)
+	w.Want(8, uint64(nbWires), "wire count")
+	w.Want(8, uint64(nbWires-nbA), "A's count of points at infinity")
+	w.Want(8, uint64(nbWires-nbB), "B's count of points at infinity")
+	at := w.Offset()
+	if n := w.Bools(nbWires, "InfinityA"); w.Err() == nil && n != nbWires-nbA {
+		return fmt.Errorf("InfinityA at byte %d marks %d wires, want %d", at, n, nbWires-nbA)
+	}
+	at = w.Offset()
+	if n := w.Bools(nbWires, "InfinityB"); w.Err() == nil && n != nbWires-nbB {
+		return fmt.Errorf("InfinityB at byte %d marks %d wires, want %d", at, n, nbWires-nbB)
+	}
+	w.Len(len(commitments), "commitment keys")
+	for _, c := range committed {
+		w.Len(len(c), "commitment basis")
+		w.RawPoints(len(c), gnarklayout.G1Raw)
+		w.Len(len(c), "commitment basis·σ")
+		w.RawPoints(len(c), gnarklayout.G1Raw)
+	}
+	return w.End()
+}
+
+// circuitDomain returns the FFT domain of size m rounded up to a power of
+// two, without its precomputed twiddles, or an error where BN254's scalar
+// field has no such domain (fft.NewDomain would panic).
+func circuitDomain(m int) (*fft.Domain, error) {
+	if _, err := fft.Generator(uint64(m)); m < 1 || err != nil {
+		return nil, fmt.Errorf("no FFT domain of size %d", m)
+	}
+	return fft.NewDomain(uint64(m), fft.WithoutPrecompute()), nil
+}
+
+// walkPLONKProvingKey walks gnark's raw BN254 PLONK proving key
+// (plonk/bn254 ProvingKey.WriteRawTo) for spr, with N the size of its
+// domain (fft.NewDomain(constraints + public inputs)) and c its number of
+// commitments:
+//
+//	verifying key: uint64 0 (marker), uint64 1 (version), uint64 N,
+//	  1/N, ω (fr), uint64 number of public inputs, coset shift g (fr),
+//	  N, 1/N, ω and g exactly those of the domain;
+//	  S₁ S₂ S₃ Ql Qr Qm Qo Qk (G1), uint32 c, Qcp (G1 each),
+//	  KZG [1]₁ (G1), [1]₂ [α]₂ (G2), their pairing lines (raw limbs),
+//	  uint32 c, the circuit's commitment constraint indexes (uint64 each)
+//	KZG key: uint32 N + 3, powers of τ (G1 each)
+//	Lagrange KZG key: uint32 N, (G1 each)
+//
+// G1 points are 64 raw bytes, G2 points 128.
+func walkPLONKProvingKey(body []byte, spr *csbn254.SparseR1CS) error {
+	var indexes []int
+	if spr.CommitmentInfo != nil {
+		c, ok := spr.CommitmentInfo.(constraint.PlonkCommitments)
+		if !ok {
+			return fmt.Errorf("circuit's commitments are a %T", spr.CommitmentInfo)
+		}
+		indexes = c.CommitmentIndexes()
+	}
+	domain, err := circuitDomain(spr.GetNbConstraints() + spr.GetNbPublicVariables())
+	if err != nil {
+		return err
+	}
+	n := int(domain.Cardinality)
+	sizeInv, gen, shift := domain.CardinalityInv.Bytes(), domain.Generator.Bytes(), domain.FrMultiplicativeGen.Bytes()
+
+	w := gnarklayout.New(body)
+	w.Want(8, 0, "version marker")
+	// The versioned layout, which WriteRawTo writes; gnark also reads a
+	// legacy one without marker and version, every later field 16 bytes
+	// earlier.
+	w.Want(8, uint64(plonkbn254.KeyVersion1), "version")
+	w.Want(8, uint64(n), "domain size")
+	w.Expect(sizeInv[:], "1/N")
+	w.Expect(gen[:], "domain generator")
+	w.Want(8, uint64(spr.GetNbPublicVariables()), "public count")
+	w.Expect(shift[:], "coset shift")
+	w.RawPoints(3+5, gnarklayout.G1Raw)
+	w.Len(len(indexes), "Qcp")
+	w.RawPoints(len(indexes), gnarklayout.G1Raw)
+	w.RawPoints(1, gnarklayout.G1Raw)
+	w.RawPoints(2, gnarklayout.G2Raw)
+	w.Bytes(gnarklayout.KZGLines)
+	w.Len(len(indexes), "commitment constraint indexes")
+	for _, i := range indexes {
+		w.Want(8, uint64(i), "commitment constraint index")
+	}
+	w.Len(n+3, "KZG key")
+	w.RawPoints(n+3, gnarklayout.G1Raw)
+	w.Len(n, "Lagrange KZG key")
+	w.RawPoints(n, gnarklayout.G1Raw)
+	return w.End()
 }
 
 // openInsecure loads spec's Groth16 development keys from cacheDir, or, when
@@ -282,9 +471,10 @@ func openInsecure(ctx context.Context, cacheDir string, spec circuitSpec) (*keys
 
 // LoadMembershipKeys reads the depth-d membership keys for backend b from
 // dir. Every file's framing, hash, circuit, backend and gnark version are
-// checked; a file for another circuit or gnark returns ErrStaleKey, a damaged
-// one ErrCorruptKey, a missing one an error wrapping os.ErrNotExist. mode
-// says whether curve points are checked (see [LoadMode]).
+// checked, and the proving key's whole layout against the circuit; a file
+// for another circuit or gnark returns ErrStaleKey, a damaged or crafted one
+// ErrCorruptKey, a missing one an error wrapping os.ErrNotExist. mode says
+// whether curve points are checked (see [LoadMode]).
 //
 // ctx is checked between files.
 func LoadMembershipKeys(ctx context.Context, dir string, depth int, b verifier.Backend, mode LoadMode) (*MembershipKeys, error) {
