@@ -26,9 +26,22 @@
 // anyone can audit; nobody needs to trust the box except to publish its log.
 //
 // The keys must come from a ceremony: whoever knows a setup's toxic waste
-// can forge ballots and tallies. The registrar is trusted to admit only
-// citizens; the accepted roots are explicit per election, so a member
-// removed after a root was accepted can still vote under it.
+// can forge ballots and tallies. [Params] pin the vote and tally verifying
+// keys, and the box, the tally and the audit refuse any other
+// ([ErrKeyMismatch]).
+//
+// The registrar is trusted to admit only citizens, each once. The census is
+// explicit per election: [Params.Census] lists tree heads of one census
+// epoch, so each citizen has exactly one commitment, and so one ballot
+// nullifier, under all of them. A member removed after a head was accepted
+// can still vote under it; a member who rotated a key after it votes only
+// with the commitment the census holds. Check a census with
+// membership.Tree.CheckHeads or, from the published commitments, with
+// [Params.CheckCensus].
+//
+// A [Receipt] names a ballot by what the log's chain covers (position,
+// nullifier, votes, head), never by proof bytes, which anyone can
+// re-randomise; [Log.CheckReceipt] checks one against an exported log.
 //
 // # Cost
 //
