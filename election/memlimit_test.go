@@ -16,7 +16,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"os"
 	"path/filepath"
 	"testing"
@@ -162,10 +161,7 @@ func emLogHeader(n uint32, enc []byte) []byte {
 
 // emRecordHeader is an internal/wal record header claiming n bytes that
 // passes its checksum.
-func emRecordHeader(n uint32) []byte {
-	b := binary.BigEndian.AppendUint32(nil, n)
-	return binary.BigEndian.AppendUint32(b, crc32.Checksum(b, crc32.MakeTable(crc32.Castagnoli)))
-}
+func emRecordHeader(n uint32) []byte { return wal.Header(n) }
 
 func emCat(parts ...[]byte) []byte {
 	var b []byte

@@ -17,7 +17,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"os"
 	"path/filepath"
 	"testing"
@@ -57,10 +56,7 @@ func mlInsert(count uint32, first uint64, n int) []byte {
 // mlRecordHeader returns a record header (length and its CRC) claiming n
 // payload bytes: it passes its checksum, so only the length can stop a
 // decoder.
-func mlRecordHeader(n uint32) []byte {
-	b := binary.BigEndian.AppendUint32(nil, n)
-	return binary.BigEndian.AppendUint32(b, crc32.Checksum(b, crc32.MakeTable(crc32.Castagnoli)))
-}
+func mlRecordHeader(n uint32) []byte { return wal.Header(n) }
 
 func u64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
 

@@ -73,11 +73,23 @@ func (e *CorruptError) Error() string {
 // Is reports whether target is [ErrCorrupt].
 func (e *CorruptError) Is(target error) bool { return target == ErrCorrupt }
 
+// Header returns the 8-byte header of a record of n payload bytes: the
+// length and its CRC.
+func Header(n uint32) []byte {
+	b := make([]byte, 8)
+	putHeader(b, n)
+	return b
+}
+
+func putHeader(b []byte, n uint32) {
+	putU32(b[0:], n)
+	putU32(b[4:], crc32.Checksum(b[0:4], castagnoli))
+}
+
 // Frame returns payload framed as a record.
 func Frame(payload []byte) []byte {
 	b := make([]byte, 8, len(payload)+Overhead)
-	putU32(b[0:], uint32(len(payload)))
-	putU32(b[4:], crc32.Checksum(b[0:4], castagnoli))
+	putHeader(b, uint32(len(payload)))
 	b = append(b, payload...)
 	var c [4]byte
 	putU32(c[:], crc32.Checksum(payload, castagnoli))

@@ -206,3 +206,12 @@ func FuzzScan(f *testing.F) {
 		}
 	})
 }
+
+// TestHeaderIsFramePrefix: Header, which tests use to claim lengths no
+// payload backs, is exactly what Frame writes.
+func TestHeaderIsFramePrefix(t *testing.T) {
+	for _, n := range []int{0, 1, 100} {
+		p := make([]byte, n)
+		require.Equal(t, Frame(p)[:8], Header(uint32(n)))
+	}
+}
