@@ -130,14 +130,7 @@ func buildLevels(commitments []fr.Element) [][]fr.Element {
 	}
 	leaves := make([]fr.Element, n)
 	parallel(0, n, func(a, b uint64) { hashLeaves(commitments, leaves, a, b) })
-	levels := [][]fr.Element{leaves}
-	for cur := leaves; len(cur) > 1; {
-		next := make([]fr.Element, (len(cur)+1)/2)
-		hashRange(cur, next, 0, uint64(len(next)))
-		levels = append(levels, next)
-		cur = next
-	}
-	return levels
+	return rehashLevels([][]fr.Element{leaves}, 0)
 }
 
 // prefixRoot returns the root of the tree of the first size leaves of the

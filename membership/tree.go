@@ -407,21 +407,28 @@ const parallelThreshold = 2048
 
 // rehash recomputes every node above leaves[from:], leaving a single root.
 func (t *Tree) rehash(from uint64) {
+	t.levels = rehashLevels(t.levels, from)
+}
+
+// rehashLevels recomputes every node of levels above levels[0][from:],
+// growing the upper levels as needed, and returns the levels.
+func rehashLevels(levels [][]fr.Element, from uint64) [][]fr.Element {
 	lo := from
-	for k := 0; len(t.levels[k]) > 1; k++ {
-		cur := t.levels[k]
+	for k := 0; len(levels[k]) > 1; k++ {
+		cur := levels[k]
 		n := uint64(len(cur)+1) / 2
-		if k+1 == len(t.levels) {
-			t.levels = append(t.levels, make([]fr.Element, 0, n))
+		if k+1 == len(levels) {
+			levels = append(levels, make([]fr.Element, 0, n))
 		}
-		next := t.levels[k+1]
+		next := levels[k+1]
 		if uint64(len(next)) < n {
 			next = appendGrow(next, make([]fr.Element, n-uint64(len(next))))
 		}
 		lo /= 2
 		hashRange(cur, next, lo, n)
-		t.levels[k+1] = next
+		levels[k+1] = next
 	}
+	return levels
 }
 
 // hashRange sets next[j] for j in [lo, hi) from the children in cur.
