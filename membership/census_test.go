@@ -10,6 +10,8 @@ import (
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/stretchr/testify/require"
+
+	"github.com/netstate/zkvote/internal/poseidon2"
 )
 
 // forgedProofs returns, for each commitment of priv, the proof an attacker
@@ -53,8 +55,9 @@ func TestRegisteredSubtreeRootDoesNotProve(t *testing.T) {
 
 // TestRegisteredSubtreeRootProperty runs the census attack over random
 // census sizes, random positions of the registered value, random private
-// tree sizes and random later insertions: no forged path ever verifies, and
-// every honest member's proof does.
+// tree sizes and random later insertions, and its mirror image (registering
+// one's own leaf hash to prove through it with a path one step shorter): no
+// forged path ever verifies, and every honest member's proof does.
 func TestRegisteredSubtreeRootProperty(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 13))
 	rounds := 60
@@ -68,18 +71,28 @@ func TestRegisteredSubtreeRootProperty(t *testing.T) {
 		pub := NewTree(nil)
 		_, err = pub.InsertMany(context.Background(), testLeaves(0, rng.IntN(40)))
 		require.NoError(t, err)
-		// The attacker may also register a private tree's internal node.
+		// Half the rounds, the attacker instead registers the leaf hash of
+		// their own commitment c and presents a path that skips the leaf
+		// step: c's proof with the registered value's siblings.
+		viaLeaf := rng.IntN(2) == 0
 		target := priv.Root()
-		if priv.Size() > 2 && rng.IntN(2) == 0 {
-			p, _ := priv.Proof(0)
-			target = p.Siblings[0]
+		c, err := priv.Leaf(0)
+		require.NoError(t, err)
+		if viaLeaf {
+			target = poseidon2Leaf(c)
 		}
 		k, err := pub.Insert(Commitment(target))
 		require.NoError(t, err)
 		_, err = pub.InsertMany(context.Background(), testLeaves(500000+round*100, rng.IntN(40)))
 		require.NoError(t, err)
-		for i, p := range forgedProofs(t, priv, pub, k) {
-			require.ErrorIs(t, VerifyProof(pub.Root(), p), ErrInvalidProof, "round %d identity %d", round, i)
+		forged := forgedProofs(t, priv, pub, k)
+		if viaLeaf {
+			tail, err := pub.Proof(k)
+			require.NoError(t, err)
+			forged = []*Proof{{Root: pub.Root(), Leaf: c, Index: k, Siblings: tail.Siblings, PathBits: tail.PathBits}}
+		}
+		for i, p := range forged {
+			require.ErrorIs(t, VerifyProof(pub.Root(), p), ErrInvalidProof, "round %d identity %d (via leaf %v)", round, i, viaLeaf)
 		}
 		for i := range pub.Size() {
 			p, err := pub.Proof(i)
@@ -88,6 +101,8 @@ func TestRegisteredSubtreeRootProperty(t *testing.T) {
 		}
 	}
 }
+
+func poseidon2Leaf(c fr.Element) fr.Element { return poseidon2.Leaf(&c) }
 
 // TestEpochs: inserts keep the epoch; Update and Remove start a new one; a
 // set of heads across a rotation or a removal is refused.
