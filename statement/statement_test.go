@@ -1,0 +1,183 @@
+package statement
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	"github.com/stretchr/testify/require"
+)
+
+func TestNames(t *testing.T) {
+	for _, c := range []struct {
+		s    Statement
+		name string
+		pub  int
+	}{
+		{Membership(20), "membership/v2/depth=20", 4},
+		{Vote(20, 8), "vote/v2/depth=20/options=8", 17},
+		{Tally(64, 8), "tally/v2/batch=64/options=8", 6},
+		{Vote(MaxDepth, MaxOptions), "vote/v2/depth=32/options=55", MaxPublic},
+	} {
+		require.NoError(t, c.s.Check())
+		require.Equal(t, c.name, c.s.Name())
+		require.Equal(t, c.name, c.s.String())
+		require.Equal(t, c.pub, c.s.NbPublic())
+		got, err := Parse(c.name)
+		require.NoError(t, err)
+		require.Equal(t, c.s, got)
+	}
+	s := Vote(20, 8)
+	require.Equal(t, KindVote, s.Kind())
+	require.Equal(t, [3]int{20, 8, 0}, [3]int{s.Depth(), s.Options(), s.Batch()})
+	s = Tally(64, 8)
+	require.Equal(t, [3]int{0, 8, 64}, [3]int{s.Depth(), s.Options(), s.Batch()})
+	s = Membership(10)
+	require.Equal(t, [3]int{10, 0, 0}, [3]int{s.Depth(), s.Options(), s.Batch()})
+	require.Equal(t, "kind(9)", Kind(9).String())
+}
+
+// TestLimits: every limit is checked, and the largest vote statement has
+// exactly MaxPublic public inputs.
+func TestLimits(t *testing.T) {
+	require.Equal(t, MaxPublic, Vote(1, MaxOptions).NbPublic())
+	for _, bad := range []Statement{
+		{}, Membership(0), Membership(MaxDepth + 1), Vote(0, 8), Vote(20, 0), Vote(20, MaxOptions+1),
+		Vote(MaxDepth+1, 8), Tally(0, 8), Tally(MaxBatch+1, 8), Tally(8, MaxOptions+1), {kind: 7, a: 1},
+	} {
+		require.Error(t, bad.Check(), "%v", bad)
+	}
+	require.NoError(t, Tally(MaxBatch, MaxOptions).Check())
+	require.NoError(t, Membership(1).Check())
+	require.Zero(t, Statement{}.NbPublic())
+}
+
+func TestParseRefuses(t *testing.T) {
+	for _, name := range []string{
+		"", "vote", "vote/v2", "vote/v1/depth=20/options=8", "vote/v2/depth=20", "vote/v2/options=8/depth=20",
+		"vote/v2/depth=020/options=8", "vote/v2/depth=+20/options=8", "vote/v2/depth=20/options=8/",
+		"vote/v2/depth=20/options=56", "membership/v2/depth=33", "membership/v2/depth=20/options=8",
+		"tally/v2/batch=0/options=8", "ballot/v2/depth=20", "Vote/v2/depth=20/options=8",
+		"vote/v2/depth=20/options=8 ", "membership/v2/depth=-1", "membership/v2/depth=99999999999999999999",
+	} {
+		_, err := Parse(name)
+		require.Error(t, err, name)
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add("vote/v2/depth=20/options=8")
+	f.Add("membership/v2/depth=1")
+	f.Add("tally/v2/batch=16384/options=55")
+	f.Fuzz(func(t *testing.T, name string) {
+		s, err := Parse(name)
+		if err != nil {
+			return
+		}
+		if s.Name() != name || s.Check() != nil {
+			t.Fatalf("Parse(%q) = %v", name, s)
+		}
+	})
+}
+
+func element(v uint64) fr.Element {
+	var e fr.Element
+	e.SetUint64(v)
+	return e
+}
+
+func TestPublicRoundTrip(t *testing.T) {
+	m := &MembershipPublic{Root: element(1), Nullifier: element(2), Scope: element(3), Message: element(4)}
+	gm, err := ParseMembership(m.Vector())
+	require.NoError(t, err)
+	require.Equal(t, m, gm)
+	require.Equal(t, []fr.Element{element(1), element(2), element(3), element(4)}, m.Vector())
+
+	v := &VotePublic{Root: element(1), Nullifier: element(2), Scope: element(3), ParamsDigest: element(4),
+		NumOptions: 5, MaxPerOption: 6, MinTotal: 7, MaxTotal: 8, CostExponent: 2, Votes: []uint64{10, 11, 0}}
+	vec := v.Vector()
+	require.Len(t, vec, Vote(1, 3).NbPublic())
+	require.Equal(t, element(5), vec[4])
+	require.Equal(t, element(11), vec[10])
+	gv, err := ParseVote(vec)
+	require.NoError(t, err)
+	require.Equal(t, v, gv)
+
+	ta := &TallyPublic{Scope: element(1), HeadBefore: element(2), HeadAfter: element(3), TallyBefore: element(4), TallyAfter: element(5), Count: 6}
+	gt, err := ParseTally(ta.Vector())
+	require.NoError(t, err)
+	require.Equal(t, ta, gt)
+}
+
+func TestParsePublicRefuses(t *testing.T) {
+	var big fr.Element
+	big.SetOne()
+	big.Neg(&big) // r − 1: not a 64-bit value
+	for name, err := range map[string]error{
+		"membership short": func() error { _, err := ParseMembership(make([]fr.Element, 3)); return err }(),
+		"membership long":  func() error { _, err := ParseMembership(make([]fr.Element, 5)); return err }(),
+		"vote no votes":    func() error { _, err := ParseVote(make([]fr.Element, 9)); return err }(),
+		"vote too long":    func() error { _, err := ParseVote(make([]fr.Element, MaxPublic+1)); return err }(),
+		"vote big rule": func() error {
+			pub := make([]fr.Element, 12)
+			pub[6] = big
+			_, err := ParseVote(pub)
+			return err
+		}(),
+		"vote big vote": func() error {
+			pub := make([]fr.Element, 12)
+			pub[11] = big
+			_, err := ParseVote(pub)
+			return err
+		}(),
+		"tally short": func() error { _, err := ParseTally(make([]fr.Element, 5)); return err }(),
+		"tally big count": func() error {
+			pub := make([]fr.Element, 6)
+			pub[5] = big
+			_, err := ParseTally(pub)
+			return err
+		}(),
+	} {
+		require.True(t, errors.Is(err, ErrPublic), "%s: %v", name, err)
+		require.True(t, strings.HasPrefix(err.Error(), "statement: "), name)
+	}
+	// The root, nullifier, scope and digest of a ballot are any field
+	// elements.
+	pub := make([]fr.Element, 10)
+	pub[0], pub[1], pub[2], pub[3] = big, big, big, big
+	_, err := ParseVote(pub)
+	require.NoError(t, err)
+}
+
+func FuzzParseVote(f *testing.F) {
+	f.Add([]byte{}, 10)
+	f.Add([]byte{1, 2, 3}, 64)
+	f.Fuzz(func(t *testing.T, seed []byte, n int) {
+		if n < 0 || n > 2*MaxPublic {
+			return
+		}
+		pub := make([]fr.Element, n)
+		for i := range pub {
+			if len(seed) > 0 {
+				pub[i].SetUint64(uint64(seed[i%len(seed)]) << (i % 64))
+				if seed[i%len(seed)]&1 == 1 {
+					pub[i].Neg(&pub[i])
+				}
+			}
+		}
+		v, err := ParseVote(pub)
+		if err != nil {
+			return
+		}
+		got := v.Vector()
+		if len(got) != n {
+			t.Fatalf("%d inputs came back as %d", n, len(got))
+		}
+		for i := range got {
+			if !got[i].Equal(&pub[i]) {
+				t.Fatalf("input %d changed", i)
+			}
+		}
+	})
+}
