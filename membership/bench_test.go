@@ -98,7 +98,7 @@ func BenchmarkVerifyProof(b *testing.B) {
 	root := t.Root()
 	b.Run(fmt.Sprintf("leaves=%d", n), func(b *testing.B) {
 		for b.Loop() {
-			if err := membership.VerifyProof(root, p); err != nil {
+			if err := p.Verify(root); err != nil {
 				b.Fatal(err)
 			}
 		}

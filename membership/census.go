@@ -88,13 +88,13 @@ func (t *Tree) CheckHeads(heads []Head) error {
 }
 
 // VerifyHeads checks that each head is the root of the first Size entries
-// of commitments, the list a registrar publishes (0 marking a removed
-// member, as [Tree.Leaves] returns it). Heads that pass are prefixes of one
-// list, so they belong to one epoch and no citizen holds two commitments
-// under them. It returns nil, or an error wrapping [ErrUnknownHead] naming
+// of commitments, the list a registrar publishes (the zero Commitment
+// marking a removed member, as [Tree.Leaves] returns it). Heads that pass
+// are prefixes of one list, so they belong to one epoch and no citizen holds
+// two commitments under them. It returns nil, or an error wrapping [ErrUnknownHead] naming
 // the first head that does not match. It costs one hash per commitment and
 // per node, once, however many heads there are.
-func VerifyHeads(commitments []fr.Element, heads []Head) error {
+func VerifyHeads(commitments []Commitment, heads []Head) error {
 	var maxSize uint64
 	for _, h := range heads {
 		maxSize = max(maxSize, h.Size)
@@ -102,14 +102,14 @@ func VerifyHeads(commitments []fr.Element, heads []Head) error {
 	if maxSize > uint64(len(commitments)) {
 		return fmt.Errorf("%w: a head covers %d commitments, the list has %d", ErrUnknownHead, maxSize, len(commitments))
 	}
-	for i := range commitments[:maxSize] {
-		if e := &commitments[i]; !e.IsZero() {
-			if err := checkCommitment(Commitment(*e)); err != nil {
+	for i, c := range commitments[:maxSize] {
+		if c != (Commitment{}) {
+			if err := checkCommitment(c); err != nil {
 				return fmt.Errorf("membership: commitment %d: %w", i, err)
 			}
 		}
 	}
-	levels := buildLevels(commitments[:maxSize])
+	levels := buildLevels(unsafeElements(commitments[:maxSize]))
 	for i, h := range heads {
 		if h.Root.IsZero() {
 			return fmt.Errorf("%w: head %d has root 0", ErrUnknownHead, i)

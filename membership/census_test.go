@@ -49,7 +49,7 @@ func TestRegisteredSubtreeRootDoesNotProve(t *testing.T) {
 	k, err := pub.Insert(Commitment(priv.Root()))
 	require.NoError(t, err)
 	for i, p := range forgedProofs(t, priv, pub, k) {
-		require.ErrorIs(t, VerifyProof(pub.Root(), p), ErrInvalidProof, "private identity %d", i)
+		require.ErrorIs(t, p.Verify(pub.Root()), ErrInvalidProof, "private identity %d", i)
 	}
 }
 
@@ -92,17 +92,17 @@ func TestRegisteredSubtreeRootProperty(t *testing.T) {
 			forged = []*Proof{{Root: pub.Root(), Leaf: c, Index: k, Siblings: tail.Siblings, PathBits: tail.PathBits}}
 		}
 		for i, p := range forged {
-			require.ErrorIs(t, VerifyProof(pub.Root(), p), ErrInvalidProof, "round %d identity %d (via leaf %v)", round, i, viaLeaf)
+			require.ErrorIs(t, p.Verify(pub.Root()), ErrInvalidProof, "round %d identity %d (via leaf %v)", round, i, viaLeaf)
 		}
 		for i := range pub.Size() {
 			p, err := pub.Proof(i)
 			require.NoError(t, err)
-			require.NoError(t, VerifyProof(pub.Root(), p))
+			require.NoError(t, p.Verify(pub.Root()))
 		}
 	}
 }
 
-func poseidon2Leaf(c fr.Element) fr.Element { return poseidon2.Leaf(&c) }
+func poseidon2Leaf(c Commitment) fr.Element { e := fr.Element(c); return poseidon2.Leaf(&e) }
 
 // TestEpochs: inserts keep the epoch; Update and Remove start a new one; a
 // set of heads across a rotation or a removal is refused.
@@ -130,8 +130,8 @@ func TestEpochs(t *testing.T) {
 	require.Equal(t, uint64(1), tr.Epoch())
 	rotated, err := tr.Proof(1)
 	require.NoError(t, err)
-	require.NoError(t, VerifyProof(heads[3].Root, old))
-	require.NoError(t, VerifyProof(tr.Root(), rotated))
+	require.NoError(t, old.Verify(heads[3].Root))
+	require.NoError(t, rotated.Verify(tr.Root()))
 	require.ErrorIs(t, tr.CheckHeads([]Head{heads[3], tr.Head()}), ErrMixedEpochs)
 	require.Equal(t, []Head{tr.Head()}, tr.EpochHeads())
 	require.False(t, tr.KnownRoot(heads[3].Root))
@@ -184,8 +184,8 @@ func TestVerifyHeadsProperty(t *testing.T) {
 			require.ErrorIs(t, VerifyHeads(leaves, []Head{{h.Size - 1, h.Root}}), ErrUnknownHead)
 		}
 		require.ErrorIs(t, VerifyHeads(leaves[:h.Size-1], []Head{h}), ErrUnknownHead)
-		changed := append([]fr.Element(nil), leaves...)
-		changed[rng.IntN(int(h.Size))].SetUint64(uint64(round + 7))
+		changed := append([]Commitment(nil), leaves...)
+		changed[rng.IntN(int(h.Size))] = testLeaves(1000000+round, 1)[0]
 		require.ErrorIs(t, VerifyHeads(changed, []Head{h}), ErrUnknownHead)
 	}
 }

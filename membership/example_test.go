@@ -45,7 +45,7 @@ func Example() {
 	proof, _ := tree.Proof(i)
 	fmt.Println("citizens:", tree.Size())
 	fmt.Println("depth:", tree.Depth())
-	fmt.Println("alice's proof verifies:", membership.VerifyProof(tree.Root(), proof) == nil)
+	fmt.Println("alice's proof verifies:", proof.Verify(tree.Root()) == nil)
 	// Output:
 	// citizens: 5
 	// depth: 3
@@ -106,7 +106,7 @@ func ExampleTree_Proof() {
 	// proof has one hashed level, not two.
 	p, _ := tree.Proof(2)
 	fmt.Println("length:", len(p.Siblings), "bits:", p.PathBits)
-	fmt.Println(membership.VerifyProof(tree.Root(), p) == nil)
+	fmt.Println(p.Verify(tree.Root()) == nil)
 	// Output:
 	// length: 1 bits: [true]
 	// true

@@ -11,17 +11,13 @@ import (
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 
 	"github.com/netstate/zkvote/internal/field"
-	"github.com/netstate/zkvote/internal/limits"
 	"github.com/netstate/zkvote/internal/poseidon2"
+	"github.com/netstate/zkvote/statement"
 )
 
 // MaxLeaves is the largest number of leaves a Tree holds: 2^32, the capacity
 // of a depth-32 membership circuit.
-const MaxLeaves = 1 << MaxDepth
-
-// MaxDepth is the depth of a full tree of MaxLeaves leaves, and the largest
-// depth a membership circuit is compiled for.
-const MaxDepth = limits.MaxDepth
+const MaxLeaves = 1 << statement.MaxDepth
 
 // DefaultRootHistory is how many recent roots a tree remembers by default.
 const DefaultRootHistory = 128
@@ -135,23 +131,26 @@ func (t *Tree) root() fr.Element {
 	return t.levels[len(t.levels)-1][0]
 }
 
-// Leaf returns the commitment registered at index i, or 0 if it was
-// removed.
-func (t *Tree) Leaf(i uint64) (fr.Element, error) {
+// Leaf returns the commitment registered at index i, or the zero
+// Commitment if it was removed.
+func (t *Tree) Leaf(i uint64) (Commitment, error) {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
 	if i >= t.size() {
-		return fr.Element{}, ErrIndexOutOfRange
+		return Commitment{}, ErrIndexOutOfRange
 	}
-	return t.commits[i], nil
+	return Commitment(t.commits[i]), nil
 }
 
 // Leaves returns a copy of all registered commitments in insertion order,
-// with 0 for removed ones. [VerifyHeads] recomputes roots from this list.
-func (t *Tree) Leaves() []fr.Element {
+// with the zero Commitment for removed ones. [VerifyHeads] recomputes roots
+// from this list.
+func (t *Tree) Leaves() []Commitment {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	return append([]fr.Element(nil), t.commits...)
+	out := make([]Commitment, len(t.commits))
+	copy(unsafeElements(out), t.commits)
+	return out
 }
 
 // IndexOf returns the index of commitment c, if c is a current leaf.
@@ -474,7 +473,7 @@ func parallel(lo, hi uint64, work func(a, b uint64)) {
 // commitment's leaf, Leaf(commitment).
 type Proof struct {
 	Root  fr.Element // the root the proof leads to
-	Leaf  fr.Element // the commitment (the path starts at its Leaf hash)
+	Leaf  Commitment // the commitment (the path starts at its Leaf hash)
 	Index uint64     // the leaf's position in the tree
 	// Siblings are the sibling nodes of the hashed levels, bottom-up.
 	Siblings []fr.Element
@@ -497,7 +496,7 @@ func (t *Tree) Proof(i uint64) (*Proof, error) {
 	d := len(t.levels) - 1
 	p := &Proof{
 		Root:     t.root(),
-		Leaf:     t.commits[i],
+		Leaf:     Commitment(t.commits[i]),
 		Index:    i,
 		Siblings: make([]fr.Element, 0, d),
 		PathBits: make([]bool, 0, d),
@@ -520,10 +519,11 @@ func (p *Proof) ComputeRoot() (fr.Element, error) {
 	if len(p.Siblings) != len(p.PathBits) {
 		return fr.Element{}, fmt.Errorf("membership: proof has %d siblings and %d path bits", len(p.Siblings), len(p.PathBits))
 	}
-	if len(p.Siblings) > MaxDepth {
-		return fr.Element{}, fmt.Errorf("membership: proof length %d exceeds %d", len(p.Siblings), MaxDepth)
+	if len(p.Siblings) > statement.MaxDepth {
+		return fr.Element{}, fmt.Errorf("membership: proof length %d exceeds %d", len(p.Siblings), statement.MaxDepth)
 	}
-	node := poseidon2.Leaf(&p.Leaf)
+	leaf := fr.Element(p.Leaf)
+	node := poseidon2.Leaf(&leaf)
 	for j := range p.Siblings {
 		if p.PathBits[j] {
 			node = poseidon2.Node(&p.Siblings[j], &node)
@@ -534,10 +534,10 @@ func (p *Proof) ComputeRoot() (fr.Element, error) {
 	return node, nil
 }
 
-// VerifyProof checks natively that p proves its leaf under root. It returns
-// nil or ErrInvalidProof, or a descriptive error for a malformed proof. A
-// zero leaf (a removed member) or a zero root never verifies.
-func VerifyProof(root fr.Element, p *Proof) error {
+// Verify checks natively that p proves its leaf under root. It returns nil
+// or [ErrInvalidProof], or a descriptive error for a malformed proof. A zero
+// leaf (a removed member) or a zero root never verifies.
+func (p *Proof) Verify(root fr.Element) error {
 	if p == nil {
 		return fmt.Errorf("membership: nil proof")
 	}
@@ -545,7 +545,7 @@ func VerifyProof(root fr.Element, p *Proof) error {
 	if err != nil {
 		return err
 	}
-	if root.IsZero() || p.Leaf.IsZero() || !got.Equal(&root) {
+	if root.IsZero() || p.Leaf == (Commitment{}) || !got.Equal(&root) {
 		return ErrInvalidProof
 	}
 	return nil

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/netstate/zkvote/internal/poseidon2"
+	"github.com/netstate/zkvote/statement"
 )
 
 // refRoot is the obviously-correct recursive definition of a LeanIMT root:
@@ -73,7 +74,7 @@ func checkTree(t *testing.T, tr *Tree, leaves []fr.Element) {
 		}
 		require.NoError(t, err)
 		require.LessOrEqual(t, len(p.Siblings), wantDepth)
-		require.NoError(t, VerifyProof(root, p), "leaf %d of %d", i, len(leaves))
+		require.NoError(t, p.Verify(root), "leaf %d of %d", i, len(leaves))
 		j, ok := tr.IndexOf(Commitment(leaf))
 		require.True(t, ok)
 		require.Equal(t, uint64(i), j)
@@ -137,7 +138,7 @@ func TestTreeLargeBatchParallel(t *testing.T) {
 	for _, i := range []uint64{0, 1000, 1001, uint64(len(all) - 1)} {
 		p, err := tr.Proof(i)
 		require.NoError(t, err)
-		require.NoError(t, VerifyProof(got, p))
+		require.NoError(t, p.Verify(got))
 	}
 }
 
@@ -191,7 +192,7 @@ func TestTreeRejects(t *testing.T) {
 	require.False(t, ok)
 	leaf, err := tr.Leaf(1)
 	require.NoError(t, err)
-	require.True(t, leaf.IsZero())
+	require.Equal(t, Commitment{}, leaf)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -216,48 +217,52 @@ func TestEmptyAndSingle(t *testing.T) {
 	p, err := tr.Proof(0)
 	require.NoError(t, err)
 	require.Empty(t, p.Siblings)
-	require.NoError(t, VerifyProof(root, p))
+	require.NoError(t, p.Verify(root))
 }
 
-func TestVerifyProofRejects(t *testing.T) {
+func TestProofVerifyRejects(t *testing.T) {
 	tr := NewTree(nil)
 	_, err := tr.InsertMany(context.Background(), testLeaves(0, 11))
 	require.NoError(t, err)
 	root := tr.Root()
 	p, err := tr.Proof(10) // the promoted last leaf
 	require.NoError(t, err)
-	require.NoError(t, VerifyProof(root, p))
+	require.NoError(t, p.Verify(root))
 
 	mut := func(f func(q *Proof)) error {
 		q := &Proof{Root: p.Root, Leaf: p.Leaf, Index: p.Index,
 			Siblings: append([]fr.Element(nil), p.Siblings...),
 			PathBits: append([]bool(nil), p.PathBits...)}
 		f(q)
-		return VerifyProof(root, q)
+		return q.Verify(root)
 	}
 	one := fr.One()
-	require.ErrorIs(t, mut(func(q *Proof) { q.Leaf.Add(&q.Leaf, &one) }), ErrInvalidProof)
+	require.ErrorIs(t, mut(func(q *Proof) {
+		e := fr.Element(q.Leaf)
+		q.Leaf = Commitment(*e.Add(&e, &one))
+	}), ErrInvalidProof)
 	require.ErrorIs(t, mut(func(q *Proof) { q.Siblings[0].Add(&q.Siblings[0], &one) }), ErrInvalidProof)
 	require.ErrorIs(t, mut(func(q *Proof) { q.PathBits[0] = !q.PathBits[0] }), ErrInvalidProof)
 	require.ErrorIs(t, mut(func(q *Proof) { q.Siblings = q.Siblings[:1]; q.PathBits = q.PathBits[:1] }), ErrInvalidProof)
-	require.ErrorIs(t, mut(func(q *Proof) { q.Leaf = fr.Element{} }), ErrInvalidProof)
+	require.ErrorIs(t, mut(func(q *Proof) { q.Leaf = Commitment{} }), ErrInvalidProof)
 	require.Error(t, mut(func(q *Proof) { q.PathBits = q.PathBits[1:] }))
 	require.Error(t, mut(func(q *Proof) {
-		q.Siblings = make([]fr.Element, MaxDepth+1)
-		q.PathBits = make([]bool, MaxDepth+1)
+		q.Siblings = make([]fr.Element, statement.MaxDepth+1)
+		q.PathBits = make([]bool, statement.MaxDepth+1)
 	}))
-	require.ErrorIs(t, VerifyProof(fr.Element{}, p), ErrInvalidProof)
-	require.Error(t, VerifyProof(root, nil))
+	require.ErrorIs(t, p.Verify(fr.Element{}), ErrInvalidProof)
+	require.Error(t, (*Proof)(nil).Verify(root))
 
 	// An internal node cannot pose as a leaf at a shorter depth: the node
 	// above leaves 0 and 1 with the level-1 path of leaf 0 verifies as a
 	// Merkle path, but no identity has it as its commitment, and a leaf
-	// proof against it must go through VerifyProof with a real leaf.
+	// proof against it must go through Proof.Verify with a real leaf.
 	p0, err := tr.Proof(0)
 	require.NoError(t, err)
-	node := poseidon2.Node(&p0.Siblings[0], &p0.Leaf) // wrong order: not the real node
-	short := &Proof{Leaf: node, Siblings: p0.Siblings[1:], PathBits: p0.PathBits[1:]}
-	require.ErrorIs(t, VerifyProof(root, short), ErrInvalidProof)
+	leaf0 := fr.Element(p0.Leaf)
+	node := poseidon2.Node(&p0.Siblings[0], &leaf0) // wrong order: not the real node
+	short := &Proof{Leaf: Commitment(node), Siblings: p0.Siblings[1:], PathBits: p0.PathBits[1:]}
+	require.ErrorIs(t, short.Verify(root), ErrInvalidProof)
 }
 
 func TestRootHistory(t *testing.T) {
@@ -276,7 +281,7 @@ func TestRootHistory(t *testing.T) {
 	p, err := tr.Proof(0)
 	require.NoError(t, err)
 	require.NoError(t, tr.Remove(0))
-	require.NoError(t, VerifyProof(p.Root, p))
+	require.NoError(t, p.Verify(p.Root))
 	require.False(t, tr.KnownRoot(p.Root), "a root from before a removal is not known")
 	require.True(t, tr.KnownRoot(tr.Root()))
 }
@@ -324,7 +329,7 @@ func TestConcurrentReadersAndWriters(t *testing.T) {
 				if n := tr.Size(); n > 0 {
 					p, err := tr.Proof(n - 1)
 					if err == nil {
-						require.NoError(t, VerifyProof(p.Root, p))
+						require.NoError(t, p.Verify(p.Root))
 					}
 				}
 			}
@@ -347,7 +352,7 @@ func TestConcurrentReadersAndWriters(t *testing.T) {
 	rd.Wait()
 	// The final leaf order is the linearisation of the writes; every root
 	// seen must be the root of one of its batch-aligned prefixes.
-	leaves := tr.Leaves()
+	leaves := elems(tr.Leaves())
 	prefix := map[fr.Element]bool{{}: true}
 	for n := 2; n <= len(leaves); n += 2 {
 		prefix[refRoot(leaves[:n])] = true
@@ -476,6 +481,5 @@ func TestIndexFingerprintCollisions(t *testing.T) {
 	// Re-adding a removed commitment is allowed: it is no longer a leaf.
 	_, err = tr.Insert(mk(1))
 	require.NoError(t, err)
-	leaves := tr.Leaves()
-	checkTree(t, tr, leaves)
+	checkTree(t, tr, elems(tr.Leaves()))
 }

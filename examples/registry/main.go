@@ -102,6 +102,6 @@ func run(n int, dir string) error {
 		return err
 	}
 	fmt.Printf("alice's proof: %d hashed levels, verifies against the root: %v\n",
-		len(proof.Siblings), membership.VerifyProof(reopened, proof) == nil)
+		len(proof.Siblings), proof.Verify(reopened) == nil)
 	return nil
 }
