@@ -1,11 +1,17 @@
-// Command report runs zkvote's standard benchmarks, prints the README's
+// Command benchreport runs zkvote's standard benchmarks, prints the README's
 // benchmark table (machine, Go and gnark versions, date, medians with
 // spread), writes a JSON file for comparisons, and with -gate fails on a
 // regression.
 //
-//	go run ./bench/cmd/report                    # full set, 5 runs each, prints the table
-//	go run ./bench/cmd/report -readme README.md  # and rewrites the table in the README
-//	go run ./bench/cmd/report -gate              # quick pass for CI: every benchmark once, then the gates
+//	go run ./internal/cmd/benchreport                    # full set, 5 runs each, prints the table
+//	go run ./internal/cmd/benchreport -readme README.md  # and rewrites the table in the README
+//	go run ./internal/cmd/benchreport -gate              # quick pass for CI: every benchmark once, then the gates
+//	go run ./internal/cmd/benchreport -n                 # print the go test commands without running them
+//
+// It works from any directory inside the module: it finds the module root
+// with `go env GOMOD`, runs the benchmarks and reads the checked-in tables
+// there, and resolves the -json, -readme and -from paths against the
+// current directory.
 //
 // The gates survive noisy machines: a timed figure of ours is compared only
 // with stock gnark measured in the same run on the same constraint system
@@ -21,8 +27,10 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"runtime"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
@@ -33,9 +41,19 @@ import (
 
 // spec is one `go test -bench` invocation of the standard set.
 type spec struct {
-	pkg, pattern string
+	pkg, pattern string // pkg is relative to the module root
 	benchtime    string // full run
 	quick        string // -gate run
+}
+
+// args returns the arguments of s's `go test` command.
+func (s spec) args(gate bool, count int) []string {
+	bt := s.benchtime
+	if gate {
+		bt = s.quick
+	}
+	return []string{"test", s.pkg, "-run", "^$", "-bench", s.pattern,
+		"-benchtime", bt, "-count", strconv.Itoa(count), "-timeout", "60m"}
 }
 
 var standard = []spec{
@@ -106,20 +124,88 @@ func main() {
 	jsonOut := flag.String("json", "bench-results.json", "where to write the JSON results ('' for none)")
 	readme := flag.String("readme", "", "rewrite the table between the bench markers of this README")
 	from := flag.String("from", "", "render the table from a JSON file of an earlier run instead of running")
+	dryRun := flag.Bool("n", false, "print the go test commands and where they run, without running them")
 	flag.Parse()
-	var err error
-	if *from != "" {
-		err = rerender(*from, *readme)
-	} else {
-		err = run(*gate, *count, *jsonOut, *readme)
-	}
+	err := func() error {
+		if *from != "" {
+			return rerender(*from, *readme)
+		}
+		root, err := moduleRoot()
+		if err != nil {
+			return err
+		}
+		if *dryRun {
+			printCommands(root, *gate, *count)
+			return nil
+		}
+		return run(root, *gate, *count, *jsonOut, *readme)
+	}()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "report:", err)
+		fmt.Fprintln(os.Stderr, "benchreport:", err)
 		os.Exit(1)
 	}
 }
 
-func run(gate bool, count int, jsonOut, readme string) error {
+// moduleRoot returns the directory of the go.mod that governs the current
+// directory, and checks that it is this command's module.
+func moduleRoot() (string, error) {
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMOD: %v", err)
+	}
+	gomod := strings.TrimSpace(string(out))
+	if gomod == "" || gomod == os.DevNull {
+		return "", fmt.Errorf("not inside a Go module: run it from the zkvote checkout")
+	}
+	data, err := os.ReadFile(gomod)
+	if err != nil {
+		return "", err
+	}
+	if want := ownModule(); want != "" && modulePath(data) != want {
+		return "", fmt.Errorf("%s is module %q, not %s: run it from the zkvote checkout", gomod, modulePath(data), want)
+	}
+	return filepath.Dir(gomod), nil
+}
+
+// ownModule returns the path of the main module this command was built in,
+// or "" if the binary does not record it.
+func ownModule() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		return bi.Main.Path
+	}
+	return ""
+}
+
+// modulePath returns the module path declared in a go.mod file.
+func modulePath(gomod []byte) string {
+	for _, l := range strings.Split(string(gomod), "\n") {
+		if f := strings.Fields(l); len(f) >= 2 && f[0] == "module" {
+			return strings.Trim(f[1], `"`)
+		}
+	}
+	return ""
+}
+
+// printCommands prints the go test commands of the standard set, as run
+// would run them.
+func printCommands(root string, gate bool, count int) {
+	if gate {
+		count = 1
+	}
+	fmt.Printf("cd %s\n", root)
+	for _, s := range standard {
+		args := s.args(gate, count)
+		for i, a := range args {
+			if strings.ContainsAny(a, "^$|()") {
+				args[i] = "'" + a + "'"
+			}
+		}
+		fmt.Println("go " + strings.Join(args, " "))
+	}
+}
+
+// run runs the standard set in the module at root.
+func run(root string, gate bool, count int, jsonOut, readme string) error {
 	if gate {
 		count = 1
 	}
@@ -127,13 +213,9 @@ func run(gate bool, count int, jsonOut, readme string) error {
 	var order []string
 	start := time.Now()
 	for i, s := range standard {
-		bt := s.benchtime
-		if gate {
-			bt = s.quick
-		}
 		fmt.Fprintf(os.Stderr, "[%d/%d] %s %s (%v so far)\n", i+1, len(standard), s.pkg, s.pattern, time.Since(start).Round(time.Second))
-		cmd := exec.Command("go", "test", s.pkg, "-run", "^$", "-bench", s.pattern,
-			"-benchtime", bt, "-count", strconv.Itoa(count), "-timeout", "60m")
+		cmd := exec.Command("go", s.args(gate, count)...)
+		cmd.Dir = root
 		var out bytes.Buffer
 		cmd.Stdout = &out
 		cmd.Stderr = &out
@@ -146,7 +228,7 @@ func run(gate bool, count int, jsonOut, readme string) error {
 			return fmt.Errorf("%s %s ran no benchmark", s.pkg, s.pattern)
 		}
 	}
-	m := machine()
+	m := machine(root)
 	table := render(m, results, order, count)
 	fmt.Println(table)
 	if jsonOut != "" {
@@ -165,7 +247,7 @@ func run(gate bool, count int, jsonOut, readme string) error {
 		}
 	}
 	if gate {
-		return checkGates(results)
+		return checkGates(root, results)
 	}
 	return nil
 }
@@ -219,7 +301,9 @@ type machineInfo struct {
 	Cores                int
 }
 
-func machine() machineInfo {
+// machine describes this machine and the gnark version of the module at
+// root.
+func machine(root string) machineInfo {
 	m := machineInfo{CPU: "unknown", Go: runtime.Version(), Cores: runtime.NumCPU(), Date: time.Now().UTC().Format("2006-01-02")}
 	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
 		for _, l := range strings.Split(string(b), "\n") {
@@ -229,7 +313,9 @@ func machine() machineInfo {
 			}
 		}
 	}
-	if out, err := exec.Command("go", "list", "-m", "github.com/consensys/gnark").Output(); err == nil {
+	cmd := exec.Command("go", "list", "-m", "github.com/consensys/gnark")
+	cmd.Dir = root
+	if out, err := cmd.Output(); err == nil {
 		if f := strings.Fields(string(out)); len(f) == 2 {
 			m.Gnark = f[1]
 		}
@@ -303,9 +389,13 @@ func render(m machineInfo, results map[string]*result, order []string, count int
 	return b.String()
 }
 
+// The README's table lies between a start marker, an HTML comment that
+// begins with markPrefix, and markEnd. Rewriting the table also rewrites the
+// start marker to markStart, so a marker naming an older command is updated.
 const (
-	markStart = "<!-- bench:start (generated by go run ./bench/cmd/report -readme README.md) -->"
-	markEnd   = "<!-- bench:end -->"
+	markPrefix = "<!-- bench:start"
+	markStart  = markPrefix + " (generated by go run ./internal/cmd/benchreport -readme README.md) -->"
+	markEnd    = "<!-- bench:end -->"
 )
 
 func rewriteReadme(path, table string) error {
@@ -314,11 +404,16 @@ func rewriteReadme(path, table string) error {
 		return err
 	}
 	s := string(data)
-	i, j := strings.Index(s, markStart), strings.Index(s, markEnd)
-	if i < 0 || j < i {
+	i := strings.Index(s, markPrefix)
+	if i < 0 {
 		return fmt.Errorf("%s has no bench markers", path)
 	}
-	s = s[:i+len(markStart)] + "\n" + table + s[j:]
+	k := strings.Index(s[i:], "-->")
+	j := strings.Index(s, markEnd)
+	if k < 0 || j < i+k+len("-->") {
+		return fmt.Errorf("%s has no bench markers", path)
+	}
+	s = s[:i] + markStart + "\n" + table + s[j:]
 	return os.WriteFile(path, []byte(s), 0o644)
 }
 
@@ -326,8 +421,8 @@ func rewriteReadme(path, table string) error {
 const maxProveRatio = 1.10
 
 // checkGates fails on a regression: the prove ratio against stock gnark,
-// and sizes against the checked-in tables.
-func checkGates(results map[string]*result) error {
+// and sizes against the checked-in tables of the module at root.
+func checkGates(root string, results map[string]*result) error {
 	var failures []string
 	r, ok := results["BenchmarkProveVsStock/backend=groth16/depth=20"]
 	if !ok || len(r.Values["ratio"]) == 0 {
@@ -337,7 +432,7 @@ func checkGates(results map[string]*result) error {
 	} else {
 		fmt.Fprintf(os.Stderr, "gate: prove ratio %.3f ≤ %.2f\n", ratio, maxProveRatio)
 	}
-	table, err := counts.Read(counts.Path)
+	table, err := counts.Read(filepath.Join(root, filepath.FromSlash(counts.Path)))
 	if err != nil {
 		return err
 	}
