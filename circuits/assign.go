@@ -1,16 +1,19 @@
 package circuits
 
 import (
+	"errors"
 	"fmt"
 	"math/big"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 
 	"github.com/netstate/zkvote/internal/poseidon2"
+	"github.com/netstate/zkvote/statement"
 )
 
 // MembershipWitness holds the values of one membership statement, in the
-// form membership.Proof and membership.Identity provide them.
+// form membership.Proof and membership.Identity provide them: Secret is the
+// identity's, Root, Siblings and PathBits the tree proof's.
 type MembershipWitness struct {
 	Root     fr.Element
 	Scope    fr.Element
@@ -26,15 +29,20 @@ func (w *MembershipWitness) Nullifier() fr.Element {
 	return poseidon2.Hash(poseidon2.TagNullifier, w.Secret, w.Scope)
 }
 
-// NewMembershipAssignment returns the full assignment of a depth-maxDepth
+// Public returns the public inputs the witness proves.
+func (w *MembershipWitness) Public() *statement.MembershipPublic {
+	return &statement.MembershipPublic{Root: w.Root, Nullifier: w.Nullifier(), Scope: w.Scope, Message: w.Message}
+}
+
+// assignMembership returns the full assignment of a depth-maxDepth
 // [Membership] circuit for w. Unused levels are padded with zeros. It returns
 // an error, never panics, for a path longer than maxDepth or with mismatched
 // siblings and bits.
-func NewMembershipAssignment(maxDepth int, w *MembershipWitness) (*Membership, error) {
-	c, err := NewMembership(maxDepth)
-	if err != nil {
-		return nil, err
+func assignMembership(maxDepth int, w *MembershipWitness) (*Membership, error) {
+	if w == nil {
+		return nil, errors.New("circuits: nil witness")
 	}
+	c := newMembership(maxDepth)
 	if len(w.Siblings) != len(w.PathBits) {
 		return nil, fmt.Errorf("circuits: path has %d siblings and %d bits", len(w.Siblings), len(w.PathBits))
 	}

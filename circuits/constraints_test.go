@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/netstate/zkvote/internal/counts"
+	"github.com/netstate/zkvote/statement"
 )
 
 var updateCounts = flag.Bool("update-constraints", false, "rewrite testdata/constraints.txt with the current counts")
@@ -22,25 +23,25 @@ const countsFile = "testdata/constraints.txt"
 func countedCircuits() map[string]frontend.Circuit {
 	out := map[string]frontend.Circuit{}
 	for _, d := range []int{10, 16, 20, 32} {
-		c, err := NewMembership(d)
+		c, err := shapeMembership(d)
 		if err != nil {
 			panic(err)
 		}
 		out[fmt.Sprintf("membership depth=%d", d)] = c
 	}
 	for _, d := range []int{20, 32} {
-		v, err := NewVote(d, DefaultMaxOptions)
+		v, err := shapeVote(d, statement.DefaultOptions)
 		if err != nil {
 			panic(err)
 		}
-		out[fmt.Sprintf("vote depth=%d options=%d", d, DefaultMaxOptions)] = v
+		out[fmt.Sprintf("vote depth=%d options=%d", d, statement.DefaultOptions)] = v
 	}
 	for _, b := range []int{64, 256} {
-		c, err := NewTally(b, DefaultMaxOptions)
+		c, err := shapeTally(b, statement.DefaultOptions)
 		if err != nil {
 			panic(err)
 		}
-		out[fmt.Sprintf("tally batch=%d options=%d", b, DefaultMaxOptions)] = c
+		out[fmt.Sprintf("tally batch=%d options=%d", b, statement.DefaultOptions)] = c
 	}
 	return out
 }

@@ -34,9 +34,11 @@ func (h *Hasher) Compress(x, y frontend.Variable) frontend.Variable {
 	return h.perm.Compress(x, y)
 }
 
-// Hash returns the tagged hash of msgs; its native counterpart is
-// poseidon2.Hash.
-func (h *Hasher) Hash(tag poseidon2.Tag, msgs ...frontend.Variable) frontend.Variable {
+// hash returns the tagged hash of msgs; its native counterpart is
+// poseidon2.Hash. It is unexported because its tags are zkvote's internal
+// domain separation: [Hasher.Leaf] and [Hasher.Node] are the tagged
+// constructions a circuit outside this package may need.
+func (h *Hasher) hash(tag poseidon2.Tag, msgs ...frontend.Variable) frontend.Variable {
 	acc := frontend.Variable(tagConstant(tag))
 	for _, m := range msgs {
 		acc = h.Compress(acc, m)
@@ -53,7 +55,7 @@ func (h *Hasher) Node(l, r frontend.Variable) frontend.Variable {
 // Leaf returns the tree leaf of commitment c, Hash(TagLeaf, c); its native
 // counterpart is poseidon2.Leaf.
 func (h *Hasher) Leaf(c frontend.Variable) frontend.Variable {
-	return h.Hash(poseidon2.TagLeaf, c)
+	return h.hash(poseidon2.TagLeaf, c)
 }
 
 func tagConstant(t poseidon2.Tag) *big.Int {

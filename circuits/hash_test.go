@@ -27,7 +27,7 @@ func (c *hashPairCircuit) Define(api frontend.API) error {
 	}
 	api.AssertIsEqual(h.Compress(c.X, c.Y), c.Compress)
 	api.AssertIsEqual(h.Node(c.X, c.Y), c.Node)
-	api.AssertIsEqual(h.Hash(poseidon2.TagNullifier, c.X, c.Y), c.Hash2)
+	api.AssertIsEqual(h.hash(poseidon2.TagNullifier, c.X, c.Y), c.Hash2)
 	return nil
 }
 

@@ -58,7 +58,7 @@ func (p *LeanIMT) Root(api frontend.API, h *Hasher, leaf frontend.Variable) (fro
 
 // AssertRoot asserts that leaf and the path lead to root and that root is
 // not 0 (an empty tree has no members). Its native counterpart is
-// membership.VerifyProof.
+// membership.Proof.Verify.
 func (p *LeanIMT) AssertRoot(api frontend.API, h *Hasher, leaf, root frontend.Variable) error {
 	return p.assertRoot(api, h, leaf, root, 0)
 }

@@ -8,7 +8,7 @@ import (
 	"github.com/consensys/gnark/frontend/cs/r1cs"
 	"github.com/stretchr/testify/require"
 
-	"github.com/netstate/zkvote/internal/limits"
+	"github.com/netstate/zkvote/statement"
 )
 
 // TestLimitsAgree: the largest statement each constructor admits has
@@ -16,19 +16,19 @@ import (
 // verifier accepts. Before the limits were one table, 56 to 64 options were
 // admitted here and refused by every verifier.
 func TestLimitsAgree(t *testing.T) {
-	require.Equal(t, limits.MaxPublic, VotePublicCount(MaxOptionsLimit))
-	c, err := NewVote(2, MaxOptionsLimit)
+	require.Equal(t, statement.MaxPublic, statement.Vote(1, statement.MaxOptions).NbPublic())
+	c, err := shapeVote(2, statement.MaxOptions)
 	require.NoError(t, err)
 	ccs, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, c)
 	require.NoError(t, err)
-	require.Equal(t, VotePublicCount(MaxOptionsLimit), ccs.GetNbPublicVariables()-1)
-	_, err = NewVote(2, MaxOptionsLimit+1)
+	require.Equal(t, statement.Vote(1, statement.MaxOptions).NbPublic(), ccs.GetNbPublicVariables()-1)
+	_, err = shapeVote(2, statement.MaxOptions+1)
 	require.Error(t, err)
-	_, err = NewTally(2, MaxOptionsLimit+1)
+	_, err = shapeTally(2, statement.MaxOptions+1)
 	require.Error(t, err)
-	require.LessOrEqual(t, TallyPublicCount, limits.MaxPublic)
-	_, err = NewMembership(MaxSupportedDepth + 1)
+	require.LessOrEqual(t, statement.Tally(1, 1).NbPublic(), statement.MaxPublic)
+	_, err = shapeMembership(statement.MaxDepth + 1)
 	require.Error(t, err)
-	_, err = NewMembership(MaxSupportedDepth)
+	_, err = shapeMembership(statement.MaxDepth)
 	require.NoError(t, err)
 }

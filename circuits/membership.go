@@ -1,11 +1,8 @@
 package circuits
 
 import (
-	"fmt"
-
 	"github.com/consensys/gnark/frontend"
 
-	"github.com/netstate/zkvote/internal/limits"
 	"github.com/netstate/zkvote/internal/poseidon2"
 )
 
@@ -13,7 +10,8 @@ import (
 // with root Root, my nullifier in Scope is Nullifier, and I attach Message",
 // without revealing which commitment.
 //
-// Public inputs, in order: Root, Nullifier, Scope, Message.
+// Public inputs, in order (statement.MembershipPublic): Root, Nullifier,
+// Scope, Message.
 // Private inputs: Secret and the tree path (siblings, path bits, length).
 //
 // It asserts: leaf = Leaf(Hash(TagIdentity, Secret)), that is the tree leaf
@@ -40,7 +38,8 @@ import (
 // [Vote] (TagVoteNullifier): a membership proof requested with an election's
 // scope reveals nothing about the citizen's ballot.
 //
-// The circuit is compiled once per maximum depth (see [NewMembership]).
+// The circuit is compiled once per maximum depth: [New] of
+// statement.Membership(depth).
 //
 // # Cost
 //
@@ -66,18 +65,10 @@ type Membership struct {
 	off guard // test-only: guards switched off
 }
 
-// MaxSupportedDepth bounds the depth parameter of [NewMembership]: the
-// depth of the largest citizen tree.
-const MaxSupportedDepth = limits.MaxDepth
-
-// NewMembership returns the circuit shape for trees of depth at most
-// maxDepth (1 to MaxSupportedDepth; 20 and 32 are the usual choices). Use it
-// both to compile and, with values filled in, as the witness assignment.
-func NewMembership(maxDepth int) (*Membership, error) {
-	if maxDepth < 1 || maxDepth > MaxSupportedDepth {
-		return nil, fmt.Errorf("circuits: membership depth %d outside [1, %d]", maxDepth, MaxSupportedDepth)
-	}
-	return &Membership{Path: NewLeanIMT(maxDepth)}, nil
+// newMembership returns the circuit shape for trees of depth at most
+// maxDepth, checked by the caller ([New]).
+func newMembership(maxDepth int) *Membership {
+	return &Membership{Path: NewLeanIMT(maxDepth)}
 }
 
 // Define implements frontend.Circuit.
@@ -98,14 +89,14 @@ func (c *Membership) Define(api frontend.API) error {
 // assertMember asserts that the leaf of secret's commitment is in the tree
 // with root along path, and that nullifier is Hash(tag, secret, scope).
 func assertMember(api frontend.API, h *Hasher, secret frontend.Variable, path *LeanIMT, root frontend.Variable, tag poseidon2.Tag, nullifier, scope frontend.Variable, off guard) error {
-	leaf := h.Hash(poseidon2.TagIdentity, secret)
+	leaf := h.hash(poseidon2.TagIdentity, secret)
 	if off&guardLeafTag == 0 {
 		leaf = h.Leaf(leaf)
 	}
 	if err := path.assertRoot(api, h, leaf, root, off); err != nil {
 		return err
 	}
-	api.AssertIsEqual(h.Hash(tag, secret, scope), nullifier)
+	api.AssertIsEqual(h.hash(tag, secret, scope), nullifier)
 	return nil
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/netstate/zkvote/internal/poseidon2"
 	"github.com/netstate/zkvote/membership"
 	"github.com/netstate/zkvote/membership/membershiptest"
+	"github.com/netstate/zkvote/statement"
 )
 
 var field = ecc.BN254.ScalarField()
@@ -41,7 +42,7 @@ func fixture(t *testing.T, size int, who int) (*membership.Tree, *MembershipWitn
 
 func solved(t *testing.T, depth int, off guard, a *Membership) error {
 	t.Helper()
-	shape, err := NewMembership(depth)
+	shape, err := shapeMembership(depth)
 	require.NoError(t, err)
 	shape.off = off
 	return test.IsSolved(shape, a, field)
@@ -49,7 +50,7 @@ func solved(t *testing.T, depth int, off guard, a *Membership) error {
 
 func mustAssign(t *testing.T, depth int, w *MembershipWitness) *Membership {
 	t.Helper()
-	a, err := NewMembershipAssignment(depth, w)
+	a, err := assignMembershipT(depth, w)
 	require.NoError(t, err)
 	return a
 }
@@ -104,15 +105,15 @@ func TestMembershipRejects(t *testing.T) {
 
 func TestMembershipAssignmentErrors(t *testing.T) {
 	_, w := fixture(t, 16, 3)
-	_, err := NewMembershipAssignment(3, w)
+	_, err := assignMembershipT(3, w)
 	require.Error(t, err)
 	bad := *w
 	bad.PathBits = bad.PathBits[:1]
-	_, err = NewMembershipAssignment(4, &bad)
+	_, err = assignMembershipT(4, &bad)
 	require.Error(t, err)
-	_, err = NewMembership(0)
+	_, err = shapeMembership(0)
 	require.Error(t, err)
-	_, err = NewMembership(MaxSupportedDepth + 1)
+	_, err = shapeMembership(statement.MaxDepth + 1)
 	require.Error(t, err)
 }
 
@@ -207,7 +208,7 @@ func TestGuardRootNonZero(t *testing.T) {
 	p, err := tr.Proof(5)
 	require.NoError(t, err)
 	b := shape(0)
-	b.Leaf, b.Root, b.Path.Length = element(poseidon2.Leaf(&p.Leaf)), element(p.Root), len(p.Siblings)
+	b.Leaf, b.Root, b.Path.Length = element(poseidon2.Leaf(ptr(p.Leaf.Element()))), element(p.Root), len(p.Siblings)
 	for i := range depth {
 		b.Path.Siblings[i], b.Path.PathBits[i] = 0, 0
 		if i < len(p.Siblings) {
@@ -425,7 +426,7 @@ func nonLinearPublic(t *testing.T, c frontend.Circuit) []bool {
 // TestGuardPublicSquares: each public input is in a multiplication; without
 // BindPublic, Message is in none (and Nullifier only in a linear equality).
 func TestGuardPublicSquares(t *testing.T) {
-	c, err := NewMembership(4)
+	c, err := shapeMembership(4)
 	require.NoError(t, err)
 	require.Equal(t, []bool{true, true, true, true}, nonLinearPublic(t, c))
 	c.off = guardPublicSquares
@@ -441,7 +442,7 @@ func TestMaliciousHints(t *testing.T) {
 	const depth = 4
 	_, w := fixture(t, 5, 1)
 	a := mustAssign(t, depth, w)
-	shape, err := NewMembership(depth)
+	shape, err := shapeMembership(depth)
 	require.NoError(t, err)
 	ccs, err := frontend.Compile(field, r1cs.NewBuilder, shape)
 	require.NoError(t, err)

@@ -1,6 +1,7 @@
 package circuits
 
 import (
+	"errors"
 	"fmt"
 	"math/big"
 
@@ -8,8 +9,8 @@ import (
 	"github.com/consensys/gnark/frontend"
 
 	"github.com/netstate/zkvote/internal/chain"
-	"github.com/netstate/zkvote/internal/limits"
 	"github.com/netstate/zkvote/internal/poseidon2"
+	"github.com/netstate/zkvote/statement"
 )
 
 // Tally proves one batch of a ballot log's tally: starting from the chain
@@ -17,8 +18,8 @@ import (
 // batch's first Count ballots (nullifier and votes each) gives HeadAfter, and
 // adding their votes gives the tally committed in TallyAfter.
 //
-// Public inputs, in order: Scope, HeadBefore, HeadAfter, TallyBefore,
-// TallyAfter, Count. Private: the tally before (ballots counted and
+// Public inputs, in order (statement.TallyPublic): Scope, HeadBefore,
+// HeadAfter, TallyBefore, TallyAfter, Count. Private: the tally before (ballots counted and
 // per-option totals) and the batch's slots.
 //
 // The chain and commitments are those of internal/chain: entry =
@@ -52,21 +53,9 @@ type Tally struct {
 	off guard
 }
 
-// TallyPublicCount is the number of public inputs of a tally circuit.
-const TallyPublicCount = 6
-
-// MaxBatch bounds the batch size of a tally circuit.
-const MaxBatch = limits.MaxBatch
-
-// NewTally returns the circuit shape for batches of batch ballots with
-// options options.
-func NewTally(batch, options int) (*Tally, error) {
-	if batch < 1 || batch > MaxBatch {
-		return nil, fmt.Errorf("circuits: batch size %d outside [1, %d]", batch, MaxBatch)
-	}
-	if options < 1 || options > MaxOptionsLimit {
-		return nil, fmt.Errorf("circuits: %d options outside [1, %d]", options, MaxOptionsLimit)
-	}
+// newTally returns the circuit shape for batches of batch ballots with
+// options options, checked by the caller ([New]).
+func newTally(batch, options int) *Tally {
 	c := &Tally{
 		TotalsBefore: make([]frontend.Variable, options),
 		Nullifiers:   make([]frontend.Variable, batch),
@@ -75,7 +64,7 @@ func NewTally(batch, options int) (*Tally, error) {
 	for i := range c.Votes {
 		c.Votes[i] = make([]frontend.Variable, options)
 	}
-	return c, nil
+	return c
 }
 
 // Define implements frontend.Circuit.
@@ -86,7 +75,7 @@ func (c *Tally) Define(api frontend.API) error {
 	}
 	n := len(c.TotalsBefore)
 	before := append([]frontend.Variable{c.Scope, c.BallotsBefore}, c.TotalsBefore...)
-	api.AssertIsEqual(h.Hash(poseidon2.TagTally, before...), c.TallyBefore)
+	api.AssertIsEqual(h.hash(poseidon2.TagTally, before...), c.TallyBefore)
 
 	totals := append([]frontend.Variable(nil), c.TotalsBefore...)
 	head := c.HeadBefore
@@ -102,14 +91,14 @@ func (c *Tally) Define(api frontend.API) error {
 			acc := frontend.Variable(0)
 			for j := w * chain.VotesPerWord; j < min(n, (w+1)*chain.VotesPerWord); j++ {
 				if c.off&guardBallotRange == 0 {
-					assertRange(api, votes[j], chain.VoteBits)
+					assertRange(api, votes[j], statement.VoteBits)
 				}
-				shift := new(big.Int).Lsh(big.NewInt(1), uint(chain.VoteBits*(j-w*chain.VotesPerWord)))
+				shift := new(big.Int).Lsh(big.NewInt(1), uint(statement.VoteBits*(j-w*chain.VotesPerWord)))
 				acc = api.Add(acc, api.Mul(votes[j], shift))
 			}
 			words[w] = acc
 		}
-		entry := h.Hash(poseidon2.TagBallot, append([]frontend.Variable{head, c.Nullifiers[i]}, words...)...)
+		entry := h.hash(poseidon2.TagBallot, append([]frontend.Variable{head, c.Nullifiers[i]}, words...)...)
 		head = api.Add(head, api.Mul(active, api.Sub(entry, head)))
 		for j := range totals {
 			totals[j] = api.Add(totals[j], api.Mul(active, votes[j]))
@@ -123,7 +112,7 @@ func (c *Tally) Define(api frontend.API) error {
 	}
 	api.AssertIsEqual(head, c.HeadAfter)
 	after := append([]frontend.Variable{c.Scope, api.Add(c.BallotsBefore, c.Count)}, totals...)
-	api.AssertIsEqual(h.Hash(poseidon2.TagTally, after...), c.TallyAfter)
+	api.AssertIsEqual(h.hash(poseidon2.TagTally, after...), c.TallyAfter)
 	if c.off&guardPublicSquares == 0 {
 		BindPublic(api, c.Scope, c.HeadBefore, c.HeadAfter, c.TallyBefore, c.TallyAfter, c.Count)
 	}
@@ -145,29 +134,39 @@ type TallyWitness struct {
 	Ballots       []TallySlot // at most the batch size; the rest is padding
 }
 
-// TallyResult is what a batch proves: the public values after it.
+// TallyResult is what a batch proves: its public inputs, and the counted
+// ballots and per-option totals after it (the next batch's BallotsBefore
+// and TotalsBefore).
 type TallyResult struct {
-	HeadAfter    fr.Element
-	TallyBefore  fr.Element
-	TallyAfter   fr.Element
+	Public       statement.TallyPublic
 	BallotsAfter uint64
 	TotalsAfter  []uint64
 }
 
-// NewTallyAssignment computes the batch natively (internal/chain) and
-// returns the circuit assignment and the values it proves. Padding slots are
-// zero. It returns an error for a vote value of 2^32 or more, a ballot with
-// the wrong number of options, or more ballots than the batch holds.
-func NewTallyAssignment(batch, options int, w *TallyWitness) (*Tally, *TallyResult, error) {
-	c, err := NewTally(batch, options)
-	if err != nil {
-		return nil, nil, err
+// Result computes the batch natively (internal/chain) for a circuit of
+// batch slots and options options: what a proof of w certifies. It returns
+// an error for a vote value of 2^32 or more, a ballot with the wrong number
+// of options, or more ballots than the batch holds.
+func (w *TallyWitness) Result(batch, options int) (*TallyResult, error) {
+	_, res, err := assignTally(batch, options, w)
+	return res, err
+}
+
+// assignTally computes the batch natively and returns the circuit
+// assignment and the values it proves. Padding slots are zero.
+func assignTally(batch, options int, w *TallyWitness) (*Tally, *TallyResult, error) {
+	if w == nil {
+		return nil, nil, errors.New("circuits: nil witness")
 	}
+	c := newTally(batch, options)
 	if len(w.Ballots) > batch || len(w.TotalsBefore) != options {
 		return nil, nil, fmt.Errorf("circuits: %d ballots and %d totals for a batch of %d with %d options", len(w.Ballots), len(w.TotalsBefore), batch, options)
 	}
 	res := &TallyResult{
-		TallyBefore:  chain.Tally(w.Scope, w.BallotsBefore, w.TotalsBefore),
+		Public: statement.TallyPublic{
+			Scope: w.Scope, HeadBefore: w.HeadBefore, Count: uint64(len(w.Ballots)),
+			TallyBefore: chain.Tally(w.Scope, w.BallotsBefore, w.TotalsBefore),
+		},
 		BallotsAfter: w.BallotsBefore + uint64(len(w.Ballots)),
 		TotalsAfter:  append([]uint64(nil), w.TotalsBefore...),
 	}
@@ -184,8 +183,8 @@ func NewTallyAssignment(batch, options int, w *TallyWitness) (*Tally, *TallyResu
 		if len(b.Votes) != options {
 			return nil, nil, fmt.Errorf("circuits: ballot %d has %d votes, want %d", i, len(b.Votes), options)
 		}
-		head, err = chain.Entry(head, b.Nullifier, b.Votes)
-		if err != nil {
+		var err error
+		if head, err = chain.Entry(head, b.Nullifier, b.Votes); err != nil {
 			return nil, nil, err
 		}
 		c.Nullifiers[i] = element(b.Nullifier)
@@ -197,10 +196,10 @@ func NewTallyAssignment(batch, options int, w *TallyWitness) (*Tally, *TallyResu
 			}
 		}
 	}
-	res.HeadAfter = head
-	res.TallyAfter = chain.Tally(w.Scope, res.BallotsAfter, res.TotalsAfter)
+	res.Public.HeadAfter = head
+	res.Public.TallyAfter = chain.Tally(w.Scope, res.BallotsAfter, res.TotalsAfter)
 	c.Scope, c.HeadBefore, c.HeadAfter = element(w.Scope), element(w.HeadBefore), element(head)
-	c.TallyBefore, c.TallyAfter = element(res.TallyBefore), element(res.TallyAfter)
+	c.TallyBefore, c.TallyAfter = element(res.Public.TallyBefore), element(res.Public.TallyAfter)
 	c.Count = len(w.Ballots)
 	c.BallotsBefore = w.BallotsBefore
 	for j, t := range w.TotalsBefore {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/netstate/zkvote/internal/chain"
 	"github.com/netstate/zkvote/internal/poseidon2"
+	"github.com/netstate/zkvote/statement"
 )
 
 const (
@@ -30,15 +31,15 @@ func tallyScope() fr.Element { var s fr.Element; s.SetUint64(31337); return s }
 
 func tallySolved(t *testing.T, off guard, a *Tally) error {
 	t.Helper()
-	shape, err := NewTally(len(a.Nullifiers), len(a.TotalsBefore))
+	shape, err := shapeTally(len(a.Nullifiers), len(a.TotalsBefore))
 	require.NoError(t, err)
 	shape.off = off
 	return test.IsSolved(shape, a, field)
 }
 
-func assignTally(t *testing.T, w *TallyWitness) (*Tally, *TallyResult) {
+func assignTallyW(t *testing.T, w *TallyWitness) (*Tally, *TallyResult) {
 	t.Helper()
-	a, res, err := NewTallyAssignment(tBatch, tOptions, w)
+	a, res, err := assignTallyT(tBatch, tOptions, w)
 	require.NoError(t, err)
 	return a, res
 }
@@ -48,11 +49,11 @@ func TestTallyBatches(t *testing.T) {
 	genesis := chain.Genesis(scope)
 	all := []TallySlot{slot(1, 1, 0, 0), slot(2, 0, 1, 0), slot(3, 1, 0, 0), slot(4, 0, 0, 1), slot(5, 1, 0, 0), slot(6, 0, 1, 0)}
 	// Two batches chained: 4 then 2 (with two padding slots).
-	a1, r1 := assignTally(t, &TallyWitness{Scope: scope, HeadBefore: genesis, TotalsBefore: []uint64{0, 0, 0}, Ballots: all[:4]})
+	a1, r1 := assignTallyW(t, &TallyWitness{Scope: scope, HeadBefore: genesis, TotalsBefore: []uint64{0, 0, 0}, Ballots: all[:4]})
 	require.NoError(t, tallySolved(t, 0, a1))
-	a2, r2 := assignTally(t, &TallyWitness{Scope: scope, HeadBefore: r1.HeadAfter, BallotsBefore: r1.BallotsAfter, TotalsBefore: r1.TotalsAfter, Ballots: all[4:]})
+	a2, r2 := assignTallyW(t, &TallyWitness{Scope: scope, HeadBefore: r1.Public.HeadAfter, BallotsBefore: r1.BallotsAfter, TotalsBefore: r1.TotalsAfter, Ballots: all[4:]})
 	require.NoError(t, tallySolved(t, 0, a2))
-	require.Equal(t, r1.TallyAfter, r2.TallyBefore)
+	require.Equal(t, r1.Public.TallyAfter, r2.Public.TallyBefore)
 	require.Equal(t, []uint64{3, 2, 1}, r2.TotalsAfter)
 	require.Equal(t, uint64(6), r2.BallotsAfter)
 	// The final head is the log's head computed one entry at a time.
@@ -62,12 +63,12 @@ func TestTallyBatches(t *testing.T) {
 		head, err = chain.Entry(head, b.Nullifier, b.Votes)
 		require.NoError(t, err)
 	}
-	require.Equal(t, head, r2.HeadAfter)
+	require.Equal(t, head, r2.Public.HeadAfter)
 	// An empty batch is a no-op.
-	a0, r0 := assignTally(t, &TallyWitness{Scope: scope, HeadBefore: genesis, TotalsBefore: []uint64{0, 0, 0}})
+	a0, r0 := assignTallyW(t, &TallyWitness{Scope: scope, HeadBefore: genesis, TotalsBefore: []uint64{0, 0, 0}})
 	require.NoError(t, tallySolved(t, 0, a0))
-	require.Equal(t, genesis, r0.HeadAfter)
-	require.Equal(t, chain.Tally(scope, 0, []uint64{0, 0, 0}), r0.TallyAfter)
+	require.Equal(t, genesis, r0.Public.HeadAfter)
+	require.Equal(t, chain.Tally(scope, 0, []uint64{0, 0, 0}), r0.Public.TallyAfter)
 }
 
 func TestTallyRejects(t *testing.T) {
@@ -75,7 +76,7 @@ func TestTallyRejects(t *testing.T) {
 	genesis := chain.Genesis(scope)
 	ballots := []TallySlot{slot(1, 1, 0, 0), slot(2, 0, 1, 0), slot(3, 0, 0, 1)}
 	base := func() *Tally {
-		a, _ := assignTally(t, &TallyWitness{Scope: scope, HeadBefore: genesis, TotalsBefore: []uint64{0, 0, 0}, Ballots: ballots})
+		a, _ := assignTallyW(t, &TallyWitness{Scope: scope, HeadBefore: genesis, TotalsBefore: []uint64{0, 0, 0}, Ballots: ballots})
 		return a
 	}
 	// The honest head and tally of the log, fixed; each case tampers with
@@ -120,18 +121,18 @@ func TestTallyGuards(t *testing.T) {
 	scope := tallyScope()
 	genesis := chain.Genesis(scope)
 	ballots := []TallySlot{slot(1, 0, 1, 0)}
-	a, res := assignTally(t, &TallyWitness{Scope: scope, HeadBefore: genesis, TotalsBefore: []uint64{0, 0, 0}, Ballots: ballots})
+	a, res := assignTallyW(t, &TallyWitness{Scope: scope, HeadBefore: genesis, TotalsBefore: []uint64{0, 0, 0}, Ballots: ballots})
 	// (2^32, 0) packs like (0, 1): the head is unchanged, the totals move.
 	two32 := new(big.Int).Lsh(big.NewInt(1), 32)
 	a.Votes[0][0], a.Votes[0][1] = two32, big.NewInt(0)
 	a.TallyAfter = element(talliedWith(scope, 1, []*big.Int{two32, big.NewInt(0), big.NewInt(0)}))
-	require.Equal(t, element(res.HeadAfter), a.HeadAfter)
+	require.Equal(t, element(res.Public.HeadAfter), a.HeadAfter)
 	require.NoError(t, tallySolved(t, guardBallotRange, a), "the mutant must accept")
 	require.Error(t, tallySolved(t, 0, a))
 
 	// Count past the batch.
 	full := []TallySlot{slot(1, 1, 0, 0), slot(2, 1, 0, 0), slot(3, 1, 0, 0), slot(4, 1, 0, 0)}
-	b, _ := assignTally(t, &TallyWitness{Scope: scope, HeadBefore: genesis, TotalsBefore: []uint64{0, 0, 0}, Ballots: full})
+	b, _ := assignTallyW(t, &TallyWitness{Scope: scope, HeadBefore: genesis, TotalsBefore: []uint64{0, 0, 0}, Ballots: full})
 	b.Count = tBatch + 1
 	b.TallyAfter = element(chain.Tally(scope, tBatch+1, []uint64{4, 0, 0}))
 	require.NoError(t, tallySolved(t, guardCount, b), "the mutant must accept")
@@ -151,17 +152,17 @@ func talliedWith(scope fr.Element, ballots uint64, totals []*big.Int) fr.Element
 }
 
 func TestTallyPublicBindingAndHints(t *testing.T) {
-	c, err := NewTally(tBatch, tOptions)
+	c, err := shapeTally(tBatch, tOptions)
 	require.NoError(t, err)
 	got := nonLinearPublic(t, c)
-	require.Len(t, got, TallyPublicCount)
+	require.Len(t, got, statement.Tally(1, 1).NbPublic())
 	for i, ok := range got {
 		require.True(t, ok, "public input %d", i)
 	}
 	ccs, err := frontend.Compile(field, r1cs.NewBuilder, c)
 	require.NoError(t, err)
 	scope := tallyScope()
-	a, _ := assignTally(t, &TallyWitness{Scope: scope, HeadBefore: chain.Genesis(scope), TotalsBefore: []uint64{0, 0, 0}, Ballots: []TallySlot{slot(1, 1, 2, 3)}})
+	a, _ := assignTallyW(t, &TallyWitness{Scope: scope, HeadBefore: chain.Genesis(scope), TotalsBefore: []uint64{0, 0, 0}, Ballots: []TallySlot{slot(1, 1, 2, 3)}})
 	wit, err := frontend.NewWitness(a, field)
 	require.NoError(t, err)
 	require.NoError(t, ccs.IsSolved(wit))
@@ -179,14 +180,14 @@ func TestTallyPublicBindingAndHints(t *testing.T) {
 			require.Error(t, ccs.IsSolved(wit, solver.OverrideHint(solver.GetHintID(h), lie)))
 		}
 	}
-	_, err = NewTally(0, 3)
+	_, err = shapeTally(0, 3)
 	require.Error(t, err)
-	_, err = NewTally(4, 0)
+	_, err = shapeTally(4, 0)
 	require.Error(t, err)
-	_, _, err = NewTallyAssignment(1, 3, &TallyWitness{TotalsBefore: []uint64{0, 0, 0}, Ballots: []TallySlot{slot(1, 1, 0, 0), slot(2, 1, 0, 0)}})
+	_, _, err = assignTallyT(1, 3, &TallyWitness{TotalsBefore: []uint64{0, 0, 0}, Ballots: []TallySlot{slot(1, 1, 0, 0), slot(2, 1, 0, 0)}})
 	require.Error(t, err)
-	_, _, err = NewTallyAssignment(2, 3, &TallyWitness{TotalsBefore: []uint64{0, 0, 0}, Ballots: []TallySlot{slot(1, 1, 0)}})
+	_, _, err = assignTallyT(2, 3, &TallyWitness{TotalsBefore: []uint64{0, 0, 0}, Ballots: []TallySlot{slot(1, 1, 0)}})
 	require.Error(t, err)
-	_, _, err = NewTallyAssignment(2, 3, &TallyWitness{TotalsBefore: []uint64{0, 0, 0}, Ballots: []TallySlot{slot(1, 1<<32, 0, 0)}})
+	_, _, err = assignTallyT(2, 3, &TallyWitness{TotalsBefore: []uint64{0, 0, 0}, Ballots: []TallySlot{slot(1, 1<<32, 0, 0)}})
 	require.Error(t, err)
 }

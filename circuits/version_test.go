@@ -15,6 +15,7 @@ import (
 	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/frontend/cs/r1cs"
+	"github.com/netstate/zkvote/statement"
 	"github.com/stretchr/testify/require"
 )
 
@@ -23,11 +24,11 @@ const digestsFile = "testdata/digests.txt"
 // digestCircuits are small instances of every circuit: any change to a
 // circuit's constraints changes at least one of their compiled forms.
 func digestCircuits(t *testing.T) map[string]frontend.Circuit {
-	m, err := NewMembership(4)
+	m, err := shapeMembership(4)
 	require.NoError(t, err)
-	v, err := NewVote(4, 4)
+	v, err := shapeVote(4, 4)
 	require.NoError(t, err)
-	ta, err := NewTally(4, 4)
+	ta, err := shapeTally(4, 4)
 	require.NoError(t, err)
 	return map[string]frontend.Circuit{"membership/depth=4": m, "vote/depth=4/options=4": v, "tally/batch=4/options=4": ta}
 }
@@ -43,7 +44,7 @@ func compiledDigest(t *testing.T, c frontend.Circuit) string {
 }
 
 // TestVersionPinsCircuits: a circuit whose compiled form changed without a
-// bump of Version fails here. After a deliberate change: bump Version, then
+// bump of statement.Version fails here. After a deliberate change: bump statement.Version, then
 // go test ./circuits -run 'ConstraintCounts|VersionPins' -update-constraints.
 func TestVersionPinsCircuits(t *testing.T) {
 	type pin struct {
@@ -80,10 +81,10 @@ func TestVersionPinsCircuits(t *testing.T) {
 		case ok && p.digest == d:
 			continue
 		case *updateCounts:
-			require.True(t, !ok || p.version < Version,
-				"%s changed but Version is still %d: bump circuits.Version first", name, Version)
+			require.True(t, !ok || p.version < statement.Version,
+				"%s changed but statement.Version is still %d: bump statement.Version first", name, statement.Version)
 		default:
-			t.Errorf("%s compiles to %s…, pinned %s… at version %d: if the change is deliberate, bump circuits.Version and run with -update-constraints",
+			t.Errorf("%s compiles to %s…, pinned %s… at version %d: if the change is deliberate, bump statement.Version and run with -update-constraints",
 				name, d[:12], p.digest[:min(12, len(p.digest))], p.version)
 		}
 	}
@@ -96,10 +97,10 @@ func TestVersionPinsCircuits(t *testing.T) {
 	}
 	sort.Strings(names)
 	var out strings.Builder
-	out.WriteString("# SHA-256 of the compiled R1CS of small instances, with the circuits.Version they were pinned at.\n")
-	out.WriteString("# Regenerate only after bumping circuits.Version: go test ./circuits -run VersionPins -update-constraints\n")
+	out.WriteString("# SHA-256 of the compiled R1CS of small instances, with the statement.Version they were pinned at.\n")
+	out.WriteString("# Regenerate only after bumping statement.Version: go test ./circuits -run VersionPins -update-constraints\n")
 	for _, name := range names {
-		v := Version
+		v := statement.Version
 		if p, ok := pins[name]; ok && p.digest == got[name] {
 			v = p.version
 		}

@@ -1,28 +1,22 @@
 package circuits
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/consensys/gnark/frontend"
 
-	"github.com/netstate/zkvote/internal/limits"
 	"github.com/netstate/zkvote/internal/poseidon2"
+	"github.com/netstate/zkvote/statement"
 )
 
-// Ballot value limits enforced by [Vote].
+// Ballot value bounds enforced by [Vote]; each vote value and MaxPerOption
+// is below 2^statement.VoteBits.
 const (
-	// DefaultMaxOptions is the number of options the vote circuit is
-	// usually compiled for.
-	DefaultMaxOptions = limits.DefaultOptions
-	// MaxOptionsLimit bounds the compiled number of options, so that a vote
-	// statement never has more public inputs than a verifier accepts.
-	MaxOptionsLimit = limits.MaxOptions
-	// VoteBits bounds each option's value and MaxPerOption: < 2^32.
-	VoteBits = limits.VoteBits
-	// TotalBits bounds MinTotal and MaxTotal: < 2^64. A cost total (at most
+	// totalBits bounds MinTotal and MaxTotal: < 2^64. A cost total (at most
 	// 64 options × (2^32−1)², below 2^70) never wraps around the field.
-	TotalBits = 64
+	totalBits = 64
 	// costBits is the range that differences of totals are checked in.
 	costBits = 70
 )
@@ -34,9 +28,10 @@ const (
 // membership proof for an election's scope never reveals the ballot
 // nullifier.
 //
-// Public inputs, in order: Root, Nullifier, Scope, ParamsDigest, NumOptions,
-// MaxPerOption, MinTotal, MaxTotal, CostExponent, then Votes (one per
-// compiled option). Private inputs: Secret and the tree path.
+// Public inputs, in order (statement.VotePublic): Root, Nullifier, Scope,
+// ParamsDigest, NumOptions, MaxPerOption, MinTotal, MaxTotal, CostExponent,
+// then Votes (one per compiled option). Private inputs: Secret and the tree
+// path.
 //
 // The rules: each vote value is below 2^32 and at most MaxPerOption (range
 // checks come before any arithmetic on the values); options at or beyond
@@ -70,20 +65,10 @@ type Vote struct {
 	off guard
 }
 
-// VotePublicCount returns the number of public inputs of a vote circuit
-// with maxOptions options.
-func VotePublicCount(maxOptions int) int { return limits.VoteFixedPublic + maxOptions }
-
-// NewVote returns the circuit shape for trees of depth at most maxDepth and
-// ballots of at most maxOptions options.
-func NewVote(maxDepth, maxOptions int) (*Vote, error) {
-	if maxDepth < 1 || maxDepth > MaxSupportedDepth {
-		return nil, fmt.Errorf("circuits: vote depth %d outside [1, %d]", maxDepth, MaxSupportedDepth)
-	}
-	if maxOptions < 1 || maxOptions > MaxOptionsLimit {
-		return nil, fmt.Errorf("circuits: %d options outside [1, %d]", maxOptions, MaxOptionsLimit)
-	}
-	return &Vote{Path: NewLeanIMT(maxDepth), Votes: make([]frontend.Variable, maxOptions)}, nil
+// newVote returns the circuit shape for trees of depth at most maxDepth and
+// ballots of maxOptions options, checked by the caller ([New]).
+func newVote(maxDepth, maxOptions int) *Vote {
+	return &Vote{Path: NewLeanIMT(maxDepth), Votes: make([]frontend.Variable, maxOptions)}
 }
 
 // Define implements frontend.Circuit.
@@ -112,9 +97,9 @@ func assertRange(api frontend.API, v frontend.Variable, bits int) {
 // assertRules enforces a ballot's rules; see [Vote].
 func assertRules(api frontend.API, votes []frontend.Variable, numOptions, maxPer, minTotal, maxTotal, costExp frontend.Variable, off guard) {
 	if off&guardRuleRange == 0 {
-		assertRange(api, maxPer, VoteBits)
-		assertRange(api, minTotal, TotalBits)
-		assertRange(api, maxTotal, TotalBits)
+		assertRange(api, maxPer, statement.VoteBits)
+		assertRange(api, minTotal, totalBits)
+		assertRange(api, maxTotal, totalBits)
 	}
 	quadratic := api.Sub(costExp, 1)
 	if off&guardCostExponent == 0 {
@@ -132,10 +117,10 @@ func assertRules(api frontend.API, votes []frontend.Variable, numOptions, maxPer
 			active = api.Sub(active, end)
 		}
 		if off&guardVoteRange == 0 {
-			assertRange(api, v, VoteBits)
+			assertRange(api, v, statement.VoteBits)
 		}
 		if off&guardVoteMax == 0 {
-			assertRange(api, api.Sub(maxPer, v), VoteBits)
+			assertRange(api, api.Sub(maxPer, v), statement.VoteBits)
 		}
 		if off&guardInactiveZero == 0 {
 			api.AssertIsEqual(api.Mul(v, api.Sub(1, active)), 0)
@@ -156,10 +141,12 @@ func assertRules(api frontend.API, votes []frontend.Variable, numOptions, maxPer
 	}
 }
 
-// Ballot holds what a ballot states besides the voter's membership: the
-// election's parameter digest, its rules, and the votes (at most the
-// compiled number of options; the rest are 0).
-type Ballot struct {
+// VoteWitness holds the values of one ballot statement: the voter's
+// membership (its Message is not used), the election's parameter digest and
+// rules, and the votes (at most the compiled number of options; the rest are
+// 0).
+type VoteWitness struct {
+	Membership   MembershipWitness
 	ParamsDigest fr.Element
 	NumOptions   uint64
 	MaxPerOption uint64
@@ -169,50 +156,36 @@ type Ballot struct {
 	Votes        []uint64
 }
 
-// VoteWitness holds the values of one ballot statement.
-type VoteWitness struct {
-	Membership MembershipWitness // its Message is not used
-	Ballot
-}
-
 // Nullifier returns the ballot nullifier the witness proves:
 // Poseidon2(TagVoteNullifier, Secret, Scope).
 func (w *VoteWitness) Nullifier() fr.Element {
 	return poseidon2.Hash(poseidon2.TagVoteNullifier, w.Membership.Secret, w.Membership.Scope)
 }
 
-// Public returns the public inputs of w for a circuit of maxOptions
-// options, in the circuit's order (see [Vote]).
-func (w *VoteWitness) Public(maxOptions int) []fr.Element {
-	out := make([]fr.Element, 0, VotePublicCount(maxOptions))
-	out = append(out, w.Membership.Root, w.Nullifier(), w.Membership.Scope, w.ParamsDigest)
-	for _, v := range []uint64{w.NumOptions, w.MaxPerOption, w.MinTotal, w.MaxTotal, w.CostExponent} {
-		var e fr.Element
-		e.SetUint64(v)
-		out = append(out, e)
+// Public returns the public inputs w proves in a circuit of maxOptions
+// options (Votes padded with zeros).
+func (w *VoteWitness) Public(maxOptions int) *statement.VotePublic {
+	votes := make([]uint64, maxOptions)
+	copy(votes, w.Votes)
+	return &statement.VotePublic{
+		Root: w.Membership.Root, Nullifier: w.Nullifier(), Scope: w.Membership.Scope, ParamsDigest: w.ParamsDigest,
+		NumOptions: w.NumOptions, MaxPerOption: w.MaxPerOption, MinTotal: w.MinTotal,
+		MaxTotal: w.MaxTotal, CostExponent: w.CostExponent, Votes: votes,
 	}
-	for i := range maxOptions {
-		var e fr.Element
-		if i < len(w.Votes) {
-			e.SetUint64(w.Votes[i])
-		}
-		out = append(out, e)
-	}
-	return out
 }
 
-// NewVoteAssignment returns the full assignment of a vote circuit for w,
-// padding Votes with zeros. It does not check the rules: a ballot that
-// breaks them yields an assignment the circuit rejects.
-func NewVoteAssignment(maxDepth, maxOptions int, w *VoteWitness) (*Vote, error) {
-	m, err := NewMembershipAssignment(maxDepth, &w.Membership)
+// assignVote returns the full assignment of a vote circuit for w, padding
+// Votes with zeros. It does not check the rules: a ballot that breaks them
+// yields an assignment the circuit rejects.
+func assignVote(maxDepth, maxOptions int, w *VoteWitness) (*Vote, error) {
+	if w == nil {
+		return nil, errors.New("circuits: nil witness")
+	}
+	m, err := assignMembership(maxDepth, &w.Membership)
 	if err != nil {
 		return nil, err
 	}
-	c, err := NewVote(maxDepth, maxOptions)
-	if err != nil {
-		return nil, err
-	}
+	c := newVote(maxDepth, maxOptions)
 	if len(w.Votes) > maxOptions {
 		return nil, fmt.Errorf("circuits: %d votes for a circuit of %d options", len(w.Votes), maxOptions)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/netstate/zkvote/internal/poseidon2"
 	"github.com/netstate/zkvote/membership/membershiptest"
+	"github.com/netstate/zkvote/statement"
 )
 
 const (
@@ -57,8 +58,8 @@ func voteAssignment(t *testing.T, r rules, votes []*big.Int) *Vote {
 	_, w := fixture(t, 5, 2)
 	var digest fr.Element
 	digest.SetUint64(4242)
-	a, err := NewVoteAssignment(vDepth, len(votes), &VoteWitness{Membership: *w, Ballot: Ballot{ParamsDigest: digest,
-		NumOptions: r.n, MaxPerOption: r.maxPer, MinTotal: r.minTotal, MaxTotal: r.maxTotal, CostExponent: r.exp}})
+	a, err := assignVoteT(vDepth, len(votes), &VoteWitness{Membership: *w, ParamsDigest: digest,
+		NumOptions: r.n, MaxPerOption: r.maxPer, MinTotal: r.minTotal, MaxTotal: r.maxTotal, CostExponent: r.exp})
 	require.NoError(t, err)
 	for i, v := range votes {
 		a.Votes[i] = v
@@ -68,7 +69,7 @@ func voteAssignment(t *testing.T, r rules, votes []*big.Int) *Vote {
 
 func voteSolved(t *testing.T, off guard, a *Vote) error {
 	t.Helper()
-	shape, err := NewVote(vDepth, len(a.Votes))
+	shape, err := shapeVote(vDepth, len(a.Votes))
 	require.NoError(t, err)
 	shape.off = off
 	return test.IsSolved(shape, a, field)
@@ -163,12 +164,12 @@ func TestVoteGuards(t *testing.T) {
 func (a *Vote) with(f func(*Vote)) *Vote { f(a); return a }
 
 func TestVotePublicBinding(t *testing.T) {
-	c, err := NewVote(vDepth, vOptions)
+	c, err := shapeVote(vDepth, vOptions)
 	require.NoError(t, err)
 	for i, ok := range nonLinearPublic(t, c) {
 		require.True(t, ok, "public input %d is not in a multiplication", i)
 	}
-	require.Len(t, nonLinearPublic(t, c), VotePublicCount(vOptions))
+	require.Len(t, nonLinearPublic(t, c), statement.Vote(1, vOptions).NbPublic())
 	c.off = guardPublicSquares
 	got := nonLinearPublic(t, c)
 	require.False(t, got[3], "without BindPublic ParamsDigest is bound by nothing")
@@ -177,7 +178,7 @@ func TestVotePublicBinding(t *testing.T) {
 // TestVoteMaliciousHints lies in the bit-decomposition and inverse hints:
 // an honest ballot no longer solves, so the constraints check every hint.
 func TestVoteMaliciousHints(t *testing.T) {
-	shape, err := NewVote(vDepth, vOptions)
+	shape, err := shapeVote(vDepth, vOptions)
 	require.NoError(t, err)
 	ccs, err := frontend.Compile(field, r1cs.NewBuilder, shape)
 	require.NoError(t, err)
@@ -205,14 +206,14 @@ func TestVoteMaliciousHints(t *testing.T) {
 }
 
 func TestVoteAssignmentErrors(t *testing.T) {
-	_, err := NewVote(0, 4)
+	_, err := shapeVote(0, 4)
 	require.Error(t, err)
-	_, err = NewVote(4, 0)
+	_, err = shapeVote(4, 0)
 	require.Error(t, err)
-	_, err = NewVote(4, MaxOptionsLimit+1)
+	_, err = shapeVote(4, statement.MaxOptions+1)
 	require.Error(t, err)
 	_, w := fixture(t, 5, 2)
-	_, err = NewVoteAssignment(vDepth, 2, &VoteWitness{Membership: *w, Ballot: Ballot{Votes: []uint64{1, 0, 0}}})
+	_, err = assignVoteT(vDepth, 2, &VoteWitness{Membership: *w, Votes: []uint64{1, 0, 0}})
 	require.Error(t, err)
 }
 
@@ -262,8 +263,8 @@ func TestVoteCensusAttack(t *testing.T) {
 			w := MembershipWitness{Root: root, Secret: membershiptest.Identity(uint64(300 + i)).Secret(),
 				Siblings: paths[i], PathBits: bits[i]}
 			w.Scope.SetUint64(77)
-			a, err := NewVoteAssignment(vDepth, 4, &VoteWitness{Membership: w, Ballot: Ballot{ParamsDigest: digest,
-				NumOptions: 3, MaxPerOption: 1, MinTotal: 1, MaxTotal: 1, CostExponent: 1, Votes: []uint64{1}}})
+			a, err := assignVoteT(vDepth, 4, &VoteWitness{Membership: w, ParamsDigest: digest,
+				NumOptions: 3, MaxPerOption: 1, MinTotal: 1, MaxTotal: 1, CostExponent: 1, Votes: []uint64{1}})
 			require.NoError(t, err)
 			if err := voteSolved(t, c.off, a); c.ok {
 				require.NoError(t, err, "mutant: identity %d", i)

@@ -17,15 +17,12 @@ import (
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 
-	"github.com/netstate/zkvote/internal/limits"
 	"github.com/netstate/zkvote/internal/poseidon2"
+	"github.com/netstate/zkvote/statement"
 )
 
 // VotesPerWord is how many 32-bit vote values share one field element.
 const VotesPerWord = 7
-
-// VoteBits is the width of one packed vote value.
-const VoteBits = limits.VoteBits
 
 // Words returns the number of packed words for n options.
 func Words(n int) int { return (n + VotesPerWord - 1) / VotesPerWord }
@@ -39,10 +36,10 @@ func Pack(votes []uint64) ([]fr.Element, error) {
 	for w := range out {
 		acc := new(big.Int)
 		for j := min(len(votes), (w+1)*VotesPerWord) - 1; j >= w*VotesPerWord; j-- {
-			if votes[j] >= 1<<VoteBits {
+			if votes[j] >= 1<<statement.VoteBits {
 				return nil, ErrVoteRange
 			}
-			acc.Lsh(acc, VoteBits)
+			acc.Lsh(acc, statement.VoteBits)
 			acc.Add(acc, new(big.Int).SetUint64(votes[j]))
 		}
 		out[w].SetBigInt(acc)

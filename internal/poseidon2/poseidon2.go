@@ -19,7 +19,14 @@
 //
 //   - A tagged hash of k inputs is a Merkle–Damgård chain with the tag as
 //     initial value: Hash(tag, m1, …, mk) = Compress(…Compress(tag, m1)…, mk).
-//     Each tag is used with one fixed k, so lengths cannot be confused.
+//     The chain has no length padding, so every use must fix k. Identity,
+//     leaf, nullifier, vote-nullifier, election and message hashes always
+//     take the same number of inputs. The ballot and tally tags take
+//     2 + ⌈n/7⌉ and 2 + n inputs for ballots of n options: n is fixed by the
+//     tally circuit (its name and verifying key state it) and, within an
+//     election, by the parameters, and the election's scope is an input of
+//     every tally commitment and the first link of its ballot chain, so
+//     hashes of two lengths are never compared with each other.
 //   - A Merkle node is Node(l, r) = Compress(l, r) + TagNode. Without the
 //     offset, Node(tag, x) would equal Hash(tag, x): an attacker who registered
 //     the commitment TagIdentity could claim the internal node above it as an
