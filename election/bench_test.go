@@ -1,4 +1,4 @@
-package election
+package election_test
 
 import (
 	"bytes"
@@ -16,10 +16,12 @@ import (
 	"github.com/consensys/gnark/logger"
 
 	"github.com/netstate/zkvote/circuits"
+	. "github.com/netstate/zkvote/election"
 	"github.com/netstate/zkvote/internal/chain"
 	"github.com/netstate/zkvote/membership"
 	"github.com/netstate/zkvote/membership/membershiptest"
 	"github.com/netstate/zkvote/prover"
+	"github.com/netstate/zkvote/statement"
 )
 
 // benchBatch is the tally batch of the benchmark elections, whose
@@ -32,7 +34,7 @@ const benchBatch = 256
 type benchElection struct {
 	tree   *membership.Tree
 	params *Params
-	keys   *prover.VoteKeys
+	keys   *prover.Keys
 }
 
 func newBenchElection(b *testing.B, depth, n int) *benchElection {
@@ -42,11 +44,11 @@ func newBenchElection(b *testing.B, depth, n int) *benchElection {
 	if _, err := tr.InsertMany(ctx, membershiptest.Commitments(0, n)); err != nil {
 		b.Fatal(err)
 	}
-	k, err := prover.OpenVoteKeysInsecure(ctx, benchKeyDir(), depth, DefaultMaxOptions)
+	k, err := prover.OpenInsecure(ctx, benchKeyDir(), statement.Vote(depth, statement.DefaultOptions))
 	if err != nil {
 		b.Fatal(err)
 	}
-	tk, err := prover.OpenTallyKeysInsecure(ctx, benchKeyDir(), benchBatch, DefaultMaxOptions)
+	tk, err := prover.OpenInsecure(ctx, benchKeyDir(), statement.Tally(benchBatch, statement.DefaultOptions))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -70,7 +72,7 @@ func (e *benchElection) cast(b *testing.B, i int) *Ballot {
 		b.Fatal(err)
 	}
 	votes := []uint64{uint64(i % 4), 1, 0, 2, 0, 0, 3, uint64(i % 2)}
-	bal, err := Cast(context.Background(), e.keys, e.params, membershiptest.Identity(uint64(i)), path, votes)
+	bal, err := prover.Cast(context.Background(), e.keys, e.params, membershiptest.Identity(uint64(i)), path, votes)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -86,7 +88,7 @@ func BenchmarkVoteProof(b *testing.B) {
 		i := 0
 		b.ReportAllocs()
 		for b.Loop() {
-			size = len(e.cast(b, i%64).proof.Data)
+			size = len(e.cast(b, i%64).Proof().Data)
 			i++
 		}
 		b.ReportMetric(float64(e.keys.NbConstraints()), "constraints")
@@ -190,21 +192,22 @@ func BenchmarkSubmit(b *testing.B) {
 			wg.Wait()
 			elapsed += time.Since(start)
 			b.StopTimer()
-			box.Shutdown()
+			box.Close()
 			b.StartTimer()
 		}
 		b.ReportMetric(float64(n*b.N)/elapsed.Seconds(), "ballots/s")
 	})
 }
 
-// BenchmarkAudit measures an auditor on 1,000 ballots: log parsing,
-// statement and nullifier checks, batch verification and tally checks.
+// BenchmarkAudit measures an auditor on 1,000 ballots: log and tally file
+// parsing, statement and nullifier checks, batch verification and tally
+// checks.
 func BenchmarkAudit(b *testing.B) {
 	const n = 1000
 	e := newBenchElection(b, 10, n)
 	ballots := ballotPool(b, e, n)
 	ctx := context.Background()
-	tk, err := prover.OpenTallyKeysInsecure(ctx, benchKeyDir(), benchBatch, DefaultMaxOptions)
+	tk, err := prover.OpenInsecure(ctx, benchKeyDir(), statement.Tally(benchBatch, statement.DefaultOptions))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -217,19 +220,20 @@ func BenchmarkAudit(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	box.Close()
+	box.End()
 	var log bytes.Buffer
 	if err := box.ExportLog(&log); err != nil {
 		b.Fatal(err)
 	}
-	tallies, err := ProveTally(ctx, tk, e.params, ballots, nil)
+	tallies, err := prover.ProveTally(ctx, tk, e.params, ballots, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
+	file := EncodeTallyProofs(tallies)
 	b.Run(fmt.Sprintf("ballots=%d", n), func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := Audit(ctx, e.params, e.keys.VerifyingKey(), tk.VerifyingKey(), log.Bytes(), tallies); err != nil {
+			if _, err := Audit(ctx, e.params, e.keys.VerifyingKey(), tk.VerifyingKey(), log.Bytes(), file); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -245,7 +249,7 @@ func BenchmarkTallyProof(b *testing.B) {
 	ctx := context.Background()
 	for _, size := range []int{64, 256, 1024} {
 		b.Run(fmt.Sprintf("backend=groth16/batch=%d/options=8", size), func(b *testing.B) {
-			tk, err := prover.OpenTallyKeysInsecure(ctx, benchKeyDir(), size, DefaultMaxOptions)
+			tk, err := prover.OpenInsecure(ctx, benchKeyDir(), statement.Tally(size, statement.DefaultOptions))
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -259,7 +263,7 @@ func BenchmarkTallyProof(b *testing.B) {
 			w := tallyWitness(scope, ballots)
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, _, err := tk.Prove(ctx, w); err != nil {
+				if _, err := tk.Prove(ctx, w); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -270,5 +274,5 @@ func BenchmarkTallyProof(b *testing.B) {
 }
 
 func tallyWitness(scope fr.Element, ballots []circuits.TallySlot) *circuits.TallyWitness {
-	return &circuits.TallyWitness{Scope: scope, HeadBefore: chain.Genesis(scope), TotalsBefore: make([]uint64, DefaultMaxOptions), Ballots: ballots}
+	return &circuits.TallyWitness{Scope: scope, HeadBefore: chain.Genesis(scope), TotalsBefore: make([]uint64, statement.DefaultOptions), Ballots: ballots}
 }

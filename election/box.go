@@ -15,7 +15,6 @@ import (
 
 	"github.com/netstate/zkvote/internal/chain"
 	"github.com/netstate/zkvote/internal/wal"
-	"github.com/netstate/zkvote/prover"
 	"github.com/netstate/zkvote/verifier"
 )
 
@@ -79,7 +78,7 @@ type Results struct {
 }
 
 // ErrOutcomeUnknown is wrapped, together with ErrBoxFailed, by the error of
-// every Submit (or Close) whose record was in a group commit whose write or
+// every Submit (or End) whose record was in a group commit whose write or
 // fsync failed (a full disk, an I/O error). The record may be in the log or
 // not: the bytes may have reached the file, and a reopened box replays every
 // complete record it finds. The box is fail-stop: it accepts nothing more,
@@ -93,9 +92,9 @@ type Results struct {
 // tells the same.)
 var ErrOutcomeUnknown = errors.New("election: the ballot log write failed and the outcome is unknown; resubmit after the box is reopened")
 
-// errShutDown is Close's error after Shutdown: the close record was never
+// errShutDown is End's error after Close: the close record was never
 // written.
-var errShutDown = errors.New("election: the box was shut down and the election is still open; reopen the box to close it")
+var errShutDown = errors.New("election: the box was closed and the election is still open; reopen the box to end it")
 
 // Box is a ballot box: it accepts each citizen's ballot once and keeps a
 // durable, hash-chained log. It is safe for concurrent use.
@@ -112,7 +111,7 @@ type Box struct {
 	head    fr.Element              // chain head including pending ballots
 	pos     uint64                  // ballots including pending
 	closing *pending                // the close record, pending or durable: no more ballots
-	stopped bool                    // Shutdown began: nothing more is queued
+	stopped bool                    // Close began: nothing more is queued
 	failed  error                   // a group commit failed: fail-stop
 	queue   []*pending
 	totals  []uint64 // per option, including pending ballots
@@ -120,10 +119,10 @@ type Box struct {
 	logSize int64 // bytes of the log that are durable
 
 	// The commit goroutine owns the log file and the directory lock from
-	// OpenBox on: it writes, then closes both after Shutdown (stop).
+	// OpenBox on: it writes, then closes both after Close (stop).
 	logf     logWriter
 	wake     chan struct{}
-	stop     chan struct{} // closed once, by the first Shutdown
+	stop     chan struct{} // closed once, by the first Close
 	exited   chan struct{} // closed by commit after it released the files
 	closeErr error         // closing the file; read after exited
 }
@@ -146,12 +145,6 @@ type pending struct {
 	fin   chan struct{}
 }
 
-// CircuitName returns the name of the vote circuit for these parameters, as
-// the verifying key must state it.
-func (p *Params) CircuitName() string {
-	return prover.VoteCircuitName(p.depth(), p.maxOptions())
-}
-
 // OpenBox opens the ballot box for params in dir, creating it if dir holds
 // none, with vk the vote circuit's verifying key, which must be the key
 // params pin (else ErrKeyMismatch). A box created for other
@@ -160,7 +153,7 @@ func (p *Params) CircuitName() string {
 // A torn tail (the last record cut short, or failing its checksum with only
 // zero bytes after it, as a crash or power loss during an unacknowledged
 // write leaves it) is dropped from the file. Any other damage returns
-// ErrBoxCorrupt naming the record and its byte offset, and leaves the file
+// ErrCorrupt naming the record and its byte offset, and leaves the file
 // as it is: acknowledged ballots may follow the damage, and the box never
 // drops one. Every complete record is replayed, including those of a group
 // commit whose Submit returned ErrOutcomeUnknown.
@@ -172,8 +165,8 @@ func OpenBox(ctx context.Context, dir string, params *Params, vk *verifier.Verif
 		return nil, err
 	}
 	digest, _ := params.Digest()
-	if vk == nil || vk.Circuit() != params.CircuitName() || vk.NbPublic() != sigVotes+params.maxOptions() {
-		return nil, fmt.Errorf("election: the verifying key is not for %s", params.CircuitName())
+	if s := params.VoteStatement(); vk == nil || vk.Circuit() != s.Name() || vk.NbPublic() != s.NbPublic() {
+		return nil, fmt.Errorf("election: the verifying key is not for %s", s)
 	}
 	if err := checkKey(params.VoteKey, vk, "vote"); err != nil {
 		return nil, err
@@ -224,27 +217,27 @@ func logHeader(enc []byte) []byte {
 func readLogHeader(r io.Reader, size int64) ([]byte, int64, error) {
 	var h [13]byte
 	if size < 13 {
-		return nil, 0, fmt.Errorf("%w: %d bytes", ErrBoxCorrupt, size)
+		return nil, 0, fmt.Errorf("%w: %d bytes", ErrCorrupt, size)
 	}
 	if _, err := io.ReadFull(r, h[:]); err != nil {
 		return nil, 0, fmt.Errorf("election: %v", err)
 	}
 	n := int64(binary.BigEndian.Uint32(h[9:]))
 	if string(h[:8]) != boxMagic || h[8] != boxVersion || n > maxParamsSize || size < 13+n {
-		return nil, 0, fmt.Errorf("%w: bad header", ErrBoxCorrupt)
+		return nil, 0, fmt.Errorf("%w: bad header", ErrCorrupt)
 	}
 	stored := make([]byte, n)
 	if _, err := io.ReadFull(r, stored); err != nil {
 		return nil, 0, fmt.Errorf("election: %v", err)
 	}
 	if _, err := ParseParams(stored); err != nil {
-		return nil, 0, fmt.Errorf("%w: %v", ErrBoxCorrupt, err)
+		return nil, 0, fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
 	return stored, 13 + n, nil
 }
 
 // checkLogHeader compares the log's parameters with enc: another election's
-// box is ErrWrongElection, damage ErrBoxCorrupt.
+// box is ErrWrongElection, damage ErrCorrupt.
 func checkLogHeader(r io.Reader, size int64, enc []byte) error {
 	stored, _, err := readLogHeader(r, size)
 	if err != nil {
@@ -285,19 +278,19 @@ func (b *Box) load(ctx context.Context, enc []byte) error {
 			return err
 		}
 		if err := bal.checkStatement(b.params, b.scope, b.digest); err != nil {
-			return fmt.Errorf("%w: ballot %d: %v", ErrBoxCorrupt, pos, err)
+			return fmt.Errorf("%w: ballot %d: %v", ErrCorrupt, pos, err)
 		}
 		n := bal.Nullifier()
 		if _, dup := b.used[n]; dup {
-			return fmt.Errorf("%w: ballot %d repeats a nullifier", ErrBoxCorrupt, pos)
+			return fmt.Errorf("%w: ballot %d repeats a nullifier", ErrCorrupt, pos)
 		}
 		votes := bal.Votes(b.params.maxOptions())
 		head, err := chain.Entry(b.head, n, votes)
 		if err != nil {
-			return fmt.Errorf("%w: %v", ErrBoxCorrupt, err)
+			return fmt.Errorf("%w: %v", ErrCorrupt, err)
 		}
 		if err := addTotals(b.totals, votes); err != nil {
-			return fmt.Errorf("%w: ballot %d: %v", ErrBoxCorrupt, b.pos, err)
+			return fmt.Errorf("%w: ballot %d: %v", ErrCorrupt, b.pos, err)
 		}
 		b.used[n] = struct{}{}
 		b.head = head
@@ -340,13 +333,13 @@ func (b *Box) load(ctx context.Context, enc []byte) error {
 // ballot with its position; a close record sets *closed, and anything after
 // it is corruption. It returns the end of the last good record, less than
 // size only before a torn tail (see internal/wal); damage elsewhere is
-// ErrBoxCorrupt naming the record (its number is the ballot's position) and
+// ErrCorrupt naming the record (its number is the ballot's position) and
 // its offset.
 func scanBallots(r io.Reader, off, size int64, closed *bool, fn func(pos uint64, bal *Ballot) error) (int64, error) {
 	var pos uint64
 	end, err := wal.Scan(r, off, size, func(at int64, payload []byte) error {
 		if *closed {
-			return fmt.Errorf("%w: record at offset %d after the box was closed", ErrBoxCorrupt, at)
+			return fmt.Errorf("%w: record at offset %d after the box was closed", ErrCorrupt, at)
 		}
 		switch {
 		case len(payload) == 1 && payload[0] == recClosed:
@@ -355,7 +348,7 @@ func scanBallots(r io.Reader, off, size int64, closed *bool, fn func(pos uint64,
 		case len(payload) > 1 && payload[0] == recBallot:
 			bal, err := ParseBallot(payload[1:])
 			if err != nil {
-				return fmt.Errorf("%w: ballot %d at offset %d: %v", ErrBoxCorrupt, pos, at, err)
+				return fmt.Errorf("%w: ballot %d at offset %d: %v", ErrCorrupt, pos, at, err)
 			}
 			if err := fn(pos, bal); err != nil {
 				return err
@@ -363,10 +356,10 @@ func scanBallots(r io.Reader, off, size int64, closed *bool, fn func(pos uint64,
 			pos++
 			return nil
 		}
-		return fmt.Errorf("%w: unknown record at offset %d", ErrBoxCorrupt, at)
+		return fmt.Errorf("%w: unknown record at offset %d", ErrCorrupt, at)
 	})
 	if errors.Is(err, wal.ErrCorrupt) {
-		return end, fmt.Errorf("%w: %v", ErrBoxCorrupt, err)
+		return end, fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
 	return end, err
 }
@@ -389,7 +382,7 @@ func (b *Box) count(votes []uint64, head fr.Element) {
 // The checks, in order: the bytes decode (ErrMalformedBallot); the ballot is
 // for this election (ErrWrongElection), under its rules (ErrRulesMismatch),
 // for an accepted root (ErrUnknownRoot); the box is open (ErrClosed, also
-// after Shutdown) and has not failed (ErrBoxFailed); the proof verifies
+// after Close or End) and has not failed (ErrBoxFailed); the proof verifies
 // (verifier.ErrInvalidProof); the nullifier is unused
 // (ErrDuplicateNullifier). The last check and the reservation of the
 // nullifier are one atomic step: of many concurrent ballots with one
@@ -468,7 +461,7 @@ func (b *Box) refuse(n fr.Element) error {
 	case b.closing != nil:
 		return ErrClosed
 	case b.stopped:
-		return fmt.Errorf("%w: the box was shut down", ErrClosed)
+		return fmt.Errorf("%w: the box was closed (the election may still be open; reopen the box)", ErrClosed)
 	case dup:
 		return ErrDuplicateNullifier
 	}
@@ -484,7 +477,7 @@ func (b *Box) signal() {
 
 // commit is the group-commit loop, the only user of the log file: it writes
 // every queued record with one write and one fsync, then acknowledges them
-// in order. After Shutdown it drains the queue (nothing is queued once
+// in order. After Close it drains the queue (nothing is queued once
 // stopped is set), then closes the file and releases the lock.
 func (b *Box) commit() {
 	defer close(b.exited)
@@ -550,18 +543,18 @@ func (b *Box) write(batch []*pending) error {
 	return nil
 }
 
-// Close closes the election for good: it writes a durable close record to
-// the log, then releases the box's files as Shutdown does. Results and
-// ExportLog keep working.
+// End ends the election for good: it writes a durable close record to the
+// log, then releases the box's files as [Box.Close] does. Results and
+// ExportLog keep working. A box reopened after End accepts no ballot.
 //
-// Close returns nil only once the close record is durable; closing a closed
-// box again returns nil. When the record cannot be written Close returns an
-// error, and the election is still open on disk: after Shutdown (which
+// End returns nil only once the close record is durable; ending an ended
+// election again returns nil. When the record cannot be written End returns
+// an error, and the election is still open on disk: after Close (which
 // wrote no close record), and after a failed write (ErrBoxFailed; the files
-// are released). Reopen the box and call Close again. If the close record's
+// are released). Reopen the box and call End again. If the close record's
 // own write fails the error wraps ErrOutcomeUnknown: Results().Closed of the
 // reopened box tells whether it was recorded.
-func (b *Box) Close() error {
+func (b *Box) End() error {
 	b.mu.Lock()
 	p := b.closing
 	if p == nil {
@@ -572,7 +565,7 @@ func (b *Box) Close() error {
 		case b.failed != nil:
 			err := b.failed
 			b.mu.Unlock()
-			b.Shutdown()
+			b.Close()
 			return fmt.Errorf("election: the election is still open, no close record could be written: %w", err)
 		}
 		p = &pending{rec: wal.Frame([]byte{recClosed}), kind: recClosed, fin: make(chan struct{})}
@@ -582,20 +575,21 @@ func (b *Box) Close() error {
 	b.mu.Unlock()
 	b.signal()
 	<-p.fin
-	err := b.Shutdown()
+	err := b.Close()
 	if p.err != nil {
 		return p.err
 	}
 	return err
 }
 
-// Shutdown releases the box's files without closing the election, as for a
-// server restart: a later OpenBox continues where it stopped. It refuses new
-// ballots at once (ErrClosed), lets the commit goroutine write every ballot
-// already queued and acknowledge it, and waits until the goroutine has closed
-// the log and released the directory. Calling it again waits for the same
-// and returns the same result.
-func (b *Box) Shutdown() error {
+// Close releases the box's files and goroutine without ending the
+// election, as for a server restart, so it is safe to defer: a later
+// OpenBox continues where it stopped. It refuses new ballots at once
+// (ErrClosed), lets the commit goroutine write every ballot already queued
+// and acknowledge it, and waits until the goroutine has closed the log and
+// released the directory. Calling it again waits for the same and returns
+// the same result. To end the election, call [Box.End].
+func (b *Box) Close() error {
 	b.mu.Lock()
 	first := !b.stopped
 	b.stopped = true

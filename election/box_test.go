@@ -1,4 +1,4 @@
-package election
+package election_test
 
 import (
 	"bytes"
@@ -12,69 +12,12 @@ import (
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/stretchr/testify/require"
 
-	"github.com/netstate/zkvote/membership"
+	. "github.com/netstate/zkvote/election"
 	"github.com/netstate/zkvote/membership/membershiptest"
 	"github.com/netstate/zkvote/prover"
+	"github.com/netstate/zkvote/statement"
 	"github.com/netstate/zkvote/verifier"
 )
-
-const (
-	tDepth   = 4
-	tOptions = 4
-	tVoters  = 10
-)
-
-// world is a census of test identities, an election over it, and keys.
-type world struct {
-	tree   *membership.Tree
-	params *Params
-	keys   *prover.VoteKeys
-}
-
-var (
-	worldOnce sync.Once
-	shared    *world
-	ballots   sync.Map // voter index → *Ballot (single choice, option voter%3)
-)
-
-func testWorld(t testing.TB) *world {
-	worldOnce.Do(func() {
-		ctx := context.Background()
-		tr := membership.NewTree(nil)
-		_, err := tr.InsertMany(ctx, membershiptest.Commitments(0, tVoters))
-		require.NoError(t, err)
-		k, err := prover.SetupVoteInsecure(ctx, tDepth, tOptions)
-		require.NoError(t, err)
-		p := &Params{DeploymentID: fe(1), ElectionID: fe(2), Question: "Adopt the constitution?",
-			Options: []string{"yes", "no", "abstain"}, Census: []membership.Head{tr.Head()}, Rules: SingleChoice(),
-			Depth: tDepth, MaxOptions: tOptions,
-			VoteKey: PinKey(k.VerifyingKey()), TallyKey: PinKey(testTallyKeys(t).VerifyingKey())}
-		shared = &world{tree: tr, params: p, keys: k}
-	})
-	require.NotNil(t, shared)
-	return shared
-}
-
-// ballotOf returns voter i's (cached) ballot for option i%3.
-func ballotOf(t testing.TB, w *world, i int) *Ballot {
-	if b, ok := ballots.Load(i); ok {
-		return b.(*Ballot)
-	}
-	path, err := w.tree.Proof(uint64(i))
-	require.NoError(t, err)
-	votes := make([]uint64, 3)
-	votes[i%3] = 1
-	b, err := Cast(context.Background(), w.keys, w.params, membershiptest.Identity(uint64(i)), path, votes)
-	require.NoError(t, err)
-	ballots.Store(i, b)
-	return b
-}
-
-func openTestBox(t *testing.T, w *world, dir string) *Box {
-	b, err := OpenBox(context.Background(), dir, w.params, w.keys.VerifyingKey())
-	require.NoError(t, err)
-	return b
-}
 
 func TestBoxSubmitAndResults(t *testing.T) {
 	w := testWorld(t)
@@ -95,7 +38,7 @@ func TestBoxSubmitAndResults(t *testing.T) {
 	// A second ballot by the same citizen: rejected, however its bytes
 	// differ (here: a fresh proof with another vote).
 	path, _ := w.tree.Proof(0)
-	again, err := Cast(context.Background(), w.keys, w.params, membershiptest.Identity(0), path, []uint64{0, 0, 1})
+	again, err := prover.Cast(context.Background(), w.keys, w.params, membershiptest.Identity(0), path, []uint64{0, 0, 1})
 	require.NoError(t, err)
 	require.NotEqual(t, again.Bytes(), ballotOf(t, w, 0).Bytes())
 	_, err = box.Submit(context.Background(), again.Bytes())
@@ -103,16 +46,16 @@ func TestBoxSubmitAndResults(t *testing.T) {
 	_, err = box.Submit(context.Background(), ballotOf(t, w, 0).Bytes())
 	require.ErrorIs(t, err, ErrDuplicateNullifier)
 
-	// Reopen: same state; close; closed for good.
-	require.NoError(t, box.Shutdown())
+	// Close and reopen: same state; end; ended for good.
+	require.NoError(t, box.Close())
 	box = openTestBox(t, w, dir)
 	require.Equal(t, res, box.Results())
 	_, err = box.Submit(context.Background(), ballotOf(t, w, 1).Bytes())
 	require.ErrorIs(t, err, ErrDuplicateNullifier)
 	_, err = box.Submit(context.Background(), ballotOf(t, w, 5).Bytes())
 	require.NoError(t, err)
-	require.NoError(t, box.Close())
-	require.NoError(t, box.Close())
+	require.NoError(t, box.End())
+	require.NoError(t, box.End())
 	_, err = box.Submit(context.Background(), ballotOf(t, w, 6).Bytes())
 	require.ErrorIs(t, err, ErrClosed)
 	final := box.Results()
@@ -124,8 +67,8 @@ func TestBoxSubmitAndResults(t *testing.T) {
 	require.Equal(t, final, box.Results())
 	_, err = box.Submit(context.Background(), ballotOf(t, w, 6).Bytes())
 	require.ErrorIs(t, err, ErrClosed)
-	require.NoError(t, box.Shutdown())
-	onDisk, err := os.ReadFile(filepath.Join(dir, logFile))
+	require.NoError(t, box.Close())
+	onDisk, err := os.ReadFile(filepath.Join(dir, LogFile))
 	require.NoError(t, err)
 	require.Equal(t, onDisk, exported.Bytes())
 }
@@ -133,14 +76,14 @@ func TestBoxSubmitAndResults(t *testing.T) {
 func TestBoxRejects(t *testing.T) {
 	w := testWorld(t)
 	box := openTestBox(t, w, t.TempDir())
-	defer box.Shutdown()
+	defer box.Close()
 	good := ballotOf(t, w, 7)
 
 	_, err := box.Submit(context.Background(), []byte("junk"))
 	require.ErrorIs(t, err, ErrMalformedBallot)
 	_, err = box.Submit(context.Background(), append(good.Bytes(), 0))
 	require.ErrorIs(t, err, ErrMalformedBallot)
-	_, err = box.Submit(context.Background(), make([]byte, maxBallotSize+1))
+	_, err = box.Submit(context.Background(), make([]byte, MaxBallotSize+1))
 	require.ErrorIs(t, err, ErrMalformedBallot)
 
 	mutate := func(f func(p *verifier.Proof)) []byte {
@@ -149,22 +92,23 @@ func TestBoxRejects(t *testing.T) {
 		f(p)
 		return p.Bytes()
 	}
+	public := func(f func(v *statement.VotePublic)) []byte { return withPublic(t, good.Bytes(), f) }
 	one := fe(1)
 	cases := map[string]struct {
 		data []byte
 		want error
 	}{
-		"other scope":  {mutate(func(p *verifier.Proof) { p.Public[sigScope].Add(&p.Public[sigScope], &one) }), ErrWrongElection},
-		"other digest": {mutate(func(p *verifier.Proof) { p.Public[sigDigest].Add(&p.Public[sigDigest], &one) }), ErrWrongElection},
-		"other rules":  {mutate(func(p *verifier.Proof) { p.Public[sigMaxTotal].SetUint64(2) }), ErrRulesMismatch},
-		"unknown root": {mutate(func(p *verifier.Proof) { p.Public[sigRoot].Add(&p.Public[sigRoot], &one) }), ErrUnknownRoot},
-		"changed vote": {mutate(func(p *verifier.Proof) {
-			p.Public[sigVotes], p.Public[sigVotes+1] = p.Public[sigVotes+1], p.Public[sigVotes]
+		"other scope":  {public(func(v *statement.VotePublic) { v.Scope.Add(&v.Scope, &one) }), ErrWrongElection},
+		"other digest": {public(func(v *statement.VotePublic) { v.ParamsDigest.Add(&v.ParamsDigest, &one) }), ErrWrongElection},
+		"other rules":  {public(func(v *statement.VotePublic) { v.MaxTotal = 2 }), ErrRulesMismatch},
+		"unknown root": {public(func(v *statement.VotePublic) { v.Root.Add(&v.Root, &one) }), ErrUnknownRoot},
+		"changed vote": {public(func(v *statement.VotePublic) {
+			v.Votes[0], v.Votes[1] = v.Votes[1], v.Votes[0]
 		}), verifier.ErrInvalidProof},
-		"rule-breaking": {mutate(func(p *verifier.Proof) { p.Public[sigVotes+2].SetUint64(1) }), ErrMalformedBallot},
-		"fourth option": {mutate(func(p *verifier.Proof) { p.Public[sigVotes+3].SetUint64(1) }), ErrMalformedBallot},
-		"other nullifier": {mutate(func(p *verifier.Proof) {
-			p.Public[sigNullifier].Add(&p.Public[sigNullifier], &one)
+		"rule-breaking": {public(func(v *statement.VotePublic) { v.Votes[2] = 1 }), ErrMalformedBallot},
+		"fourth option": {public(func(v *statement.VotePublic) { v.Votes[3] = 1 }), ErrMalformedBallot},
+		"other nullifier": {public(func(v *statement.VotePublic) {
+			v.Nullifier.Add(&v.Nullifier, &one)
 		}), verifier.ErrInvalidProof},
 		"proof byte": {mutate(func(p *verifier.Proof) { p.Data[5] ^= 1 }), nil},
 	}
@@ -178,14 +122,14 @@ func TestBoxRejects(t *testing.T) {
 	// A non-citizen cannot even produce a ballot for an accepted root.
 	outsider := membershiptest.Identity(999)
 	path, _ := w.tree.Proof(3)
-	_, err = Cast(context.Background(), w.keys, w.params, outsider, path, []uint64{1, 0, 0})
+	_, err = prover.Cast(context.Background(), w.keys, w.params, outsider, path, []uint64{1, 0, 0})
 	require.ErrorIs(t, err, prover.ErrNotMember)
 	// A ballot replayed into another election (other ID, same census) fails.
 	other := *w.params
 	other.ElectionID = fe(99)
 	box2, err := OpenBox(context.Background(), t.TempDir(), &other, w.keys.VerifyingKey())
 	require.NoError(t, err)
-	defer box2.Shutdown()
+	defer box2.Close()
 	_, err = box2.Submit(context.Background(), good.Bytes())
 	require.ErrorIs(t, err, ErrWrongElection)
 	// Nothing above was recorded.
@@ -199,9 +143,9 @@ func TestBoxRejects(t *testing.T) {
 func TestBoxConcurrentSameNullifier(t *testing.T) {
 	w := testWorld(t)
 	box := openTestBox(t, w, t.TempDir())
-	defer box.Shutdown()
+	defer box.Close()
 	path, _ := w.tree.Proof(8)
-	alt, err := Cast(context.Background(), w.keys, w.params, membershiptest.Identity(8), path, []uint64{0, 1, 0})
+	alt, err := prover.Cast(context.Background(), w.keys, w.params, membershiptest.Identity(8), path, []uint64{0, 1, 0})
 	require.NoError(t, err)
 	variants := [][]byte{ballotOf(t, w, 8).Bytes(), alt.Bytes()}
 	var wg sync.WaitGroup
@@ -240,23 +184,23 @@ func TestBoxOpenChecks(t *testing.T) {
 		_, err := box.Submit(context.Background(), ballotOf(t, w, i).Bytes())
 		require.NoError(t, err)
 	}
-	require.NoError(t, box.Shutdown())
+	require.NoError(t, box.Close())
 	// Another election in the same directory.
 	other := *w.params
 	other.Question = "Something else?"
 	_, err = OpenBox(context.Background(), dir, &other, w.keys.VerifyingKey())
 	require.ErrorIs(t, err, ErrWrongElection)
 	// A key for another circuit.
-	mk, err := prover.SetupMembershipInsecure(context.Background(), tDepth)
+	mk, err := prover.SetupInsecure(context.Background(), statement.Membership(tDepth))
 	require.NoError(t, err)
 	_, err = OpenBox(context.Background(), dir, w.params, mk.VerifyingKey())
 	require.Error(t, err)
 
-	good, err := os.ReadFile(filepath.Join(dir, logFile))
+	good, err := os.ReadFile(filepath.Join(dir, LogFile))
 	require.NoError(t, err)
 	reopen := func(data []byte) (*Box, error) {
 		d := t.TempDir()
-		require.NoError(t, os.WriteFile(filepath.Join(d, logFile), data, 0o600))
+		require.NoError(t, os.WriteFile(filepath.Join(d, LogFile), data, 0o600))
 		return OpenBox(context.Background(), d, w.params, w.keys.VerifyingKey())
 	}
 	// Torn tail: every cut inside the last record recovers the first two.
@@ -264,7 +208,7 @@ func TestBoxOpenChecks(t *testing.T) {
 		b, err := reopen(good[:cut])
 		require.NoError(t, err, cut)
 		require.Equal(t, uint64(2), b.Results().Ballots)
-		b.Shutdown()
+		b.Close()
 	}
 	// Damage: flipped bits, wrong version, trailing garbage, empty file.
 	bad := map[string][]byte{"empty": {}, "header": good[:10], "trailing": append(bytes.Clone(good), 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13)}
@@ -287,5 +231,39 @@ func TestBoxOpenChecks(t *testing.T) {
 	b, err := reopen(last)
 	require.NoError(t, err)
 	require.Equal(t, uint64(2), b.Results().Ballots)
-	require.NoError(t, b.Shutdown())
+	require.NoError(t, b.Close())
+}
+
+// TestBoxDeferClose: a deferred Close only releases the box, so a server
+// that stops and opens the box again keeps taking ballots; End ends the
+// election for good, and a Close deferred before it is harmless.
+func TestBoxDeferClose(t *testing.T) {
+	w := testWorld(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	serve := func(voter int, end bool) Results {
+		box := openTestBox(t, w, dir)
+		defer func() { require.NoError(t, box.Close()) }()
+		_, err := box.Submit(ctx, ballotOf(t, w, voter).Bytes())
+		require.NoError(t, err)
+		if end {
+			require.NoError(t, box.End())
+		}
+		return box.Results()
+	}
+	res := serve(0, false)
+	require.False(t, res.Closed)
+	res = serve(1, false)
+	require.False(t, res.Closed, "a deferred Close does not end the election")
+	require.Equal(t, uint64(2), res.Ballots)
+	res = serve(2, true)
+	require.True(t, res.Closed)
+	require.Equal(t, uint64(3), res.Ballots)
+
+	box := openTestBox(t, w, dir)
+	defer box.Close()
+	require.True(t, box.Results().Closed, "End's close record is durable")
+	require.Equal(t, res, box.Results())
+	_, err := box.Submit(ctx, ballotOf(t, w, 3).Bytes())
+	require.ErrorIs(t, err, ErrClosed, "an ended election takes no ballot after a reopen")
 }

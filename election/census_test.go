@@ -1,4 +1,4 @@
-package election
+package election_test
 
 import (
 	"bytes"
@@ -8,8 +8,10 @@ import (
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/stretchr/testify/require"
 
+	. "github.com/netstate/zkvote/election"
 	"github.com/netstate/zkvote/membership"
 	"github.com/netstate/zkvote/membership/membershiptest"
+	"github.com/netstate/zkvote/prover"
 )
 
 // TestCensusAttackEndToEnd: an attacker registers, as their one commitment,
@@ -50,7 +52,7 @@ func TestCensusAttackEndToEnd(t *testing.T) {
 			Siblings: append(append([]fr.Element(nil), pp.Siblings...), tail.Siblings...),
 			PathBits: append(append([]bool(nil), pp.PathBits...), tail.PathBits...)}
 		require.LessOrEqual(t, len(forged.Siblings), tDepth, "the forged path must fit the circuit for the test to mean anything")
-		_, err = Cast(ctx, w.keys, &p, membershiptest.Identity(n), forged, []uint64{1, 0, 0})
+		_, err = prover.Cast(ctx, w.keys, &p, membershiptest.Identity(n), forged, []uint64{1, 0, 0})
 		require.Error(t, err, "hidden identity %d cast a ballot through the registered subtree root", i)
 	}
 
@@ -60,20 +62,20 @@ func TestCensusAttackEndToEnd(t *testing.T) {
 	for _, n := range honest {
 		path, err := census.Proof(map[uint64]uint64{0: 0, 1: 1, 2: 2, 3: 4, 4: 5}[n])
 		require.NoError(t, err)
-		b, err := Cast(ctx, w.keys, &p, membershiptest.Identity(n), path, []uint64{0, 1, 0})
+		b, err := prover.Cast(ctx, w.keys, &p, membershiptest.Identity(n), path, []uint64{0, 1, 0})
 		require.NoError(t, err)
 		_, err = box.Submit(ctx, b.Bytes())
 		require.NoError(t, err)
 	}
-	require.NoError(t, box.Close())
+	require.NoError(t, box.End())
 	require.Equal(t, uint64(len(honest)), box.Results().Ballots)
 	var logBuf bytes.Buffer
 	require.NoError(t, box.ExportLog(&logBuf))
 	l, err := ReadLog(logBuf.Bytes())
 	require.NoError(t, err)
-	tallies, err := ProveTally(ctx, tk, &p, l.Ballots, nil)
+	tallies, err := prover.ProveTally(ctx, tk, &p, l.Ballots, nil)
 	require.NoError(t, err)
-	res, err := Audit(ctx, &p, w.keys.VerifyingKey(), tk.VerifyingKey(), logBuf.Bytes(), tallies)
+	res, err := Audit(ctx, &p, w.keys.VerifyingKey(), tk.VerifyingKey(), logBuf.Bytes(), EncodeTallyProofs(tallies))
 	require.NoError(t, err)
 	require.Equal(t, uint64(len(honest)), res.Ballots)
 	require.Equal(t, []uint64{0, uint64(len(honest)), 0}, res.Totals)
@@ -110,9 +112,9 @@ func TestCensusEpochs(t *testing.T) {
 	require.ErrorIs(t, p.CheckCensus(tr.Leaves()), membership.ErrUnknownHead)
 	// What the refused census would have allowed: two ballots, two
 	// nullifiers, one citizen.
-	b1, err := Cast(ctx, w.keys, &p, membershiptest.Identity(1), oldPath, []uint64{1, 0, 0})
+	b1, err := prover.Cast(ctx, w.keys, &p, membershiptest.Identity(1), oldPath, []uint64{1, 0, 0})
 	require.NoError(t, err)
-	b2, err := Cast(ctx, w.keys, &p, membershiptest.Identity(50), newPath, []uint64{1, 0, 0})
+	b2, err := prover.Cast(ctx, w.keys, &p, membershiptest.Identity(50), newPath, []uint64{1, 0, 0})
 	require.NoError(t, err)
 	require.NotEqual(t, b1.Nullifier(), b2.Nullifier())
 
@@ -120,9 +122,9 @@ func TestCensusEpochs(t *testing.T) {
 	p.Census = tr.EpochHeads()
 	require.NoError(t, tr.CheckHeads(p.Census))
 	require.NoError(t, p.CheckCensus(tr.Leaves()))
-	_, err = Cast(ctx, w.keys, &p, membershiptest.Identity(1), oldPath, []uint64{1, 0, 0})
+	_, err = prover.Cast(ctx, w.keys, &p, membershiptest.Identity(1), oldPath, []uint64{1, 0, 0})
 	require.Error(t, err)
-	_, err = Cast(ctx, w.keys, &p, membershiptest.Identity(50), newPath, []uint64{1, 0, 0})
+	_, err = prover.Cast(ctx, w.keys, &p, membershiptest.Identity(50), newPath, []uint64{1, 0, 0})
 	require.NoError(t, err)
 
 	// Remove, then register again: again a new epoch.

@@ -1,4 +1,4 @@
-package election
+package election_test
 
 import (
 	"bufio"
@@ -16,6 +16,7 @@ import (
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/stretchr/testify/require"
 
+	. "github.com/netstate/zkvote/election"
 	"github.com/netstate/zkvote/internal/crashtest"
 	"github.com/netstate/zkvote/verifier"
 )
@@ -118,7 +119,7 @@ func TestBoxKillSubmitter(t *testing.T) {
 		var log strings.Builder
 		require.NoError(t, box.ExportLog(&log))
 		res := box.Results()
-		require.NoError(t, box.Shutdown())
+		require.NoError(t, box.Close())
 		l, err := ReadLog([]byte(log.String()))
 		require.NoError(t, err)
 		require.Equal(t, res.Ballots, uint64(len(l.Ballots)))
@@ -134,7 +135,7 @@ func TestBoxKillSubmitter(t *testing.T) {
 		for i, b := range l.Ballots {
 			vs[i] = b.Proof()
 		}
-		require.NoError(t, verifier.VerifyBatch(w.keys.VerifyingKey(), vs))
+		require.NoError(t, verifier.VerifyBatch(context.Background(), w.keys.VerifyingKey(), vs))
 		t.Logf("round %d: %d acknowledged, %d in the log", round, len(acked), len(l.Ballots))
 	}
 }

@@ -1,4 +1,4 @@
-package election
+package election_test
 
 import (
 	"bytes"
@@ -13,6 +13,7 @@ import (
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/stretchr/testify/require"
 
+	. "github.com/netstate/zkvote/election"
 	"github.com/netstate/zkvote/internal/wal"
 )
 
@@ -20,38 +21,34 @@ import (
 // more bytes (-1: never) and, if failSync, an fsync that fails with EIO.
 // Only the commit goroutine touches it.
 type faultyLog struct {
-	logWriter
+	LogWriter
 	budget   int
 	failSync bool
 }
 
 func (f *faultyLog) Write(b []byte) (int, error) {
 	if f.budget >= 0 && len(b) > f.budget {
-		n, _ := f.logWriter.Write(b[:f.budget])
+		n, _ := f.LogWriter.Write(b[:f.budget])
 		f.budget = 0
 		return n, syscall.ENOSPC
 	}
 	if f.budget >= 0 {
 		f.budget -= len(b)
 	}
-	return f.logWriter.Write(b)
+	return f.LogWriter.Write(b)
 }
 
 func (f *faultyLog) Sync() error {
 	if f.failSync {
 		return syscall.EIO
 	}
-	return f.logWriter.Sync()
+	return f.LogWriter.Sync()
 }
 
 func openFaultyBox(t *testing.T, w *world, dir string, budget int, failSync bool) *Box {
 	t.Helper()
-	enc, err := w.params.Encode()
-	require.NoError(t, err)
-	digest, err := w.params.Digest()
-	require.NoError(t, err)
-	b, err := openBox(context.Background(), dir, w.params, w.keys.VerifyingKey(), enc, digest, func(f logWriter) logWriter {
-		return &faultyLog{logWriter: f, budget: budget, failSync: failSync}
+	b, err := OpenBoxWrapped(dir, w.params, w.keys.VerifyingKey(), func(f LogWriter) LogWriter {
+		return &faultyLog{LogWriter: f, budget: budget, failSync: failSync}
 	})
 	require.NoError(t, err)
 	return b
@@ -62,7 +59,7 @@ func boxRecords(t *testing.T, w *world, log []byte) []int64 {
 	t.Helper()
 	enc, err := w.params.Encode()
 	require.NoError(t, err)
-	off := int64(len(logHeader(enc)))
+	off := int64(len(LogHeader(enc)))
 	var starts []int64
 	end, err := wal.Scan(bytes.NewReader(log[off:]), off, int64(len(log)), func(at int64, _ []byte) error {
 		starts = append(starts, at)
@@ -73,12 +70,12 @@ func boxRecords(t *testing.T, w *world, log []byte) []int64 {
 	return starts
 }
 
-// reopenLog opens a box on a copy of log and returns it (shut down) or the
-// error, and the log file's bytes after the open.
+// reopenLog opens a box on a copy of log and returns its results (and
+// closes it) or the error, and the log file's bytes after the open.
 func reopenLog(t *testing.T, w *world, log []byte) (Results, []byte, error) {
 	t.Helper()
 	dir := t.TempDir()
-	path := filepath.Join(dir, logFile)
+	path := filepath.Join(dir, LogFile)
 	require.NoError(t, os.WriteFile(path, log, 0o600))
 	b, err := OpenBox(context.Background(), dir, w.params, w.keys.VerifyingKey())
 	after, rerr := os.ReadFile(path)
@@ -87,7 +84,7 @@ func reopenLog(t *testing.T, w *world, log []byte) (Results, []byte, error) {
 		return Results{}, after, err
 	}
 	res := b.Results()
-	require.NoError(t, b.Shutdown())
+	require.NoError(t, b.Close())
 	return res, after, nil
 }
 
@@ -104,8 +101,8 @@ func TestBoxLogDamage(t *testing.T) {
 		_, err := box.Submit(context.Background(), ballotOf(t, w, i).Bytes())
 		require.NoError(t, err)
 	}
-	require.NoError(t, box.Shutdown())
-	good, err := os.ReadFile(filepath.Join(dir, logFile))
+	require.NoError(t, box.Close())
+	good, err := os.ReadFile(filepath.Join(dir, LogFile))
 	require.NoError(t, err)
 	starts := boxRecords(t, w, good)
 	require.Len(t, starts, 4)
@@ -119,13 +116,13 @@ func TestBoxLogDamage(t *testing.T) {
 			b := bytes.Clone(good)
 			b[at] ^= 0x01
 			_, after, err := reopenLog(t, w, b)
-			require.ErrorIs(t, err, ErrBoxCorrupt, "byte %d", at)
+			require.ErrorIs(t, err, ErrCorrupt, "byte %d", at)
 			require.Contains(t, err.Error(), fmt.Sprintf("record %d at offset %d", k, starts[k]), "byte %d", at)
 			require.Equal(t, b, after, "the refused open changed the file (byte %d)", at)
 			// Zeros after the damaged log change nothing.
 			z := append(bytes.Clone(b), make([]byte, 64)...)
 			_, after, err = reopenLog(t, w, z)
-			require.ErrorIs(t, err, ErrBoxCorrupt, "byte %d, zero tail", at)
+			require.ErrorIs(t, err, ErrCorrupt, "byte %d, zero tail", at)
 			require.Equal(t, z, after)
 		}
 	}
@@ -134,7 +131,7 @@ func TestBoxLogDamage(t *testing.T) {
 	b := bytes.Clone(good)
 	b[last+2] ^= 0x01
 	_, after, err := reopenLog(t, w, b)
-	require.ErrorIs(t, err, ErrBoxCorrupt)
+	require.ErrorIs(t, err, ErrCorrupt)
 	require.Contains(t, err.Error(), fmt.Sprintf("record 3 at offset %d", last))
 	require.Equal(t, b, after)
 	// A record cut short with another after it, and garbage after the log.
@@ -144,7 +141,7 @@ func TestBoxLogDamage(t *testing.T) {
 		"zeros then data":   append(append(bytes.Clone(good), make([]byte, 30)...), 1),
 	} {
 		_, after, err := reopenLog(t, w, b)
-		require.ErrorIs(t, err, ErrBoxCorrupt, name)
+		require.ErrorIs(t, err, ErrCorrupt, name)
 		require.Equal(t, b, after, name)
 	}
 
@@ -181,11 +178,11 @@ func TestBoxLogDamage(t *testing.T) {
 	require.Equal(t, uint64(3), res.Ballots)
 }
 
-// TestBoxShutdownRace: Shutdown while many Submits are in flight. Every
+// TestBoxCloseRace: Close while many Submits are in flight. Every
 // Submit that returned a receipt is in the reopened log at its position,
 // every one that returned an error (ErrClosed: refused before it was
 // queued) is not. Run it under -race.
-func TestBoxShutdownRace(t *testing.T) {
+func TestBoxCloseRace(t *testing.T) {
 	w := testWorld(t)
 	ctx := context.Background()
 	data := make([][]byte, tVoters)
@@ -210,19 +207,19 @@ func TestBoxShutdownRace(t *testing.T) {
 			}()
 		}
 		close(start)
-		// Shut down after round/2 Submits have returned: early rounds race
+		// Close after round/2 Submits have returned: early rounds race
 		// the first commits, later ones the last.
 		for range round / 2 {
 			<-returned
 		}
-		require.NoError(t, box.Shutdown())
+		require.NoError(t, box.Close())
 		wg.Wait()
-		require.NoError(t, box.Shutdown(), "a second Shutdown")
+		require.NoError(t, box.Close(), "a second Close")
 
 		box = openTestBox(t, w, dir)
 		var exported bytes.Buffer
 		require.NoError(t, box.ExportLog(&exported))
-		require.NoError(t, box.Shutdown())
+		require.NoError(t, box.Close())
 		l, err := ReadLog(exported.Bytes())
 		require.NoError(t, err)
 		inLog := map[fr.Element]bool{}
@@ -246,18 +243,18 @@ func TestBoxShutdownRace(t *testing.T) {
 	}
 }
 
-// TestBoxCloseAfterShutdown: Close cannot write its close record after
-// Shutdown: it says so, and the reopened election still takes ballots
-// until a Close that returns nil.
-func TestBoxCloseAfterShutdown(t *testing.T) {
+// TestBoxEndAfterClose: End cannot write its close record after Close: it
+// says so, and the reopened election still takes ballots until an End that
+// returns nil.
+func TestBoxEndAfterClose(t *testing.T) {
 	w := testWorld(t)
 	ctx := context.Background()
 	dir := t.TempDir()
 	box := openTestBox(t, w, dir)
 	_, err := box.Submit(ctx, ballotOf(t, w, 0).Bytes())
 	require.NoError(t, err)
-	require.NoError(t, box.Shutdown())
-	require.Error(t, box.Close(), "Close after Shutdown wrote no close record")
+	require.NoError(t, box.Close())
+	require.Error(t, box.End(), "End after Close wrote no close record")
 	require.False(t, box.Results().Closed)
 	_, err = box.Submit(ctx, ballotOf(t, w, 1).Bytes())
 	require.ErrorIs(t, err, ErrClosed)
@@ -266,22 +263,22 @@ func TestBoxCloseAfterShutdown(t *testing.T) {
 	require.False(t, box.Results().Closed, "the election is still open")
 	_, err = box.Submit(ctx, ballotOf(t, w, 1).Bytes())
 	require.NoError(t, err)
-	require.NoError(t, box.Close())
+	require.NoError(t, box.End())
 	require.True(t, box.Results().Closed)
-	require.NoError(t, box.Close(), "closing twice")
-	require.NoError(t, box.Shutdown())
+	require.NoError(t, box.End(), "ending twice")
+	require.NoError(t, box.Close())
 
 	box = openTestBox(t, w, dir)
 	require.True(t, box.Results().Closed)
 	require.Equal(t, uint64(2), box.Results().Ballots)
 	_, err = box.Submit(ctx, ballotOf(t, w, 2).Bytes())
 	require.ErrorIs(t, err, ErrClosed)
-	require.NoError(t, box.Close(), "closing a closed election again")
+	require.NoError(t, box.End(), "ending an ended election again")
 }
 
 // TestBoxFailedCommit: a failed fsync or a full disk leaves the outcome of
 // the batch's ballots unknown (ErrOutcomeUnknown), the box fail-stops, and
-// Close cannot close it. After a reopen, resubmitting tells the client what
+// End cannot end the election. After a reopen, resubmitting tells the client what
 // happened: ErrDuplicateNullifier if the ballot was recorded after all, a
 // receipt if it was not.
 func TestBoxFailedCommit(t *testing.T) {
@@ -300,7 +297,7 @@ func TestBoxFailedCommit(t *testing.T) {
 		require.ErrorIs(t, err, ErrBoxFailed)
 		require.NotErrorIs(t, err, ErrOutcomeUnknown)
 		require.Zero(t, box.Results().Ballots)
-		err = box.Close()
+		err = box.End()
 		require.ErrorIs(t, err, ErrBoxFailed, "no close record can be written")
 		require.False(t, box.Results().Closed)
 
@@ -312,11 +309,11 @@ func TestBoxFailedCommit(t *testing.T) {
 		require.ErrorIs(t, err, ErrDuplicateNullifier, "the resubmission says it counted")
 		_, err = box.Submit(ctx, b1)
 		require.NoError(t, err)
-		require.NoError(t, box.Shutdown())
+		require.NoError(t, box.Close())
 	})
 
 	t.Run("disk full", func(t *testing.T) {
-		rec := len(wal.Frame(append([]byte{recBallot}, b0...)))
+		rec := len(wal.Frame(append([]byte{RecBallot}, b0...)))
 		dir := t.TempDir()
 		box := openFaultyBox(t, w, dir, rec+rec/2, false)
 		_, err := box.Submit(ctx, b0)
@@ -326,7 +323,7 @@ func TestBoxFailedCommit(t *testing.T) {
 		_, err = box.Submit(ctx, b2)
 		require.ErrorIs(t, err, ErrBoxFailed)
 		require.Equal(t, uint64(1), box.Results().Ballots)
-		require.Error(t, box.Close())
+		require.Error(t, box.End())
 
 		// Half a record reached the file: a torn tail, dropped on open.
 		box = openTestBox(t, w, dir)
@@ -336,19 +333,19 @@ func TestBoxFailedCommit(t *testing.T) {
 		r, err := box.Submit(ctx, b1)
 		require.NoError(t, err, "the resubmission is recorded now")
 		require.Equal(t, uint64(1), r.Position)
-		require.NoError(t, box.Close())
+		require.NoError(t, box.End())
 	})
 
 	t.Run("close record", func(t *testing.T) {
 		dir := t.TempDir()
-		rec := len(wal.Frame(append([]byte{recBallot}, b0...)))
+		rec := len(wal.Frame(append([]byte{RecBallot}, b0...)))
 		box := openFaultyBox(t, w, dir, rec, false)
 		_, err := box.Submit(ctx, b0)
 		require.NoError(t, err)
-		err = box.Close()
+		err = box.End()
 		require.ErrorIs(t, err, ErrOutcomeUnknown)
 		box = openTestBox(t, w, dir)
 		require.False(t, box.Results().Closed, "the close record was not written")
-		require.NoError(t, box.Close())
+		require.NoError(t, box.End())
 	})
 }

@@ -18,8 +18,8 @@ var (
 	ErrRulesMismatch = errors.New("election: ballot rules differ from the election's")
 	// ErrClosed: the box no longer accepts ballots.
 	ErrClosed = errors.New("election: ballot box is closed")
-	// ErrBoxCorrupt: the ballot log failed its checks on open.
-	ErrBoxCorrupt = errors.New("election: ballot log is corrupt")
+	// ErrCorrupt: the ballot log failed its checks on open.
+	ErrCorrupt = errors.New("election: ballot log is corrupt")
 	// ErrBoxFailed: a write to the log failed; the box accepts nothing more
 	// until it is reopened.
 	ErrBoxFailed = errors.New("election: ballot log write failed")

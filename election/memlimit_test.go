@@ -32,7 +32,7 @@ import (
 	"github.com/netstate/zkvote/internal/memlimit"
 	"github.com/netstate/zkvote/internal/wal"
 	"github.com/netstate/zkvote/membership"
-	"github.com/netstate/zkvote/prover"
+	"github.com/netstate/zkvote/statement"
 	"github.com/netstate/zkvote/verifier"
 )
 
@@ -95,7 +95,7 @@ func emSetup(t *testing.T) *emFixture {
 	if _, err := proof.WriteTo(&data); err != nil {
 		t.Fatal(err)
 	}
-	name := prover.VoteCircuitName(emDepth, emOptions)
+	name := statement.Vote(emDepth, emOptions).Name()
 	vk, err := verifier.NewGroth16VerifyingKey(name, emPublic, gvk.(*groth16bn254.VerifyingKey))
 	if err != nil {
 		t.Fatal(err)
@@ -232,7 +232,7 @@ func TestParseBallotBounded(t *testing.T) {
 
 // TestParseTallyProofsBounded: tally files claiming 2^32-1 proofs or
 // proofs of 2^32-1 bytes over a few bytes, or holding crafted proofs, are
-// refused.
+// refused with ErrMalformedTally.
 func TestParseTallyProofsBounded(t *testing.T) {
 	f := emSetup(t)
 	head := func(n uint32) []byte { return binary.BigEndian.AppendUint32(append([]byte("ZKVOTETL"), 1), n) }
@@ -262,8 +262,8 @@ func TestParseTallyProofsBounded(t *testing.T) {
 			return fmt.Errorf("a well-formed file: %v", err)
 		}
 		for name, b := range cases {
-			if ps, err := election.ParseTallyProofs(b); err == nil {
-				return fmt.Errorf("%s: accepted %d proofs", name, len(ps))
+			if ps, err := election.ParseTallyProofs(b); !errors.Is(err, election.ErrMalformedTally) {
+				return fmt.Errorf("%s: %d proofs, %v", name, len(ps), err)
 			}
 		}
 		return nil
@@ -367,7 +367,7 @@ func (f *emFixture) emLogCases() (refused, torn map[string][]byte) {
 }
 
 // TestReadLogBounded: crafted ballot logs are refused by ReadLog with
-// ErrBoxCorrupt (or, for bytes that are not a log at all, an error).
+// ErrCorrupt (or, for bytes that are not a log at all, an error).
 func TestReadLogBounded(t *testing.T) {
 	f := emSetup(t)
 	refused, torn := f.emLogCases()
@@ -378,7 +378,7 @@ func TestReadLogBounded(t *testing.T) {
 			}
 		}
 		for name, b := range torn {
-			if _, err := election.ReadLog(b); !errors.Is(err, election.ErrBoxCorrupt) {
+			if _, err := election.ReadLog(b); !errors.Is(err, election.ErrCorrupt) {
 				return fmt.Errorf("%s: %v", name, err)
 			}
 		}
@@ -387,7 +387,7 @@ func TestReadLogBounded(t *testing.T) {
 }
 
 // TestOpenBoxBounded: OpenBox on a directory holding a crafted ballot log
-// refuses it with ErrBoxCorrupt (or ErrWrongElection for another
+// refuses it with ErrCorrupt (or ErrWrongElection for another
 // election's header), and drops a torn tail keeping the two ballots
 // before it.
 func TestOpenBoxBounded(t *testing.T) {
@@ -407,7 +407,7 @@ func TestOpenBoxBounded(t *testing.T) {
 			return nil, err
 		}
 		res := box.Results()
-		return &res, box.Shutdown()
+		return &res, box.Close()
 	}
 	memlimit.Run(t, "refused", 2*emQuick, func() error {
 		// The box also checks each ballot's statement and nullifier.
@@ -415,7 +415,7 @@ func TestOpenBoxBounded(t *testing.T) {
 			wal.Frame(append([]byte{1}, f.emBallot(1, 2)...))...)
 		for name, b := range refused {
 			_, err := open(b)
-			if !errors.Is(err, election.ErrBoxCorrupt) && !errors.Is(err, election.ErrWrongElection) {
+			if !errors.Is(err, election.ErrCorrupt) && !errors.Is(err, election.ErrWrongElection) {
 				return fmt.Errorf("%s: %v", name, err)
 			}
 		}

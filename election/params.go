@@ -12,29 +12,22 @@ import (
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 
 	"github.com/netstate/zkvote/internal/field"
-	"github.com/netstate/zkvote/internal/limits"
 	"github.com/netstate/zkvote/internal/poseidon2"
 	"github.com/netstate/zkvote/membership"
+	"github.com/netstate/zkvote/statement"
 	"github.com/netstate/zkvote/verifier"
 )
 
-// Limits of election parameters.
+// Limits of election parameters besides the circuit sizes, which package
+// statement bounds.
 const (
-	// DefaultDepth is the census-tree depth elections are compiled for.
-	DefaultDepth = limits.DefaultDepth
-	// DefaultMaxOptions is the number of options the vote circuit is
-	// compiled for.
-	DefaultMaxOptions = limits.DefaultOptions
-	// MaxDepth and MaxOptions bound the compiled circuit sizes.
-	MaxDepth   = limits.MaxDepth
-	MaxOptions = limits.MaxOptions
 	// MaxQuestionLen and MaxOptionLen bound labels, in bytes of UTF-8.
 	MaxQuestionLen = 4096
 	MaxOptionLen   = 256
 	// MaxRoots bounds the accepted census heads of one election.
 	MaxRoots = 1024
 	// maxVote is the exclusive bound of one option's value (2^32).
-	maxVote = 1 << limits.VoteBits
+	maxVote = 1 << statement.VoteBits
 )
 
 // Rules say what a valid ballot is: each option gets a value from 0 to
@@ -184,31 +177,49 @@ type Params struct {
 	// published list of commitments checks them with [Params.CheckCensus].
 	Census     []membership.Head
 	Rules      Rules
-	Depth      int // the census circuit depth, 0 means DefaultDepth
-	MaxOptions int // the compiled number of options, 0 means DefaultMaxOptions
+	Depth      int // the census circuit depth, 0 means statement.DefaultDepth
+	MaxOptions int // the compiled number of options, 0 means statement.DefaultOptions
 	// VoteKey and TallyKey pin the verifying keys of the election's vote
-	// and tally circuits, both required: make the keys first (from
-	// ceremonies, prover.NewCeremony with prover.VoteCircuit and
-	// prover.TallyCircuit; the vote circuit takes the parameters' digest
-	// as a public input, so the keys do not depend on the parameters).
-	// OpenBox, ProveTally and Audit refuse any other key with
-	// ErrKeyMismatch, even one for the same circuit: whoever holds the
-	// setup secrets of another key could forge ballots or results for it.
+	// and tally statements ([Params.VoteStatement], and statement.Tally of
+	// any batch size with the same options), both required: make the keys
+	// first (from ceremonies, prover.NewCeremony; the vote circuit takes
+	// the parameters' digest as a public input, so the keys do not depend
+	// on the parameters). OpenBox and Audit, and the prover's Cast and
+	// ProveTally, refuse any other key with ErrKeyMismatch, even one for
+	// the same circuit: whoever holds the setup secrets of another key
+	// could forge ballots or results for it.
 	VoteKey, TallyKey KeyPin
 }
 
 func (p *Params) depth() int {
 	if p.Depth == 0 {
-		return DefaultDepth
+		return statement.DefaultDepth
 	}
 	return p.Depth
 }
 
 func (p *Params) maxOptions() int {
 	if p.MaxOptions == 0 {
-		return DefaultMaxOptions
+		return statement.DefaultOptions
 	}
 	return p.MaxOptions
+}
+
+// VoteStatement returns the statement every ballot of the election proves:
+// statement.Vote of the census depth and the compiled number of options.
+// The vote key must be for it.
+func (p *Params) VoteStatement() statement.Statement {
+	return statement.Vote(p.depth(), p.maxOptions())
+}
+
+// CheckTallyStatement reports whether s is a statement that can count the
+// election's ballots: a tally of any batch size with the election's
+// compiled number of options.
+func (p *Params) CheckTallyStatement(s statement.Statement) error {
+	if s.Kind() != statement.KindTally || s.Options() != p.maxOptions() || s.Check() != nil {
+		return fmt.Errorf("election: %s cannot count ballots of %d options", s, p.maxOptions())
+	}
+	return nil
 }
 
 // Scope returns Poseidon2(TagElection, DeploymentID, ElectionID): the scope
@@ -233,8 +244,8 @@ func (p *Params) Validate() error {
 			return fmt.Errorf("election: option %d must be 1 to 256 bytes of UTF-8", i)
 		}
 	}
-	if p.depth() < 1 || p.depth() > MaxDepth || p.maxOptions() > MaxOptions {
-		return fmt.Errorf("election: depth %d or %d options out of range", p.depth(), p.maxOptions())
+	if err := p.VoteStatement().Check(); err != nil {
+		return fmt.Errorf("election: %v", err)
 	}
 	if len(p.Census) < 1 || len(p.Census) > MaxRoots {
 		return fmt.Errorf("election: %d census heads, want 1 to %d", len(p.Census), MaxRoots)
@@ -273,7 +284,7 @@ func (p *Params) AcceptsRoot(root fr.Element) bool {
 // head must be the root of a prefix of that one list, which proves they are
 // of one epoch. It returns nil or an error wrapping
 // membership.ErrUnknownHead.
-func (p *Params) CheckCensus(commitments []fr.Element) error {
+func (p *Params) CheckCensus(commitments []membership.Commitment) error {
 	return membership.VerifyHeads(commitments, p.Census)
 }
 

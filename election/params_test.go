@@ -1,8 +1,9 @@
-package election
+package election_test
 
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"math/big"
 	"strings"
 	"testing"
@@ -10,18 +11,15 @@ import (
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/stretchr/testify/require"
 
-	"github.com/netstate/zkvote/membership"
-
+	"github.com/netstate/zkvote/circuits"
+	. "github.com/netstate/zkvote/election"
 	"github.com/netstate/zkvote/internal/poseidon2"
+	"github.com/netstate/zkvote/membership"
 	"github.com/netstate/zkvote/membership/membershiptest"
 	"github.com/netstate/zkvote/prover"
+	"github.com/netstate/zkvote/statement"
 	"github.com/netstate/zkvote/verifier"
 )
-
-func fe(v uint64) fr.Element { var x fr.Element; x.SetUint64(v); return x }
-
-// testPin is a stand-in key pin for parameters that never meet a key.
-func testPin(b byte) KeyPin { return KeyPin{Backend: verifier.Groth16, ID: [32]byte{b}} }
 
 func testParams() *Params {
 	return &Params{
@@ -79,7 +77,7 @@ func TestParamsEncodeParse(t *testing.T) {
 	enc2, err := q.Encode()
 	require.NoError(t, err)
 	require.Equal(t, enc, enc2)
-	require.True(t, p.equal(q))
+	require.True(t, ParamsEqual(p, q))
 	d1, err := p.Digest()
 	require.NoError(t, err)
 	d2, err := q.Digest()
@@ -143,6 +141,41 @@ func TestParamsValidate(t *testing.T) {
 	require.False(t, p.AcceptsRoot(fe(79)))
 }
 
+// TestParamsStatements: the vote statement is the vote of the census depth
+// and compiled options (the defaults when zero, as the encoding records
+// them); a tally of any batch size with the compiled options can count the
+// ballots, and nothing else can.
+func TestParamsStatements(t *testing.T) {
+	p := testParams()
+	require.Equal(t, statement.Vote(statement.DefaultDepth, statement.DefaultOptions), p.VoteStatement())
+	enc, err := p.Encode()
+	require.NoError(t, err)
+	back, err := ParseParams(enc)
+	require.NoError(t, err)
+	require.Equal(t, p.VoteStatement(), back.VoteStatement())
+	require.NoError(t, p.CheckTallyStatement(statement.Tally(4, statement.DefaultOptions)))
+
+	p.Depth, p.MaxOptions = 4, 5
+	require.Equal(t, statement.Vote(4, 5), p.VoteStatement())
+	require.Equal(t, fmt.Sprintf("vote/v%d/depth=4/options=5", statement.Version), p.VoteStatement().Name())
+	for _, batch := range []int{1, 4, 256, statement.MaxBatch} {
+		require.NoError(t, p.CheckTallyStatement(statement.Tally(batch, 5)), batch)
+	}
+	for name, s := range map[string]statement.Statement{
+		"fewer options":       statement.Tally(4, 4),
+		"more options":        statement.Tally(4, 6),
+		"the default options": statement.Tally(4, statement.DefaultOptions),
+		"the labels' count":   statement.Tally(4, len(p.Options)),
+		"batch 0":             statement.Tally(0, 5),
+		"batch above max":     statement.Tally(statement.MaxBatch+1, 5),
+		"the vote statement":  p.VoteStatement(),
+		"a membership":        statement.Membership(4),
+		"no statement":        {},
+	} {
+		require.Error(t, p.CheckTallyStatement(s), name)
+	}
+}
+
 func FuzzParseParams(f *testing.F) {
 	enc, err := testParams().Encode()
 	if err != nil {
@@ -175,7 +208,7 @@ func FuzzParseBallot(f *testing.F) {
 			return
 		}
 		require.Equal(t, data, b.Bytes())
-		_ = b.Votes(DefaultMaxOptions)
+		_ = b.Votes(statement.DefaultOptions)
 	})
 }
 
@@ -224,13 +257,13 @@ func TestParamsKeyPins(t *testing.T) {
 	}
 	// The pins sit after the cost exponent: version, magic, IDs, sizes,
 	// rules, then backend and ID of each key.
-	off := len(paramsMagic) + 1 + 32 + 32 + 2 + 3*8 + 1
+	off := len(ParamsMagic) + 1 + 32 + 32 + 2 + 3*8 + 1
 	require.Equal(t, byte(verifier.Groth16), enc[off])
 	require.Equal(t, p.VoteKey.ID[:], enc[off+1:off+33])
 	require.Equal(t, byte(verifier.Groth16), enc[off+33])
 	require.Equal(t, p.TallyKey.ID[:], enc[off+34:off+66])
 	for name, b := range map[string][]byte{
-		"version 1":        append(append([]byte(paramsMagic), 1), enc[len(paramsMagic)+1:]...),
+		"version 1":        append(append([]byte(ParamsMagic), 1), enc[len(ParamsMagic)+1:]...),
 		"vote backend 0":   setByte(enc, off, 0),
 		"vote backend 3":   setByte(enc, off, 3),
 		"tally backend 0":  setByte(enc, off+33, 0),
@@ -262,7 +295,7 @@ func TestKeyPinsRefuseSecondKey(t *testing.T) {
 	w := testWorld(t)
 	tk := testTallyKeys(t)
 	ctx := context.Background()
-	forger, err := prover.SetupVoteInsecure(ctx, tDepth, tOptions)
+	forger, err := prover.SetupInsecure(ctx, statement.Vote(tDepth, tOptions))
 	require.NoError(t, err)
 	require.Equal(t, w.keys.VerifyingKey().Circuit(), forger.VerifyingKey().Circuit())
 	require.NotEqual(t, w.keys.VerifyingKey().ID(), forger.VerifyingKey().ID())
@@ -278,40 +311,49 @@ func TestKeyPinsRefuseSecondKey(t *testing.T) {
 		require.NoError(t, err)
 		votes := make([]uint64, 3)
 		votes[0] = 1
-		_, err = Cast(ctx, forger, w.params, membershiptest.Identity(uint64(i)), path, votes)
+		_, err = prover.Cast(ctx, forger, w.params, membershiptest.Identity(uint64(i)), path, votes)
 		require.ErrorIs(t, err, ErrKeyMismatch, "Cast refuses a key the election does not pin")
 		// The forger proves directly, as Cast would have.
-		s, err := w.params.Statement(votes)
+		digest, err := w.params.Digest()
 		require.NoError(t, err)
-		proof, err := forger.Prove(ctx, membershiptest.Identity(uint64(i)), path, s)
+		id := membershiptest.Identity(uint64(i))
+		proof, err := forger.Prove(ctx, &circuits.VoteWitness{
+			Membership:   circuits.MembershipWitness{Root: path.Root, Scope: w.params.Scope(), Secret: id.Secret(), Siblings: path.Siblings, PathBits: path.PathBits},
+			ParamsDigest: digest,
+			NumOptions:   uint64(len(w.params.Options)),
+			MaxPerOption: w.params.Rules.MaxPerOption, MinTotal: w.params.Rules.MinTotal, MaxTotal: w.params.Rules.MaxTotal,
+			CostExponent: uint64(w.params.Rules.CostExponent),
+			Votes:        votes,
+		})
 		require.NoError(t, err)
 		raw = append(raw, proof.Bytes())
 	}
 	log := buildLog(t, w.params, raw, true)
 	l, err := ReadLog(log)
 	require.NoError(t, err)
-	tallies, err := ProveTally(ctx, tk, w.params, l.Ballots, nil)
+	tallies, err := prover.ProveTally(ctx, tk, w.params, l.Ballots, nil)
 	require.NoError(t, err)
-	_, err = Audit(ctx, w.params, forger.VerifyingKey(), tk.VerifyingKey(), log, tallies)
+	file := EncodeTallyProofs(tallies)
+	_, err = Audit(ctx, w.params, forger.VerifyingKey(), tk.VerifyingKey(), log, file)
 	require.ErrorIs(t, err, ErrKeyMismatch)
 	var ae *AuditError
 	require.ErrorAs(t, err, &ae)
 	require.Equal(t, "log", ae.What)
 	// With the pinned key, the forged ballots do not verify.
-	_, err = Audit(ctx, w.params, w.keys.VerifyingKey(), tk.VerifyingKey(), log, tallies)
+	_, err = Audit(ctx, w.params, w.keys.VerifyingKey(), tk.VerifyingKey(), log, file)
 	require.Error(t, err)
 	require.NotErrorIs(t, err, ErrKeyMismatch)
-	_, err = Audit(ctx, w.params, nil, tk.VerifyingKey(), log, tallies)
+	_, err = Audit(ctx, w.params, nil, tk.VerifyingKey(), log, file)
 	require.ErrorIs(t, err, ErrKeyMismatch)
 
 	// A second tally key for the same circuit proves nothing for this
 	// election and is refused by the audit.
-	tk2, err := prover.SetupTallyInsecure(ctx, tBatch, tOptions)
+	tk2, err := prover.SetupInsecure(ctx, statement.Tally(tBatch, tOptions))
 	require.NoError(t, err)
 	require.Equal(t, tk.VerifyingKey().Circuit(), tk2.VerifyingKey().Circuit())
-	_, err = ProveTally(ctx, tk2, w.params, l.Ballots, nil)
+	_, err = prover.ProveTally(ctx, tk2, w.params, l.Ballots, nil)
 	require.ErrorIs(t, err, ErrKeyMismatch)
-	_, err = Audit(ctx, w.params, w.keys.VerifyingKey(), tk2.VerifyingKey(), log, tallies)
+	_, err = Audit(ctx, w.params, w.keys.VerifyingKey(), tk2.VerifyingKey(), log, file)
 	require.ErrorIs(t, err, ErrKeyMismatch)
 
 	// Parameters pinning the second key are another election: its log
@@ -320,9 +362,9 @@ func TestKeyPinsRefuseSecondKey(t *testing.T) {
 	other.VoteKey = PinKey(forger.VerifyingKey())
 	box, err := OpenBox(ctx, t.TempDir(), &other, forger.VerifyingKey())
 	require.NoError(t, err)
-	require.NoError(t, box.Close())
+	require.NoError(t, box.End())
 	var exported bytes.Buffer
 	require.NoError(t, box.ExportLog(&exported))
-	_, err = Audit(ctx, w.params, w.keys.VerifyingKey(), tk.VerifyingKey(), exported.Bytes(), tallies)
+	_, err = Audit(ctx, w.params, w.keys.VerifyingKey(), tk.VerifyingKey(), exported.Bytes(), file)
 	require.ErrorIs(t, err, ErrWrongElection)
 }

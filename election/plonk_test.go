@@ -28,6 +28,7 @@ import (
 	"github.com/netstate/zkvote/membership"
 	"github.com/netstate/zkvote/membership/membershiptest"
 	"github.com/netstate/zkvote/prover"
+	"github.com/netstate/zkvote/statement"
 	"github.com/netstate/zkvote/verifier"
 )
 
@@ -42,9 +43,9 @@ const (
 // tests only) large enough for the PLONK vote and tally circuits.
 func plSRS(t *testing.T) *kzg.SRS {
 	t.Helper()
-	vote, err := circuits.NewVote(plDepth, plOptions)
+	vote, err := circuits.New(statement.Vote(plDepth, plOptions))
 	require.NoError(t, err)
-	tally, err := circuits.NewTally(plBatch, plOptions)
+	tally, err := circuits.New(statement.Tally(plBatch, plOptions))
 	require.NoError(t, err)
 	var big constraint.ConstraintSystem
 	for _, c := range []frontend.Circuit{vote, tally} {
@@ -81,9 +82,9 @@ func TestAuditPLONK(t *testing.T) {
 	}
 	ctx := context.Background()
 	srs := plSRS(t)
-	vk, err := prover.SetupVotePLONK(ctx, plDepth, plOptions, srs, nil)
+	vk, err := prover.SetupPLONK(ctx, statement.Vote(plDepth, plOptions), srs, nil)
 	require.NoError(t, err)
-	tk, err := prover.SetupTallyPLONK(ctx, plBatch, plOptions, srs, nil)
+	tk, err := prover.SetupPLONK(ctx, statement.Tally(plBatch, plOptions), srs, nil)
 	require.NoError(t, err)
 	require.Equal(t, verifier.PLONK, vk.Backend())
 	require.Equal(t, verifier.PLONK, tk.Backend())
@@ -108,28 +109,29 @@ func TestAuditPLONK(t *testing.T) {
 		votes := make([]uint64, 3)
 		votes[i%3] = 1
 		want[i%3]++
-		b, err := election.Cast(ctx, vk, p, membershiptest.Identity(uint64(i)), path, votes)
+		b, err := prover.Cast(ctx, vk, p, membershiptest.Identity(uint64(i)), path, votes)
 		require.NoError(t, err)
 		require.Equal(t, verifier.PLONK, b.Proof().Backend)
 		_, err = box.Submit(ctx, b.Bytes())
 		require.NoError(t, err, "ballot %d", i)
 	}
-	require.NoError(t, box.Close())
+	require.NoError(t, box.End())
 	var logBuf bytes.Buffer
 	require.NoError(t, box.ExportLog(&logBuf))
-	require.NoError(t, box.Shutdown())
+	require.NoError(t, box.Close())
 	logData := logBuf.Bytes()
 
 	l, err := election.ReadLog(logData)
 	require.NoError(t, err)
 	require.Len(t, l.Ballots, plVoters)
-	tallies, err := election.ProveTally(ctx, tk, p, l.Ballots, nil)
+	tallies, err := prover.ProveTally(ctx, tk, p, l.Ballots, nil)
 	require.NoError(t, err)
 	require.Len(t, tallies, 2)
-	back, err := election.ParseTallyProofs(election.EncodeTallyProofs(tallies))
+	file := election.EncodeTallyProofs(tallies)
+	back, err := election.ParseTallyProofs(file)
 	require.NoError(t, err)
 
-	res, err := election.Audit(ctx, p, vk.VerifyingKey(), tk.VerifyingKey(), logData, back)
+	res, err := election.Audit(ctx, p, vk.VerifyingKey(), tk.VerifyingKey(), logData, file)
 	require.NoError(t, err)
 	require.Equal(t, uint64(plVoters), res.Ballots)
 	require.Equal(t, want, res.Totals)
@@ -154,7 +156,7 @@ func TestAuditPLONK(t *testing.T) {
 	const votes = 9 // the first vote among a ballot's public signals
 	q.Public[votes], q.Public[votes+2] = q.Public[votes+2], q.Public[votes]
 	tampered := append(append(append([][]byte{}, raw[:5]...), q.Bytes()), raw[6:]...)
-	_, err = election.Audit(ctx, p, vk.VerifyingKey(), tk.VerifyingKey(), plRebuild(t, logData, tampered, true), back)
+	_, err = election.Audit(ctx, p, vk.VerifyingKey(), tk.VerifyingKey(), plRebuild(t, logData, tampered, true), file)
 	ae := auditErr(err)
 	require.Equal(t, "ballot", ae.What)
 	require.Equal(t, 5, ae.Index)
@@ -174,7 +176,7 @@ func TestAuditPLONK(t *testing.T) {
 	changed, err := verifier.ParseProof(q.Bytes())
 	require.NoError(t, err)
 	tampered = append(append(append([][]byte{}, raw[:2]...), changed.Bytes()), raw[3:]...)
-	_, err = election.Audit(ctx, p, vk.VerifyingKey(), tk.VerifyingKey(), plRebuild(t, logData, tampered, true), back)
+	_, err = election.Audit(ctx, p, vk.VerifyingKey(), tk.VerifyingKey(), plRebuild(t, logData, tampered, true), file)
 	ae = auditErr(err)
 	require.Equal(t, 2, ae.Index)
 	require.ErrorIs(t, err, verifier.ErrInvalidProof)
@@ -183,20 +185,20 @@ func TestAuditPLONK(t *testing.T) {
 	tp, err := verifier.ParseProof(back[1].Bytes())
 	require.NoError(t, err)
 	tp.Public[4].Add(&tp.Public[4], &one)
-	_, err = election.Audit(ctx, p, vk.VerifyingKey(), tk.VerifyingKey(), logData, []*verifier.Proof{back[0], tp})
+	_, err = election.Audit(ctx, p, vk.VerifyingKey(), tk.VerifyingKey(), logData, election.EncodeTallyProofs([]*verifier.Proof{back[0], tp}))
 	ae = auditErr(err)
 	require.Equal(t, "tally proof", ae.What)
 	require.Equal(t, 1, ae.Index)
 
 	// A dropped ballot: the tally proofs no longer match.
 	dropped := append(append([][]byte{}, raw[:3]...), raw[4:]...)
-	_, err = election.Audit(ctx, p, vk.VerifyingKey(), tk.VerifyingKey(), plRebuild(t, logData, dropped, true), back)
+	_, err = election.Audit(ctx, p, vk.VerifyingKey(), tk.VerifyingKey(), plRebuild(t, logData, dropped, true), file)
 	require.ErrorIs(t, err, election.ErrTallyMismatch)
 
 	// Groth16 keys for the same circuits are not the keys the election
 	// pins.
-	gvk, err := prover.SetupVoteInsecure(ctx, plDepth, plOptions)
+	gvk, err := prover.SetupInsecure(ctx, statement.Vote(plDepth, plOptions))
 	require.NoError(t, err)
-	_, err = election.Audit(ctx, p, gvk.VerifyingKey(), tk.VerifyingKey(), logData, back)
+	_, err = election.Audit(ctx, p, gvk.VerifyingKey(), tk.VerifyingKey(), logData, file)
 	require.ErrorIs(t, err, election.ErrKeyMismatch)
 }

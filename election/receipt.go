@@ -46,7 +46,7 @@ func (l *Log) CheckReceipt(r *Receipt) error {
 	for i, b := range l.Ballots[:r.Position+1] {
 		var err error
 		if head, err = chain.Entry(head, b.Nullifier(), b.Votes(opts)); err != nil {
-			return fmt.Errorf("%w: ballot %d: %v", ErrBoxCorrupt, i, err)
+			return fmt.Errorf("%w: ballot %d: %v", ErrCorrupt, i, err)
 		}
 	}
 	if !head.Equal(&r.Head) {

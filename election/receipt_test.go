@@ -1,4 +1,4 @@
-package election
+package election_test
 
 import (
 	"bytes"
@@ -10,7 +10,9 @@ import (
 	groth16bn254 "github.com/consensys/gnark/backend/groth16/bn254"
 	"github.com/stretchr/testify/require"
 
+	. "github.com/netstate/zkvote/election"
 	"github.com/netstate/zkvote/membership/membershiptest"
+	"github.com/netstate/zkvote/prover"
 	"github.com/netstate/zkvote/verifier"
 )
 
@@ -58,7 +60,7 @@ func TestReceiptCheck(t *testing.T) {
 	}
 	var exported bytes.Buffer
 	require.NoError(t, box.ExportLog(&exported))
-	require.NoError(t, box.Shutdown())
+	require.NoError(t, box.Close())
 	l, err := ReadLog(exported.Bytes())
 	require.NoError(t, err)
 	for i, r := range receipts {
@@ -97,7 +99,7 @@ func TestReceiptCheck(t *testing.T) {
 	// Voter 2's ballot with other votes (a fresh proof of another choice).
 	path, err := w.tree.Proof(2)
 	require.NoError(t, err)
-	other, err := Cast(ctx, w.keys, w.params, membershiptest.Identity(2), path, []uint64{1, 0, 0})
+	other, err := prover.Cast(ctx, w.keys, w.params, membershiptest.Identity(2), path, []uint64{1, 0, 0})
 	require.NoError(t, err)
 	require.Equal(t, ballotOf(t, w, 2).Nullifier(), other.Nullifier())
 	check(logOf(raw[0], raw[1], other.Bytes(), raw[3], raw[4]), true, true, false, false, false)
@@ -128,10 +130,10 @@ func TestAuditReportsClosed(t *testing.T) {
 	raw := [][]byte{ballotOf(t, w, 0).Bytes(), ballotOf(t, w, 1).Bytes(), ballotOf(t, w, 2).Bytes()}
 	l, err := ReadLog(buildLog(t, w.params, raw, false))
 	require.NoError(t, err)
-	tallies, err := ProveTally(ctx, tk, w.params, l.Ballots, nil)
+	tallies, err := prover.ProveTally(ctx, tk, w.params, l.Ballots, nil)
 	require.NoError(t, err)
 	for _, closed := range []bool{false, true} {
-		res, err := Audit(ctx, w.params, w.keys.VerifyingKey(), tk.VerifyingKey(), buildLog(t, w.params, raw, closed), tallies)
+		res, err := Audit(ctx, w.params, w.keys.VerifyingKey(), tk.VerifyingKey(), buildLog(t, w.params, raw, closed), EncodeTallyProofs(tallies))
 		require.NoError(t, err)
 		require.Equal(t, closed, res.Closed)
 		require.Equal(t, uint64(3), res.Ballots)

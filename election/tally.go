@@ -6,13 +6,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 
-	"github.com/netstate/zkvote/circuits"
 	"github.com/netstate/zkvote/internal/chain"
-	"github.com/netstate/zkvote/prover"
+	"github.com/netstate/zkvote/statement"
 	"github.com/netstate/zkvote/verifier"
 )
 
@@ -34,7 +32,7 @@ func ReadLog(data []byte) (*Log, error) {
 	}
 	p, err := ParseParams(enc)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBoxCorrupt, err)
+		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
 	l := &Log{Params: p}
 	end, err := scanBallots(r, off, int64(len(data)), &l.Closed, func(_ uint64, b *Ballot) error {
@@ -45,61 +43,15 @@ func ReadLog(data []byte) (*Log, error) {
 		return nil, err
 	}
 	if end != int64(len(data)) {
-		return nil, fmt.Errorf("%w: the log ends in a partial or zero-filled record at offset %d", ErrBoxCorrupt, end)
+		return nil, fmt.Errorf("%w: the log ends in a partial or zero-filled record at offset %d", ErrCorrupt, end)
 	}
 	return l, nil
 }
 
-// slots converts ballots to the tally circuit's slots (one vote per compiled
-// option).
-func slots(p *Params, ballots []*Ballot) []circuits.TallySlot {
-	out := make([]circuits.TallySlot, len(ballots))
-	for i, b := range ballots {
-		out[i] = circuits.TallySlot{Nullifier: b.Nullifier(), Votes: b.Votes(p.maxOptions())}
-	}
-	return out
-}
-
-// ProveTally proves the tally of ballots (a log's, in order) in batches of
-// keys.Batch(): proof k covers ballots [k·batch, (k+1)·batch). An empty log
-// gets one proof of the empty batch. progress, if not nil, is called after
-// each batch. keys must be the tally keys p pins (else [ErrKeyMismatch]).
-//
-// ctx is checked before each batch.
-func ProveTally(ctx context.Context, keys *prover.TallyKeys, p *Params, ballots []*Ballot, progress func(done, total int)) ([]*verifier.Proof, error) {
-	if keys.VerifyingKey().NbPublic() != circuits.TallyPublicCount || keys.VerifyingKey().Circuit() != prover.TallyCircuitName(keys.Batch(), p.maxOptions()) {
-		return nil, fmt.Errorf("election: tally keys %s do not fit %d options", keys.VerifyingKey().Circuit(), p.maxOptions())
-	}
-	if err := checkKey(p.TallyKey, keys.VerifyingKey(), "tally"); err != nil {
-		return nil, err
-	}
-	all := slots(p, ballots)
-	scope := p.Scope()
-	w := &circuits.TallyWitness{Scope: scope, HeadBefore: chain.Genesis(scope), TotalsBefore: make([]uint64, p.maxOptions())}
-	batches := max(1, (len(all)+keys.Batch()-1)/keys.Batch())
-	proofs := make([]*verifier.Proof, 0, batches)
-	for k := range batches {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		w.Ballots = all[min(len(all), k*keys.Batch()):min(len(all), (k+1)*keys.Batch())]
-		pr, res, err := keys.Prove(ctx, w)
-		if err != nil {
-			return nil, err
-		}
-		proofs = append(proofs, pr)
-		w.HeadBefore, w.BallotsBefore, w.TotalsBefore = res.HeadAfter, res.BallotsAfter, res.TotalsAfter
-		if progress != nil {
-			progress(k+1, batches)
-		}
-	}
-	return proofs, nil
-}
-
 // AuditError reports the first thing an audit found wrong.
 type AuditError struct {
-	What  string // "log", "ballot" or "tally proof"
-	Index int    // the ballot's position or the tally proof's index; -1 for the log
+	What  string // "log", "tally file", "ballot" or "tally proof"
+	Index int    // the ballot's position or the tally proof's index; -1 for a whole file
 	Err   error
 }
 
@@ -116,9 +68,11 @@ func (e *AuditError) Unwrap() error { return e.Err }
 var ErrTallyMismatch = errors.New("election: tally proof does not match the log")
 
 // Audit checks an election from public material alone: its parameters, the
-// vote and tally verifying keys, the exported ballot log and the tally
-// proofs. It returns the results, or an *AuditError naming the first bad
-// ballot or proof. Results.Closed reports whether the log ends with the
+// vote and tally verifying keys, the exported ballot log ([Box.ExportLog])
+// and the tally file ([EncodeTallyProofs]), both as published bytes. It
+// returns the results, or an *AuditError naming the first bad ballot or
+// proof (What "log" or "tally file", Index -1, for a file that does not
+// parse). Results.Closed reports whether the log ends with the
 // box's close record: an audit of a log without one checks a snapshot of an
 // election that may still take ballots.
 //
@@ -139,12 +93,17 @@ var ErrTallyMismatch = errors.New("election: tally proof does not match the log"
 // log. Anyone holding the log can run the audit; nobody needs the box's
 // word for anything but the log's availability.
 //
-// ctx is checked between stages.
-func Audit(ctx context.Context, p *Params, voteVK, tallyVK *verifier.VerifyingKey, logData []byte, tallies []*verifier.Proof) (*Results, error) {
+// ctx is checked between stages and during the batch verification of the
+// ballots, the longest one; on cancellation Audit returns ctx.Err().
+func Audit(ctx context.Context, p *Params, voteVK, tallyVK *verifier.VerifyingKey, logData, tallyData []byte) (*Results, error) {
 	logErr := func(err error) (*Results, error) { return nil, &AuditError{What: "log", Index: -1, Err: err} }
 	l, err := ReadLog(logData)
 	if err != nil {
 		return logErr(err)
+	}
+	tallies, err := ParseTallyProofs(tallyData)
+	if err != nil {
+		return nil, &AuditError{What: "tally file", Index: -1, Err: err}
 	}
 	if !l.Params.equal(p) {
 		return logErr(ErrWrongElection)
@@ -155,11 +114,10 @@ func Audit(ctx context.Context, p *Params, voteVK, tallyVK *verifier.VerifyingKe
 	if err := checkKey(p.TallyKey, tallyVK, "tally"); err != nil {
 		return logErr(err)
 	}
-	if voteVK.Circuit() != p.CircuitName() {
+	if s := p.VoteStatement(); voteVK.Circuit() != s.Name() || voteVK.NbPublic() != s.NbPublic() {
 		return logErr(fmt.Errorf("vote key is for %s", voteVK.Circuit()))
 	}
-	if tallyVK.NbPublic() != circuits.TallyPublicCount || !strings.HasPrefix(tallyVK.Circuit(), "tally/") ||
-		!strings.HasSuffix(tallyVK.Circuit(), fmt.Sprintf("/options=%d", p.maxOptions())) {
+	if ts, err := statement.Parse(tallyVK.Circuit()); err != nil || p.CheckTallyStatement(ts) != nil || tallyVK.NbPublic() != ts.NbPublic() {
 		return logErr(fmt.Errorf("tally key is for %s", tallyVK.Circuit()))
 	}
 	scope := p.Scope()
@@ -182,7 +140,10 @@ func Audit(ctx context.Context, p *Params, voteVK, tallyVK *verifier.VerifyingKe
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if err := verifier.VerifyBatch(voteVK, proofs); err != nil {
+	if err := verifier.VerifyBatch(ctx, voteVK, proofs); err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		var be *verifier.BatchError
 		if errors.As(err, &be) {
 			return nil, &AuditError{What: "ballot", Index: be.Invalid[0], Err: verifier.ErrInvalidProof}
@@ -218,20 +179,23 @@ func checkTallies(p *Params, tallyVK *verifier.VerifyingKey, l *Log, tallies []*
 		if err := verifier.Verify(tallyVK, t); err != nil {
 			return nil, &AuditError{What: "tally proof", Index: k, Err: err}
 		}
-		pub := t.Public
-		if !pub[0].Equal(&scope) {
+		pub, err := statement.ParseTally(t.Public)
+		if err != nil {
+			return bad(k, "%v", err)
+		}
+		if !pub.Scope.Equal(&scope) {
 			return bad(k, "scope")
 		}
-		if !pub[1].Equal(&head) {
+		if !pub.HeadBefore.Equal(&head) {
 			return bad(k, "it starts at another chain head")
 		}
-		if !pub[3].Equal(&prevTally) {
+		if !pub.TallyBefore.Equal(&prevTally) {
 			return bad(k, "it starts from another tally")
 		}
-		if !pub[5].IsUint64() || pub[5].Uint64() > uint64(len(l.Ballots))-counted {
+		if pub.Count > uint64(len(l.Ballots))-counted {
 			return bad(k, "it counts more ballots than the log holds")
 		}
-		n := pub[5].Uint64()
+		n := pub.Count
 		for _, b := range l.Ballots[counted : counted+n] {
 			votes := b.Votes(opts)
 			var err error
@@ -243,11 +207,11 @@ func checkTallies(p *Params, tallyVK *verifier.VerifyingKey, l *Log, tallies []*
 			}
 		}
 		counted += n
-		if !pub[2].Equal(&head) {
+		if !pub.HeadAfter.Equal(&head) {
 			return bad(k, "its final head is not the log's")
 		}
 		prevTally = chain.Tally(scope, counted, totals)
-		if !pub[4].Equal(&prevTally) {
+		if !pub.TallyAfter.Equal(&prevTally) {
 			return bad(k, "its tally is not the sum of the log's votes")
 		}
 	}
@@ -265,7 +229,12 @@ const (
 	maxProofSize = 1 << 16
 )
 
-// EncodeTallyProofs encodes tally proofs for publication.
+// ErrMalformedTally is wrapped by every error about a tally file that does
+// not decode.
+var ErrMalformedTally = errors.New("election: malformed tally file")
+
+// EncodeTallyProofs encodes tally proofs (the prover's ProveTally returns
+// them) as the tally file [Audit] reads.
 func EncodeTallyProofs(proofs []*verifier.Proof) []byte {
 	b := append([]byte(tallyMagic), 1)
 	b = binary.BigEndian.AppendUint32(b, uint32(len(proofs)))
@@ -281,30 +250,30 @@ func EncodeTallyProofs(proofs []*verifier.Proof) []byte {
 func ParseTallyProofs(b []byte) ([]*verifier.Proof, error) {
 	r := &reader{b: b}
 	if string(r.next(len(tallyMagic))) != tallyMagic || r.byte() != 1 {
-		return nil, fmt.Errorf("%w: not a tally file", ErrMalformedBallot)
+		return nil, fmt.Errorf("%w: not a tally file", ErrMalformedTally)
 	}
 	n := binary.BigEndian.Uint32(r.next(4))
 	if r.short || n > maxTallies || uint64(n)*4 > uint64(len(r.b)) {
-		return nil, fmt.Errorf("%w: tally file of %d proofs", ErrMalformedBallot, n)
+		return nil, fmt.Errorf("%w: tally file of %d proofs", ErrMalformedTally, n)
 	}
 	out := make([]*verifier.Proof, 0, n)
 	for range n {
 		size := binary.BigEndian.Uint32(r.next(4))
 		if size > maxProofSize {
-			return nil, fmt.Errorf("%w: tally proof of %d bytes", ErrMalformedBallot, size)
+			return nil, fmt.Errorf("%w: tally proof of %d bytes", ErrMalformedTally, size)
 		}
 		data := r.next(int(size))
 		if r.short {
-			return nil, fmt.Errorf("%w: truncated tally file", ErrMalformedBallot)
+			return nil, fmt.Errorf("%w: truncated tally file", ErrMalformedTally)
 		}
 		p, err := verifier.ParseProof(data)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrMalformedBallot, err)
+			return nil, fmt.Errorf("%w: %v", ErrMalformedTally, err)
 		}
 		out = append(out, p)
 	}
 	if len(r.b) != 0 || r.short {
-		return nil, fmt.Errorf("%w: trailing bytes in tally file", ErrMalformedBallot)
+		return nil, fmt.Errorf("%w: trailing bytes in tally file", ErrMalformedTally)
 	}
 	return out, nil
 }

@@ -1,4 +1,4 @@
-package election
+package election_test
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	. "github.com/netstate/zkvote/election"
 )
 
 func TestAddTotals(t *testing.T) {
@@ -36,7 +38,7 @@ func TestAddTotals(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dst := slices.Clone(tt.dst)
-			err := addTotals(dst, tt.votes)
+			err := AddTotals(dst, tt.votes)
 			if tt.want != nil {
 				if err != nil {
 					t.Fatalf("addTotals(%v, %v): %v", tt.dst, tt.votes, err)
@@ -49,8 +51,8 @@ func TestAddTotals(t *testing.T) {
 			if err == nil {
 				t.Fatalf("addTotals(%v, %v) = %v, want an error", tt.dst, tt.votes, dst)
 			}
-			if got := errors.Is(err, errTotalOverflow); got != tt.overflows {
-				t.Fatalf("addTotals(%v, %v): errors.Is(%v, errTotalOverflow) = %v", tt.dst, tt.votes, err, got)
+			if got := errors.Is(err, ErrTotalOverflow); got != tt.overflows {
+				t.Fatalf("addTotals(%v, %v): errors.Is(%v, ErrTotalOverflow) = %v", tt.dst, tt.votes, err, got)
 			}
 			if !slices.Equal(dst, tt.dst) {
 				t.Fatalf("addTotals(%v, %v) failed but changed dst to %v", tt.dst, tt.votes, dst)
@@ -64,13 +66,11 @@ func TestAddTotals(t *testing.T) {
 func TestBoxRefusesTotalOverflow(t *testing.T) {
 	w := testWorld(t)
 	box := openTestBox(t, w, t.TempDir())
-	defer box.Shutdown()
+	defer box.Close()
 	b := ballotOf(t, w, 0) // votes for option 0
-	box.mu.Lock()
-	box.totals[0] = math.MaxUint64
-	box.mu.Unlock()
+	box.SetTotal(0, math.MaxUint64)
 	_, err := box.Submit(context.Background(), b.Bytes())
-	require.ErrorIs(t, err, errTotalOverflow)
+	require.ErrorIs(t, err, ErrTotalOverflow)
 	require.Zero(t, box.Results().Ballots)
 	_, err = box.Submit(context.Background(), ballotOf(t, w, 1).Bytes()) // option 1
 	require.NoError(t, err)

@@ -16,12 +16,13 @@ import (
 	"github.com/netstate/zkvote/circuits"
 	"github.com/netstate/zkvote/membership"
 	"github.com/netstate/zkvote/membership/membershiptest"
+	"github.com/netstate/zkvote/statement"
 	"github.com/netstate/zkvote/verifier"
 )
 
 // benchFixture is one set of keys with a statement to prove.
 type benchFixture struct {
-	keys  *MembershipKeys
+	keys  *Keys
 	id    *membership.Identity
 	proof *membership.Proof
 }
@@ -42,10 +43,10 @@ func fixtureFor(b *testing.B, backend verifier.Backend, depth int) *benchFixture
 	if f, ok := benchFixtures[key]; ok {
 		return f
 	}
-	var k *MembershipKeys
+	var k *Keys
 	var err error
 	if backend == verifier.Groth16 {
-		k, err = SetupMembershipInsecure(context.Background(), depth)
+		k, err = SetupInsecure(context.Background(), statement.Membership(depth))
 	} else {
 		k = testPLONKKeys(b, depth)
 	}
@@ -68,7 +69,7 @@ func fixtureFor(b *testing.B, backend verifier.Backend, depth int) *benchFixture
 // stockWitness is the full witness of f's statement, built beforehand for
 // gnark's own Prove.
 func (f *benchFixture) stockWitness(b *testing.B) witness.Witness {
-	a, err := circuits.NewMembershipAssignment(f.keys.depth, &circuits.MembershipWitness{
+	a, _, err := circuits.Assign(f.keys.Statement(), &circuits.MembershipWitness{
 		Root: f.proof.Root, Scope: fe(1), Message: fe(2), Secret: f.id.Secret(),
 		Siblings: f.proof.Siblings, PathBits: f.proof.PathBits,
 	})
@@ -82,8 +83,19 @@ func (f *benchFixture) stockWitness(b *testing.B) witness.Witness {
 	return wit
 }
 
-// BenchmarkProve measures the whole of Prove: checks, witness assembly,
-// proving and encoding.
+// prove proves f's statement as a caller does: NewMembershipWitness (the
+// native check of the tree proof), then Keys.Prove (witness assembly,
+// proving and encoding).
+func (f *benchFixture) prove() (*verifier.Proof, error) {
+	w, err := NewMembershipWitness(f.id, f.proof, fe(1), fe(2))
+	if err != nil {
+		return nil, err
+	}
+	return f.keys.Prove(context.Background(), w)
+}
+
+// BenchmarkProve measures the whole of proving membership: checks, witness
+// assembly, proving and encoding.
 func BenchmarkProve(b *testing.B) {
 	cases := []struct {
 		backend verifier.Backend
@@ -98,7 +110,7 @@ func BenchmarkProve(b *testing.B) {
 			var size int
 			b.ReportAllocs()
 			for b.Loop() {
-				pr, err := f.keys.Prove(context.Background(), f.id, f.proof, fe(1), fe(2))
+				pr, err := f.prove()
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -139,7 +151,7 @@ func BenchmarkProveVsStock(b *testing.B) {
 		var ours, stock []float64
 		for b.Loop() {
 			t0 := time.Now()
-			if _, err := f.keys.Prove(context.Background(), f.id, f.proof, fe(1), fe(2)); err != nil {
+			if _, err := f.prove(); err != nil {
 				b.Fatal(err)
 			}
 			t1 := time.Now()
@@ -180,7 +192,7 @@ func BenchmarkLoadKeys(b *testing.B) {
 	}{{"trusted", Trusted}, {"checked", Checked}} {
 		b.Run(fmt.Sprintf("mode=%s/backend=groth16/depth=20", mode.name), func(b *testing.B) {
 			for b.Loop() {
-				if _, err := LoadMembershipKeys(context.Background(), dir, 20, verifier.Groth16, mode.mode); err != nil {
+				if _, err := Load(context.Background(), dir, statement.Membership(20), verifier.Groth16, mode.mode); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -17,11 +17,12 @@ import (
 	"github.com/consensys/gnark/constraint"
 	cs "github.com/consensys/gnark/constraint/bn254"
 
+	"github.com/netstate/zkvote/statement"
 	"github.com/netstate/zkvote/verifier"
 )
 
 // Ceremony is the coordinator's side of a multi-party Groth16 setup for one
-// circuit ([Circuit]: membership, vote or tally, at one size), built on
+// statement (membership, vote or tally, at one size), built on
 // gnark's backend/groth16/bn254/mpcsetup (the protocol of Bowe, Gabizon and
 // Miers, "Scalable multi-party computation for zk-SNARK parameters",
 // https://eprint.iacr.org/2017/1050, as revised by gnark).
@@ -34,10 +35,9 @@ import (
 // with [Ceremony.VerifyContribution] before handing the new state to the
 // next contributor. [Ceremony.SealPhase1] closes phase 1 with a public
 // random beacon and starts phase 2; [Ceremony.Seal] closes phase 2 with a
-// second beacon and returns the keys for the circuit ([Keys], whose
-// [Keys.Membership], [Keys.Vote] or [Keys.Tally] gives the typed keys).
-// An election needs two ceremonies, one for [VoteCircuit] and one for
-// [TallyCircuit], and pins the two verifying keys in its parameters.
+// second beacon and returns the [Keys] for the statement. An election needs
+// two ceremonies, one for its statement.Vote and one for its
+// statement.Tally, and pins the two verifying keys in its parameters.
 //
 // Every state records the circuit it is for, and a state for another
 // circuit or size is refused. The header alone would not bind phase 1,
@@ -123,36 +123,36 @@ var ErrInvalidBeacon = errors.New("prover: invalid ceremony beacon")
 // minBeaconLen is the least number of beacon bytes accepted.
 const minBeaconLen = 32
 
-// NewCeremony compiles circuit (for Groth16) and starts phase 1 of a
-// ceremony for it, with a domain of the circuit's constraint count rounded
+// NewCeremony compiles the circuit of s (for Groth16) and starts phase 1 of
+// a ceremony for it, with a domain of the circuit's constraint count rounded
 // up to a power of two. An election's vote and tally keys come from
-// NewCeremony(ctx, [VoteCircuit](depth, options)) and
-// NewCeremony(ctx, [TallyCircuit](batch, options)).
+// NewCeremony(ctx, statement.Vote(depth, options)) and
+// NewCeremony(ctx, statement.Tally(batch, options)).
 //
 // ctx is checked before compiling and before phase 1 is built; on
 // cancellation NewCeremony returns ctx.Err().
-func NewCeremony(ctx context.Context, circuit Circuit) (*Ceremony, error) {
-	if err := checkCeremonyCircuit(circuit); err != nil {
+func NewCeremony(ctx context.Context, s statement.Statement) (*Ceremony, error) {
+	if err := checkCeremonyCircuit(s); err != nil {
 		return nil, err
 	}
-	s, err := newCeremonyShape(ctx, circuit)
+	shape, err := newCeremonyShape(ctx, s)
 	if err != nil {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	p1 := mpcsetup.NewPhase1(s.n)
-	p1.Challenge = ceremonyBinding(circuit)
-	state, err := encodeCeremonyState(1, circuit, p1)
+	p1 := mpcsetup.NewPhase1(shape.n)
+	p1.Challenge = ceremonyBinding(s)
+	state, err := encodeCeremonyState(1, s, p1)
 	if err != nil {
 		return nil, err
 	}
-	return &Ceremony{shape: s, phase: 1, p1: p1, state: state}, nil
+	return &Ceremony{shape: shape, phase: 1, p1: p1, state: state}, nil
 }
 
-// Circuit returns the circuit the ceremony is for.
-func (c *Ceremony) Circuit() Circuit { return c.shape.circuit }
+// Statement returns the statement the ceremony makes keys for.
+func (c *Ceremony) Statement() statement.Statement { return c.shape.circuit }
 
 // Phase returns 1 or 2 while that phase accepts contributions, and 0 once
 // the ceremony is sealed.
@@ -258,7 +258,7 @@ func (c *Ceremony) VerifyContribution(ctx context.Context, contribution []byte) 
 
 // ceremonyBinding is the challenge of a ceremony's initial phase-1 state:
 // it ties the whole transcript to the circuit.
-func ceremonyBinding(c Circuit) []byte {
+func ceremonyBinding(c statement.Statement) []byte {
 	h := sha256.Sum256([]byte("zkvote/ceremony/v2 " + c.Name()))
 	return h[:]
 }
@@ -334,11 +334,7 @@ func (c *Ceremony) Seal(ctx context.Context, beacon []byte) (*Keys, error) {
 	if !ok1 || !ok2 {
 		return nil, fmt.Errorf("prover: ceremony produced keys of types %T, %T", pk, vk)
 	}
-	k, err := newGroth16Keys(s.circuit.spec(), s.ccs, gpk, gvk)
-	if err != nil {
-		return nil, err
-	}
-	return &Keys{keys: *k, circuit: s.circuit}, nil
+	return newGroth16Keys(s.circuit, s.ccs, gpk, gvk)
 }
 
 func (c *Ceremony) checkSeal(ctx context.Context, phase int, beacon []byte) error {
@@ -382,7 +378,7 @@ func (c *Ceremony) checkSeal(ctx context.Context, phase int, beacon []byte) erro
 // ctx is checked before compiling, decoding and contributing; the
 // contribution itself is not interruptible. On cancellation Contribute
 // returns ctx.Err().
-func Contribute(ctx context.Context, circuit Circuit, state []byte) ([]byte, error) {
+func Contribute(ctx context.Context, s statement.Statement, state []byte) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -390,10 +386,10 @@ func Contribute(ctx context.Context, circuit Circuit, state []byte) ([]byte, err
 	if err != nil {
 		return nil, err
 	}
-	if named != circuit {
-		return nil, fmt.Errorf("%w: the state is for %s, not %s", ErrMalformedContribution, named, circuit)
+	if named != s {
+		return nil, fmt.Errorf("%w: the state is for %s, not %s", ErrMalformedContribution, named, s)
 	}
-	s, err := newCeremonyShape(ctx, circuit)
+	shape, err := newCeremonyShape(ctx, s)
 	if err != nil {
 		return nil, err
 	}
@@ -402,7 +398,7 @@ func Contribute(ctx context.Context, circuit Circuit, state []byte) ([]byte, err
 	}
 	switch phase {
 	case 1:
-		p, err := s.decodePhase1(body, true)
+		p, err := shape.decodePhase1(body, true)
 		if err != nil {
 			return nil, err
 		}
@@ -410,9 +406,9 @@ func Contribute(ctx context.Context, circuit Circuit, state []byte) ([]byte, err
 			return nil, err
 		}
 		p.Contribute()
-		return encodeCeremonyState(1, circuit, p)
+		return encodeCeremonyState(1, s, p)
 	default: // parseCeremonyHeader admits phases 1 and 2 only
-		p, err := s.decodePhase2(body, true)
+		p, err := shape.decodePhase2(body, true)
 		if err != nil {
 			return nil, err
 		}
@@ -420,7 +416,7 @@ func Contribute(ctx context.Context, circuit Circuit, state []byte) ([]byte, err
 			return nil, err
 		}
 		p.Contribute()
-		return encodeCeremonyState(2, circuit, p)
+		return encodeCeremonyState(2, s, p)
 	}
 }
 
@@ -428,14 +424,14 @@ func Contribute(ctx context.Context, circuit Circuit, state []byte) ([]byte, err
 // circuit: the compiled circuit, its domain and its number of private
 // wires.
 type ceremonyShape struct {
-	circuit   Circuit
+	circuit   statement.Statement
 	ccs       *cs.R1CS
 	n         uint64 // FFT domain size: constraints rounded up to a power of two
 	nbPrivate int    // length of phase 2's δ-divided proving-key vector
 }
 
-func newCeremonyShape(ctx context.Context, circuit Circuit) (*ceremonyShape, error) {
-	ccs, err := circuit.spec().compile(ctx, verifier.Groth16)
+func newCeremonyShape(ctx context.Context, circuit statement.Statement) (*ceremonyShape, error) {
+	ccs, err := compile(ctx, circuit, verifier.Groth16)
 	if err != nil {
 		return nil, err
 	}
@@ -591,15 +587,16 @@ func readExactly(v ceremonyCodec, body []byte) (err error) {
 	return nil
 }
 
-func encodeCeremonyState(phase int, c Circuit, v io.WriterTo) ([]byte, error) {
+func encodeCeremonyState(phase int, c statement.Statement, v io.WriterTo) ([]byte, error) {
 	if err := checkCeremonyCircuit(c); err != nil {
 		return nil, err
 	}
+	first, second := ceremonySizes(c)
 	var b bytes.Buffer
 	b.WriteString(ceremonyMagic)
-	b.Write([]byte{ceremonyVersion, byte(phase), byte(c.kind)})
-	b.Write(binary.BigEndian.AppendUint16(nil, uint16(c.a)))
-	b.Write(binary.BigEndian.AppendUint16(nil, uint16(c.b)))
+	b.Write([]byte{ceremonyVersion, byte(phase), byte(c.Kind())})
+	b.Write(binary.BigEndian.AppendUint16(nil, uint16(first)))
+	b.Write(binary.BigEndian.AppendUint16(nil, uint16(second)))
 	if _, err := v.WriteTo(&b); err != nil {
 		return nil, fmt.Errorf("prover: encoding ceremony state: %v", err)
 	}
@@ -608,7 +605,7 @@ func encodeCeremonyState(phase int, c Circuit, v io.WriterTo) ([]byte, error) {
 
 // parseCeremonyHeader checks the header of a ceremony state and returns the
 // phase, the circuit and the gnark body.
-func parseCeremonyHeader(b []byte) (phase int, c Circuit, body []byte, err error) {
+func parseCeremonyHeader(b []byte) (phase int, c statement.Statement, body []byte, err error) {
 	if len(b) < ceremonyHeaderLen || string(b[:len(ceremonyMagic)]) != ceremonyMagic {
 		return 0, c, nil, fmt.Errorf("%w: not a zkvote ceremony state", ErrMalformedContribution)
 	}
@@ -619,27 +616,34 @@ func parseCeremonyHeader(b []byte) (phase int, c Circuit, body []byte, err error
 	if h[1] != 1 && h[1] != 2 {
 		return 0, c, nil, fmt.Errorf("%w: unknown phase %d", ErrMalformedContribution, h[1])
 	}
-	c = Circuit{kind: circuitKind(h[2]), a: int(binary.BigEndian.Uint16(h[3:])), b: int(binary.BigEndian.Uint16(h[5:]))}
+	first, second := int(binary.BigEndian.Uint16(h[3:])), int(binary.BigEndian.Uint16(h[5:]))
+	switch statement.Kind(h[2]) {
+	case statement.KindMembership:
+		c = statement.Membership(first)
+	case statement.KindVote:
+		c = statement.Vote(first, second)
+	case statement.KindTally:
+		c = statement.Tally(first, second)
+	}
 	if err := checkCeremonyCircuit(c); err != nil {
-		return 0, Circuit{}, nil, fmt.Errorf("%w: %v", ErrMalformedContribution, err)
+		return 0, statement.Statement{}, nil, fmt.Errorf("%w: %v", ErrMalformedContribution, err)
+	}
+	if f, s := ceremonySizes(c); f != first || s != second {
+		return 0, statement.Statement{}, nil, fmt.Errorf("%w: %s with a second size %d", ErrMalformedContribution, c, second)
 	}
 	return int(h[1]), c, b[ceremonyHeaderLen:], nil
 }
 
-// checkCeremonyCircuit checks that c names a circuit whose sizes are in
-// range (asking the circuits package, which owns the limits) and fit the
-// state header.
-func checkCeremonyCircuit(c Circuit) error {
-	if c.kind == circuitMembership && c.b != 0 {
-		return fmt.Errorf("prover: membership circuit with a second size %d", c.b)
-	}
-	if c.kind < circuitMembership || c.kind > circuitTally || c.a < 0 || c.a > 0xffff || c.b < 0 || c.b > 0xffff {
-		return fmt.Errorf("prover: unknown circuit (kind %d, sizes %d, %d)", c.kind, c.a, c.b)
-	}
-	if _, err := c.spec().shape(); err != nil {
-		return err
-	}
-	return nil
+// checkCeremonyCircuit checks that c is a statement in range (package
+// statement owns the limits), which the state header's sizes always fit.
+func checkCeremonyCircuit(c statement.Statement) error {
+	return c.Check()
+}
+
+// ceremonySizes returns the two sizes a state header records for c: the
+// depth or batch, and the options (0 for membership).
+func ceremonySizes(c statement.Statement) (first, second int) {
+	return c.Depth() + c.Batch(), c.Options()
 }
 
 // layout walks an encoding in the order gnark writes it, checking what

@@ -22,9 +22,9 @@ import (
 
 	"github.com/consensys/gnark-crypto/ecc/bn254"
 
-	"github.com/netstate/zkvote/internal/limits"
 	"github.com/netstate/zkvote/internal/memlimit"
 	"github.com/netstate/zkvote/prover"
+	"github.com/netstate/zkvote/statement"
 )
 
 const (
@@ -121,7 +121,7 @@ func crPhase1Cases(t *testing.T, initial []byte) map[string][]byte {
 // coordinator and by a contributor within milliseconds and bounded memory.
 func TestCeremonyStateBoundedPhase1(t *testing.T) {
 	ctx := context.Background()
-	c, err := prover.NewCeremony(ctx, prover.MembershipCircuit(crDepth))
+	c, err := prover.NewCeremony(ctx, statement.Membership(crDepth))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,12 +147,12 @@ func TestCeremonyStateBoundedPhase1(t *testing.T) {
 	})
 	memlimit.Run(t, "contributor", crCompile, func() error {
 		for name, x := range cases {
-			if _, err := prover.Contribute(ctx, prover.MembershipCircuit(crDepth), x); crRefused(err, false) != nil {
+			if _, err := prover.Contribute(ctx, statement.Membership(crDepth), x); crRefused(err, false) != nil {
 				return fmt.Errorf("%s: %v", name, crRefused(err, false))
 			}
 		}
 		for _, k := range []int{crHeaderLen + 1, crHeaderLen + crPhase1N + 4, len(initial) / 2, len(initial) - 1} {
-			if _, err := prover.Contribute(ctx, prover.MembershipCircuit(crDepth), initial[:k]); crRefused(err, false) != nil {
+			if _, err := prover.Contribute(ctx, statement.Membership(crDepth), initial[:k]); crRefused(err, false) != nil {
 				return fmt.Errorf("truncated to %d: %v", k, crRefused(err, false))
 			}
 		}
@@ -165,7 +165,7 @@ func TestCeremonyStateBoundedPhase1(t *testing.T) {
 // both sides before any body is decoded.
 func TestCeremonyStateBoundedHeader(t *testing.T) {
 	ctx := context.Background()
-	c, err := prover.NewCeremony(ctx, prover.MembershipCircuit(crDepth))
+	c, err := prover.NewCeremony(ctx, statement.Membership(crDepth))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,7 +193,7 @@ func TestCeremonyStateBoundedHeader(t *testing.T) {
 			if err := crRefused(c.VerifyContribution(ctx, x), true); err != nil {
 				return fmt.Errorf("coordinator, %s: %v", name, err)
 			}
-			if _, err := prover.Contribute(ctx, prover.MembershipCircuit(crDepth), x); crRefused(err, false) != nil {
+			if _, err := prover.Contribute(ctx, statement.Membership(crDepth), x); crRefused(err, false) != nil {
 				return fmt.Errorf("contributor, %s: %v", name, crRefused(err, false))
 			}
 		}
@@ -203,9 +203,9 @@ func TestCeremonyStateBoundedHeader(t *testing.T) {
 	// refuse a state for another circuit from its header alone, however
 	// large that circuit.
 	huge := map[string][]byte{
-		"vote at the limits":  append(crHeader(1, 2, limits.MaxDepth, limits.MaxOptions), body...),
-		"tally at the limits": append(crHeader(1, 3, limits.MaxBatch, limits.MaxOptions), body...),
-		"tally phase 2":       append(crHeader(2, 3, limits.MaxBatch, limits.MaxOptions), body...),
+		"vote at the limits":  append(crHeader(1, 2, statement.MaxDepth, statement.MaxOptions), body...),
+		"tally at the limits": append(crHeader(1, 3, statement.MaxBatch, statement.MaxOptions), body...),
+		"tally phase 2":       append(crHeader(2, 3, statement.MaxBatch, statement.MaxOptions), body...),
 		"membership depth 3":  append(crHeader(1, 1, crDepth+1, 0), body...),
 	}
 	memlimit.Run(t, "other circuit", crQuick, func() error {
@@ -214,7 +214,7 @@ func TestCeremonyStateBoundedHeader(t *testing.T) {
 			if !errors.Is(err, prover.ErrInvalidContribution) {
 				return fmt.Errorf("coordinator, %s: %v", name, err)
 			}
-			if _, err := prover.Contribute(ctx, prover.MembershipCircuit(crDepth), x); crRefused(err, false) != nil {
+			if _, err := prover.Contribute(ctx, statement.Membership(crDepth), x); crRefused(err, false) != nil {
 				return fmt.Errorf("contributor, %s: %v", name, crRefused(err, false))
 			}
 		}
@@ -224,7 +224,7 @@ func TestCeremonyStateBoundedHeader(t *testing.T) {
 
 // TestContributeBoundedHugeCircuit: a state of a few dozen bytes whose
 // header names the largest tally circuit the limits admit (batch
-// limits.MaxBatch, limits.MaxOptions options), handed to a contributor who
+// statement.MaxBatch, statement.MaxOptions options), handed to a contributor who
 // agreed to a small circuit. Contribute must refuse it from the header,
 // before compiling the named circuit, which takes minutes and gigabytes
 // (before Contribute took the agreed circuit, the child died of "out of
@@ -232,11 +232,11 @@ func TestCeremonyStateBoundedHeader(t *testing.T) {
 func TestContributeBoundedHugeCircuit(t *testing.T) {
 	ctx := context.Background()
 	for name, x := range map[string][]byte{
-		"tally phase 1": append(crHeader(1, 3, limits.MaxBatch, limits.MaxOptions), 0),
-		"tally phase 2": append(crHeader(2, 3, limits.MaxBatch, limits.MaxOptions), 0),
+		"tally phase 1": append(crHeader(1, 3, statement.MaxBatch, statement.MaxOptions), 0),
+		"tally phase 2": append(crHeader(2, 3, statement.MaxBatch, statement.MaxOptions), 0),
 	} {
 		memlimit.Run(t, name, crQuick, func() error {
-			_, err := prover.Contribute(ctx, prover.MembershipCircuit(crDepth), x)
+			_, err := prover.Contribute(ctx, statement.Membership(crDepth), x)
 			return crRefused(err, false)
 		})
 	}
@@ -247,11 +247,11 @@ func TestContributeBoundedHugeCircuit(t *testing.T) {
 // truncations) are refused by the coordinator and by a contributor.
 func TestCeremonyStateBoundedPhase2(t *testing.T) {
 	ctx := context.Background()
-	c, err := prover.NewCeremony(ctx, prover.MembershipCircuit(crDepth))
+	c, err := prover.NewCeremony(ctx, statement.Membership(crDepth))
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := prover.Contribute(ctx, prover.MembershipCircuit(crDepth), c.State())
+	out, err := prover.Contribute(ctx, statement.Membership(crDepth), c.State())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -303,7 +303,7 @@ func TestCeremonyStateBoundedPhase2(t *testing.T) {
 			return errors.New("a refused state changed the ceremony")
 		}
 		for name, x := range cases {
-			if _, err := prover.Contribute(ctx, prover.MembershipCircuit(crDepth), x); crRefused(err, false) != nil {
+			if _, err := prover.Contribute(ctx, statement.Membership(crDepth), x); crRefused(err, false) != nil {
 				return fmt.Errorf("contributor, %s: %v", name, crRefused(err, false))
 			}
 		}

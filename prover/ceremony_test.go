@@ -21,6 +21,7 @@ import (
 	"github.com/netstate/zkvote/circuits"
 	"github.com/netstate/zkvote/internal/chain"
 	"github.com/netstate/zkvote/membership/membershiptest"
+	"github.com/netstate/zkvote/statement"
 	"github.com/netstate/zkvote/verifier"
 )
 
@@ -52,7 +53,7 @@ var (
 func testCeremony(t testing.TB) *ceremonyRun {
 	t.Helper()
 	ceremonyOnce.Do(func() {
-		ceremonyRec, ceremonyErr = runCeremony(context.Background(), MembershipCircuit(ceremonyTestDepth), 3)
+		ceremonyRec, ceremonyErr = runCeremony(context.Background(), statement.Membership(ceremonyTestDepth), 3)
 	})
 	require.NoError(t, ceremonyErr)
 	return ceremonyRec
@@ -65,7 +66,7 @@ func ceremonyBeacon(s string) []byte {
 
 // runCeremony runs a ceremony with the given number of contributors in each
 // phase, each receiving the previous state as bytes and returning bytes.
-func runCeremony(ctx context.Context, circuit Circuit, contributors int) (*ceremonyRun, error) {
+func runCeremony(ctx context.Context, circuit statement.Statement, contributors int) (*ceremonyRun, error) {
 	c, err := NewCeremony(ctx, circuit)
 	if err != nil {
 		return nil, err
@@ -197,16 +198,15 @@ func TestCeremony(t *testing.T) {
 	require.Len(t, r.phase1[0], ceremonyHeaderLen+r.shape.phase1Size(sha256.Size))
 	require.Len(t, r.phase2[0], ceremonyHeaderLen+r.shape.phase2Size(sha256.Size))
 
-	k, err := r.keys.Membership()
-	require.NoError(t, err)
-	require.Equal(t, MembershipCircuit(ceremonyTestDepth), r.keys.Circuit())
-	require.Equal(t, ceremonyTestDepth, k.Depth())
-	require.Equal(t, MembershipCircuitName(ceremonyTestDepth), k.VerifyingKey().Circuit())
+	k := r.keys
+	require.Equal(t, statement.Membership(ceremonyTestDepth), r.keys.Statement())
+	require.Equal(t, ceremonyTestDepth, k.Statement().Depth())
+	require.Equal(t, statement.Membership(ceremonyTestDepth).Name(), k.VerifyingKey().Circuit())
 	tr := testTree(t, 1<<ceremonyTestDepth)
 	for _, who := range []uint64{0, 3} {
 		p, err := tr.Proof(who)
 		require.NoError(t, err)
-		pr, err := k.Prove(context.Background(), membershiptest.Identity(who), p, fe(7), fe(99))
+		pr, err := proveMember(context.Background(), k, membershiptest.Identity(who), p, fe(7), fe(99))
 		require.NoError(t, err)
 		require.NoError(t, verifier.Verify(k.VerifyingKey(), pr))
 		// Parsed back from bytes it still verifies; a changed message does not.
@@ -310,10 +310,10 @@ func TestCeremonyRejectsPhase1(t *testing.T) {
 	require.Error(t, c.SealPhase1(ctx, ceremonyBeacon("x")[:31]), "short beacon")
 	require.Equal(t, 1, c.Phase())
 
-	empty, err := NewCeremony(ctx, MembershipCircuit(ceremonyTestDepth))
+	empty, err := NewCeremony(ctx, statement.Membership(ceremonyTestDepth))
 	require.NoError(t, err)
 	require.Error(t, empty.SealPhase1(ctx, ceremonyBeacon("x")), "no contribution")
-	for _, bad := range []Circuit{MembershipCircuit(0), {}, VoteCircuit(2, 0), TallyCircuit(0, 2), TallyCircuit(1<<16, 2)} {
+	for _, bad := range []statement.Statement{statement.Membership(0), {}, statement.Vote(2, 0), statement.Tally(0, 2), statement.Tally(1<<16, 2)} {
 		_, err = NewCeremony(ctx, bad)
 		require.Error(t, err, bad)
 	}
@@ -370,12 +370,12 @@ func TestCeremonyRejectsPhase2(t *testing.T) {
 	require.Error(t, c.SealPhase1(ctx, r.beacon1), "phase 1 seal in phase 2")
 	sealed, err := c.Seal(ctx, ceremonyBeacon("phase 2 after two"))
 	require.NoError(t, err)
-	k, err := sealed.Membership()
-	require.NoError(t, err)
+	k := sealed
+	require.Equal(t, statement.Membership(ceremonyTestDepth), k.Statement())
 	tr := testTree(t, 3)
 	p, err := tr.Proof(2)
 	require.NoError(t, err)
-	pr, err := k.Prove(ctx, membershiptest.Identity(2), p, fe(1), fe(2))
+	pr, err := proveMember(ctx, k, membershiptest.Identity(2), p, fe(1), fe(2))
 	require.NoError(t, err)
 	require.NoError(t, verifier.Verify(k.VerifyingKey(), pr))
 	require.ErrorIs(t, verifier.Verify(r.keys.VerifyingKey(), pr), verifier.ErrKeyMismatch)
@@ -486,7 +486,7 @@ func TestCeremonyMalformed(t *testing.T) {
 		}
 		err := c.VerifyContribution(ctx, x)
 		requireRejected(t, err, name)
-		_, err = Contribute(ctx, c.Circuit(), x)
+		_, err = Contribute(ctx, c.Statement(), x)
 		require.ErrorIs(t, err, ErrMalformedContribution, name)
 	}
 	// Every truncation of the first few hundred bytes and a sample beyond.
@@ -498,7 +498,7 @@ func TestCeremonyMalformed(t *testing.T) {
 			require.ErrorIs(t, st.c.VerifyContribution(ctx, st.b[:k]), ErrMalformedContribution, "truncated to %d", k)
 		}
 		require.ErrorIs(t, st.c.VerifyContribution(ctx, st.b[:len(st.b)-1]), ErrMalformedContribution)
-		_, err := Contribute(ctx, st.c.Circuit(), st.b[:len(st.b)-1])
+		_, err := Contribute(ctx, st.c.Statement(), st.b[:len(st.b)-1])
 		require.ErrorIs(t, err, ErrMalformedContribution)
 	}
 	require.Equal(t, r.phase1[0], c1.State())
@@ -515,9 +515,9 @@ func TestCeremonyContext(t *testing.T) {
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
 
-	_, err := NewCeremony(cancelled, MembershipCircuit(ceremonyTestDepth))
+	_, err := NewCeremony(cancelled, statement.Membership(ceremonyTestDepth))
 	require.ErrorIs(t, err, context.Canceled)
-	_, err = Contribute(cancelled, MembershipCircuit(ceremonyTestDepth), r.initial1)
+	_, err = Contribute(cancelled, statement.Membership(ceremonyTestDepth), r.initial1)
 	require.ErrorIs(t, err, context.Canceled)
 
 	c := r.atPhase1(t, 0)
@@ -552,7 +552,7 @@ func mustContribute(t testing.TB, state []byte) []byte {
 }
 
 var fuzzShape = sync.OnceValues(func() (*ceremonyShape, error) {
-	return newCeremonyShape(context.Background(), MembershipCircuit(ceremonyTestDepth))
+	return newCeremonyShape(context.Background(), statement.Membership(ceremonyTestDepth))
 })
 
 // FuzzCeremonyState: decoding any bytes as a ceremony state never panics
@@ -604,38 +604,45 @@ func FuzzCeremonyState(f *testing.F) {
 // contributors each: the vote circuit and the tally circuit, at small sizes.
 var ceremonyVoteTally = sync.OnceValues(func() ([2]*ceremonyRun, error) {
 	ctx := context.Background()
-	vote, err := runCeremony(ctx, VoteCircuit(2, 2), 2)
+	vote, err := runCeremony(ctx, statement.Vote(2, 2), 2)
 	if err != nil {
 		return [2]*ceremonyRun{}, err
 	}
-	tally, err := runCeremony(ctx, TallyCircuit(2, 2), 2)
+	tally, err := runCeremony(ctx, statement.Tally(2, 2), 2)
 	return [2]*ceremonyRun{vote, tally}, err
 })
 
 // TestCeremonyVoteTally: two-contributor ceremonies for the vote and the
 // tally circuit give keys that prove and verify a ballot and a tally batch,
-// typed for their circuit only.
+// for their statement only: each refuses the witness of another statement.
 func TestCeremonyVoteTally(t *testing.T) {
 	runs, err := ceremonyVoteTally()
 	require.NoError(t, err)
 	ctx := context.Background()
 	vote, tally := runs[0], runs[1]
-	require.Equal(t, VoteCircuit(2, 2), vote.keys.Circuit())
-	require.Equal(t, VoteCircuitName(2, 2), vote.keys.VerifyingKey().Circuit())
-	require.Equal(t, TallyCircuitName(2, 2), tally.keys.VerifyingKey().Circuit())
+	require.Equal(t, statement.Vote(2, 2), vote.keys.Statement())
+	require.Equal(t, statement.Tally(2, 2), tally.keys.Statement())
+	require.Equal(t, statement.Vote(2, 2).Name(), vote.keys.VerifyingKey().Circuit())
+	require.Equal(t, statement.Tally(2, 2).Name(), tally.keys.VerifyingKey().Circuit())
 
-	vk, err := vote.keys.Vote()
-	require.NoError(t, err)
-	_, err = vote.keys.Tally()
-	require.Error(t, err)
-	_, err = vote.keys.Membership()
-	require.Error(t, err)
 	tr := testTree(t, 3)
 	p, err := tr.Proof(1)
 	require.NoError(t, err)
-	s := &VoteStatement{Scope: fe(5), Ballot: circuits.Ballot{ParamsDigest: fe(6), NumOptions: 2,
-		MaxPerOption: 1, MinTotal: 1, MaxTotal: 1, CostExponent: 1, Votes: []uint64{0, 1}}}
-	pr, err := vk.Prove(ctx, membershiptest.Identity(1), p, s)
+	s := &ballot{scope: fe(5), digest: fe(6), numOptions: 2, maxPer: 1, minTotal: 1, maxTotal: 1, exp: 1, votes: []uint64{0, 1}}
+	vw, err := voteWitness(membershiptest.Identity(1), p, s)
+	require.NoError(t, err)
+	mw, err := NewMembershipWitness(membershiptest.Identity(1), p, fe(5), fe(7))
+	require.NoError(t, err)
+	scope := fe(9)
+	tw := &circuits.TallyWitness{Scope: scope, HeadBefore: chain.Genesis(scope), TotalsBefore: []uint64{0, 0},
+		Ballots: []circuits.TallySlot{{Nullifier: fe(1), Votes: []uint64{1, 0}}, {Nullifier: fe(2), Votes: []uint64{1, 0}}}}
+
+	vk := vote.keys
+	_, err = vk.Prove(ctx, tw)
+	require.Error(t, err, "vote keys prove a tally")
+	_, err = vk.Prove(ctx, mw)
+	require.Error(t, err, "vote keys prove membership")
+	pr, err := vk.Prove(ctx, vw)
 	require.NoError(t, err)
 	require.NoError(t, verifier.Verify(vk.VerifyingKey(), pr))
 	q, err := verifier.ParseProof(pr.Bytes())
@@ -643,24 +650,25 @@ func TestCeremonyVoteTally(t *testing.T) {
 	q.Public[len(q.Public)-1], q.Public[len(q.Public)-2] = q.Public[len(q.Public)-2], q.Public[len(q.Public)-1]
 	require.ErrorIs(t, verifier.Verify(vk.VerifyingKey(), q), verifier.ErrInvalidProof, "votes swapped")
 
-	tk, err := tally.keys.Tally()
+	tk := tally.keys
+	_, err = tk.Prove(ctx, vw)
+	require.Error(t, err, "tally keys prove a ballot")
+	_, err = tk.Prove(ctx, mw)
+	require.Error(t, err, "tally keys prove membership")
+	require.Equal(t, 2, tk.Statement().Batch())
+	tp, err := tk.Prove(ctx, tw)
 	require.NoError(t, err)
-	_, err = tally.keys.Vote()
-	require.Error(t, err)
-	require.Equal(t, 2, tk.Batch())
-	scope := fe(9)
-	w := &circuits.TallyWitness{Scope: scope, HeadBefore: chain.Genesis(scope), TotalsBefore: []uint64{0, 0},
-		Ballots: []circuits.TallySlot{{Nullifier: fe(1), Votes: []uint64{1, 0}}, {Nullifier: fe(2), Votes: []uint64{1, 0}}}}
-	tp, res, err := tk.Prove(ctx, w)
+	res, err := tw.Result(2, 2)
 	require.NoError(t, err)
 	require.Equal(t, []uint64{2, 0}, res.TotalsAfter)
+	require.Equal(t, res.Public.Vector(), tp.Public)
 	require.NoError(t, verifier.Verify(tk.VerifyingKey(), tp))
 	require.ErrorIs(t, verifier.Verify(vk.VerifyingKey(), tp), verifier.ErrKeyMismatch)
 
 	// The sealed keys are stored and loaded like any others.
 	dir := t.TempDir()
 	require.NoError(t, tk.WriteFiles(dir))
-	back, err := LoadTallyKeys(ctx, dir, 2, 2, verifier.Groth16, Checked)
+	back, err := Load(ctx, dir, statement.Tally(2, 2), verifier.Groth16, Checked)
 	require.NoError(t, err)
 	require.Equal(t, tk.VerifyingKey().ID(), back.VerifyingKey().ID())
 }
@@ -694,7 +702,7 @@ func TestCeremonyRefusesOtherCircuit(t *testing.T) {
 	require.NoError(t, c.VerifyContribution(ctx, tally.phase2[0]))
 
 	// The same kind at another size is another circuit too.
-	other, err := NewCeremony(ctx, VoteCircuit(2, 3))
+	other, err := NewCeremony(ctx, statement.Vote(2, 3))
 	require.NoError(t, err)
 	require.ErrorIs(t, other.VerifyContribution(ctx, vote.phase1[0]), ErrInvalidContribution)
 	// Phase 1 depends only on the domain size, equal here: a contribution
@@ -727,16 +735,16 @@ func TestCeremonyBeaconReuse(t *testing.T) {
 	require.ErrorIs(t, err, ErrInvalidBeacon)
 	k, err := a.Seal(ctx, r.beacon1)
 	require.NoError(t, err)
-	require.Equal(t, MembershipCircuit(ceremonyTestDepth), k.Circuit())
+	require.Equal(t, statement.Membership(ceremonyTestDepth), k.Statement())
 }
 
 // TestSetupPLONKVoteTally: PLONK keys for the vote and tally circuits, from
 // a test SRS, prove and verify; a nil Lagrange SRS is derived.
 func TestSetupPLONKVoteTally(t *testing.T) {
 	ctx := context.Background()
-	tallyCCS, err := tallySpec(2, 2).compile(ctx, verifier.PLONK)
+	tallyCCS, err := compile(ctx, statement.Tally(2, 2), verifier.PLONK)
 	require.NoError(t, err)
-	voteCCS, err := voteSpec(2, 2).compile(ctx, verifier.PLONK)
+	voteCCS, err := compile(ctx, statement.Vote(2, 2), verifier.PLONK)
 	require.NoError(t, err)
 	big := tallyCCS
 	if voteCCS.GetNbConstraints() > big.GetNbConstraints() {
@@ -745,42 +753,48 @@ func TestSetupPLONKVoteTally(t *testing.T) {
 	srs, lag, err := unsafekzg.NewSRS(big)
 	require.NoError(t, err)
 
-	vk, err := SetupVotePLONK(ctx, 2, 2, srs.(*kzg.SRS), nil)
+	vk, err := SetupPLONK(ctx, statement.Vote(2, 2), srs.(*kzg.SRS), nil)
 	require.NoError(t, err)
 	require.Equal(t, verifier.PLONK, vk.Backend())
+	require.Equal(t, statement.Vote(2, 2), vk.Statement())
 	tr := testTree(t, 3)
 	p, err := tr.Proof(2)
 	require.NoError(t, err)
-	s := &VoteStatement{Scope: fe(5), Ballot: circuits.Ballot{ParamsDigest: fe(6), NumOptions: 2,
-		MaxPerOption: 1, MinTotal: 0, MaxTotal: 2, CostExponent: 1, Votes: []uint64{1, 1}}}
-	pr, err := vk.Prove(ctx, membershiptest.Identity(2), p, s)
+	s := &ballot{scope: fe(5), digest: fe(6), numOptions: 2, maxPer: 1, minTotal: 0, maxTotal: 2, exp: 1, votes: []uint64{1, 1}}
+	vw, err := voteWitness(membershiptest.Identity(2), p, s)
+	require.NoError(t, err)
+	pr, err := vk.Prove(ctx, vw)
 	require.NoError(t, err)
 	require.NoError(t, verifier.Verify(vk.VerifyingKey(), pr))
 
-	var tk *TallyKeys
+	var tk *Keys
 	if big == tallyCCS { // the test SRS's Lagrange form is for the larger circuit
-		tk, err = SetupTallyPLONK(ctx, 2, 2, srs.(*kzg.SRS), lag.(*kzg.SRS))
+		tk, err = SetupPLONK(ctx, statement.Tally(2, 2), srs.(*kzg.SRS), lag.(*kzg.SRS))
 	} else {
-		tk, err = SetupTallyPLONK(ctx, 2, 2, srs.(*kzg.SRS), nil)
+		tk, err = SetupPLONK(ctx, statement.Tally(2, 2), srs.(*kzg.SRS), nil)
 	}
 	require.NoError(t, err)
 	scope := fe(9)
 	w := &circuits.TallyWitness{Scope: scope, HeadBefore: chain.Genesis(scope), TotalsBefore: []uint64{0, 0},
 		Ballots: []circuits.TallySlot{{Nullifier: fe(1), Votes: []uint64{0, 1}}}}
-	tp, _, err := tk.Prove(ctx, w)
+	tp, err := tk.Prove(ctx, w)
 	require.NoError(t, err)
 	require.NoError(t, verifier.Verify(tk.VerifyingKey(), tp))
+	_, err = tk.Prove(ctx, vw)
+	require.Error(t, err, "PLONK tally keys prove a ballot")
+	_, err = vk.Prove(ctx, w)
+	require.Error(t, err, "PLONK vote keys prove a tally")
 
-	g, err := SetupPLONK(ctx, TallyCircuit(2, 2), srs.(*kzg.SRS), nil)
+	// The tally keys again, their Lagrange SRS derived here.
+	g, err := SetupPLONK(ctx, statement.Tally(2, 2), srs.(*kzg.SRS), nil)
 	require.NoError(t, err)
-	_, err = g.Vote()
+	require.Equal(t, statement.Tally(2, 2), g.Statement())
+	require.Equal(t, verifier.PLONK, g.Backend())
+	_, err = g.Prove(ctx, vw)
 	require.Error(t, err)
-	gt, err := g.Tally()
-	require.NoError(t, err)
-	require.Equal(t, verifier.PLONK, gt.Backend())
-	_, err = SetupPLONK(ctx, Circuit{}, srs.(*kzg.SRS), nil)
+	_, err = SetupPLONK(ctx, statement.Statement{}, srs.(*kzg.SRS), nil)
 	require.Error(t, err)
-	_, err = SetupVotePLONK(ctx, 2, 2, nil, nil)
+	_, err = SetupPLONK(ctx, statement.Vote(2, 2), nil, nil)
 	require.Error(t, err)
 }
 
@@ -790,15 +804,17 @@ func TestSetupPLONKVoteTally(t *testing.T) {
 // its header, in milliseconds.
 func TestContributeRefusesUnagreedCircuit(t *testing.T) {
 	ctx := context.Background()
-	agreed := MembershipCircuit(ceremonyTestDepth)
+	agreed := statement.Membership(ceremonyTestDepth)
 	c, err := NewCeremony(ctx, agreed)
 	require.NoError(t, err)
 	state := bytes.Clone(c.State())
-	for _, other := range []Circuit{TallyCircuit(circuits.MaxBatch, circuits.MaxOptionsLimit), MembershipCircuit(ceremonyTestDepth + 1)} {
+	for _, other := range []statement.Statement{statement.Tally(statement.MaxBatch, statement.MaxOptions), statement.Membership(ceremonyTestDepth + 1)} {
+		// The header records the kind, then the depth or batch, then the
+		// options (0 for membership).
 		x := bytes.Clone(state)
-		x[len(ceremonyMagic)+2] = byte(other.kind)
-		binary.BigEndian.PutUint16(x[len(ceremonyMagic)+3:], uint16(other.a))
-		binary.BigEndian.PutUint16(x[len(ceremonyMagic)+5:], uint16(other.b))
+		x[len(ceremonyMagic)+2] = byte(other.Kind())
+		binary.BigEndian.PutUint16(x[len(ceremonyMagic)+3:], uint16(other.Depth()+other.Batch()))
+		binary.BigEndian.PutUint16(x[len(ceremonyMagic)+5:], uint16(other.Options()))
 		start := time.Now()
 		_, err := Contribute(ctx, agreed, x)
 		require.ErrorIs(t, err, ErrMalformedContribution, "%s", other)

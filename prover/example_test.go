@@ -8,6 +8,7 @@ import (
 
 	"github.com/netstate/zkvote/membership"
 	"github.com/netstate/zkvote/prover"
+	"github.com/netstate/zkvote/statement"
 	"github.com/netstate/zkvote/verifier"
 )
 
@@ -15,7 +16,7 @@ import (
 // the verifying key alone.
 func Example() {
 	ctx := context.Background()
-	keys, err := prover.SetupMembershipInsecure(ctx, 4) // tests and demos only
+	keys, err := prover.SetupInsecure(ctx, statement.Membership(4)) // tests and demos only
 	if err != nil {
 		panic(err)
 	}
@@ -35,7 +36,11 @@ func Example() {
 	var scope, message fr.Element
 	scope.SetUint64(2026) // one poll
 	message.SetUint64(1)  // "yes"
-	proof, err := keys.Prove(ctx, alice, path, scope, message)
+	witness, err := prover.NewMembershipWitness(alice, path, scope, message)
+	if err != nil {
+		panic(err)
+	}
+	proof, err := keys.Prove(ctx, witness)
 	if err != nil {
 		panic(err)
 	}
@@ -45,7 +50,8 @@ func Example() {
 	received, _ := verifier.ParseProof(proof.Bytes())
 	fmt.Println("verified:", verifier.Verify(vk, received) == nil)
 	nullifier := alice.Nullifier(scope)
-	fmt.Println("nullifier matches:", received.Public[1].Equal(&nullifier))
+	public, _ := statement.ParseMembership(received.Public) // public inputs by name
+	fmt.Println("nullifier matches:", public.Nullifier.Equal(&nullifier))
 	fmt.Println("proof bytes:", len(received.Data))
 	// Output:
 	// verified: true

@@ -10,7 +10,6 @@ import (
 
 	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark-crypto/ecc/bn254"
-	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/consensys/gnark-crypto/ecc/bn254/kzg"
 	"github.com/consensys/gnark/backend/groth16"
 	groth16bn254 "github.com/consensys/gnark/backend/groth16/bn254"
@@ -21,214 +20,47 @@ import (
 	"github.com/consensys/gnark/frontend/cs/r1cs"
 	"github.com/consensys/gnark/frontend/cs/scs"
 
+	"github.com/netstate/zkvote/circuits"
 	gnarklayout "github.com/netstate/zkvote/internal/layout"
+	"github.com/netstate/zkvote/statement"
 	"github.com/netstate/zkvote/verifier"
 )
 
-// Circuit names one of zkvote's circuits at one size: the statement a set of
-// keys is made for. Build it with [MembershipCircuit], [VoteCircuit] or
-// [TallyCircuit]; the zero Circuit names none, and a Circuit of sizes out of
-// range gets an error where it is compiled. Circuits are comparable with ==.
-type Circuit struct {
-	kind circuitKind
-	a, b int // membership: depth; vote: depth, options; tally: batch, options
-}
-
-type circuitKind uint8
-
-// The circuit kinds, as a ceremony state's header records them.
-const (
-	circuitMembership circuitKind = 1
-	circuitVote       circuitKind = 2
-	circuitTally      circuitKind = 3
-)
-
-// MembershipCircuit names the membership circuit for trees of depth at most
-// depth (see [MembershipKeys]).
-func MembershipCircuit(depth int) Circuit { return Circuit{kind: circuitMembership, a: depth} }
-
-// VoteCircuit names the vote circuit for census trees of depth at most depth
-// and ballots of options options (see [VoteKeys]).
-func VoteCircuit(depth, options int) Circuit {
-	return Circuit{kind: circuitVote, a: depth, b: options}
-}
-
-// TallyCircuit names the tally circuit for batches of batch ballots of
-// options options (see [TallyKeys]).
-func TallyCircuit(batch, options int) Circuit {
-	return Circuit{kind: circuitTally, a: batch, b: options}
-}
-
-// Name returns the name verifying keys for c state, for example
-// "vote/v2/depth=20/options=8" ([MembershipCircuitName], [VoteCircuitName],
-// [TallyCircuitName]).
-func (c Circuit) Name() string { return c.spec().name }
-
-// String returns [Circuit.Name].
-func (c Circuit) String() string { return c.Name() }
-
-// NbPublic returns the number of public signals of c's proofs.
-func (c Circuit) NbPublic() int { return c.spec().nbPublic }
-
-// spec returns the circuit's compilation recipe.
-func (c Circuit) spec() circuitSpec {
-	switch c.kind {
-	case circuitMembership:
-		return membershipSpec(c.a)
-	case circuitVote:
-		return voteSpec(c.a, c.b)
-	case circuitTally:
-		return tallySpec(c.a, c.b)
-	}
-	return circuitSpec{name: "none", shape: func() (frontend.Circuit, error) {
-		return nil, errors.New("prover: no circuit named (zero Circuit)")
-	}}
-}
-
-// Keys are the compiled circuit named by [Keys.Circuit] with its proving and
-// verifying keys, for Groth16 or PLONK: what a ceremony ([Ceremony.Seal]) and
-// [SetupPLONK] return for any circuit. [Keys.Membership], [Keys.Vote] and
-// [Keys.Tally] give the same keys typed for their circuit, with its Prove
-// method; each fails for keys of another circuit, so keys from a ceremony
-// for one circuit can never be used as keys for another.
+// Keys are the compiled circuit of one statement ([Keys.Statement]) with
+// its proving and verifying keys, for Groth16 or PLONK: what every setup
+// ([SetupInsecure], a ceremony's [Ceremony.Seal], [SetupPLONK]) and every
+// load ([Load], [OpenInsecure]) returns, for any statement. [Keys.Prove]
+// proves a witness of that statement and no other.
 type Keys struct {
-	keys
-	circuit Circuit
-}
-
-// Circuit returns the circuit the keys are for.
-func (k *Keys) Circuit() Circuit { return k.circuit }
-
-func (k *Keys) typed(want circuitKind, what string) error {
-	if k == nil || k.circuit.kind != want {
-		name := "nothing"
-		if k != nil {
-			name = k.circuit.Name()
-		}
-		return fmt.Errorf("prover: keys are for %s, not a %s circuit", name, what)
-	}
-	return nil
-}
-
-// Membership returns the keys as membership keys, or an error if they are
-// for another circuit.
-func (k *Keys) Membership() (*MembershipKeys, error) {
-	if err := k.typed(circuitMembership, "membership"); err != nil {
-		return nil, err
-	}
-	return &MembershipKeys{keys: k.keys, depth: k.circuit.a}, nil
-}
-
-// Vote returns the keys as vote keys, or an error if they are for another
-// circuit.
-func (k *Keys) Vote() (*VoteKeys, error) {
-	if err := k.typed(circuitVote, "vote"); err != nil {
-		return nil, err
-	}
-	return &VoteKeys{keys: k.keys, depth: k.circuit.a, options: k.circuit.b}, nil
-}
-
-// Tally returns the keys as tally keys, or an error if they are for another
-// circuit.
-func (k *Keys) Tally() (*TallyKeys, error) {
-	if err := k.typed(circuitTally, "tally"); err != nil {
-		return nil, err
-	}
-	return &TallyKeys{keys: k.keys, batch: k.circuit.a, options: k.circuit.b}, nil
-}
-
-// SetupPLONK compiles c for PLONK and derives its keys from a KZG structured
-// reference string: srs in canonical form, large enough for the circuit, and
-// srsLagrange, its Lagrange form for the circuit's domain, or nil to derive
-// it here (an FFT over the domain). See [ReadSRS]. PLONK's setup is
-// universal: its trust rests on the ceremony that produced the SRS, not on
-// this process.
-//
-// ctx is checked before compiling and before the setup; the setup itself
-// is not interruptible.
-func SetupPLONK(ctx context.Context, c Circuit, srs, srsLagrange *kzg.SRS) (*Keys, error) {
-	k, err := setupPLONK(ctx, c.spec(), srs, srsLagrange)
-	if err != nil {
-		return nil, err
-	}
-	return &Keys{keys: *k, circuit: c}, nil
-}
-
-// circuitSpec names one circuit at one size.
-type circuitSpec struct {
-	name     string // as verifying keys state it, e.g. "membership/v2/depth=20"
-	nbPublic int
-	shape    func() (frontend.Circuit, error)
-}
-
-// fileBase is the stem of the spec's key files for backend b.
-func (s circuitSpec) fileBase(b verifier.Backend) string {
-	return strings.NewReplacer("/", "-", "=", "").Replace(s.name) + "-" + b.String()
-}
-
-// compile compiles the spec for the backend's arithmetisation: R1CS for
-// Groth16, sparse R1CS for PLONK.
-func (s circuitSpec) compile(ctx context.Context, b verifier.Backend) (constraint.ConstraintSystem, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	c, err := s.shape()
-	if err != nil {
-		return nil, err
-	}
-	var ccs constraint.ConstraintSystem
-	switch b {
-	case verifier.Groth16:
-		ccs, err = frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, c)
-	case verifier.PLONK:
-		ccs, err = frontend.Compile(ecc.BN254.ScalarField(), scs.NewBuilder, c)
-	default:
-		return nil, fmt.Errorf("prover: unknown backend %v", b)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("prover: compiling %s: %v", s.name, err)
-	}
-	return ccs, nil
-}
-
-// keys are a compiled circuit with its proving and verifying keys, for
-// Groth16 (pk) or PLONK (ppk).
-type keys struct {
-	spec circuitSpec
+	stmt statement.Statement
 	ccs  constraint.ConstraintSystem
 	pk   *groth16bn254.ProvingKey
 	ppk  *plonkbn254.ProvingKey
 	vk   *verifier.VerifyingKey
 }
 
+// Statement returns the statement the keys prove.
+func (k *Keys) Statement() statement.Statement { return k.stmt }
+
 // VerifyingKey returns the key a verifier needs.
-func (k *keys) VerifyingKey() *verifier.VerifyingKey { return k.vk }
+func (k *Keys) VerifyingKey() *verifier.VerifyingKey { return k.vk }
 
 // Backend returns the keys' proof system.
-func (k *keys) Backend() verifier.Backend { return k.vk.Backend() }
+func (k *Keys) Backend() verifier.Backend { return k.vk.Backend() }
 
 // NbConstraints returns the size of the compiled circuit.
-func (k *keys) NbConstraints() int { return k.ccs.GetNbConstraints() }
+func (k *Keys) NbConstraints() int { return k.ccs.GetNbConstraints() }
 
-func newGroth16Keys(spec circuitSpec, ccs constraint.ConstraintSystem, pk *groth16bn254.ProvingKey, gvk *groth16bn254.VerifyingKey) (*keys, error) {
-	vk, err := verifier.NewGroth16VerifyingKey(spec.name, spec.nbPublic, gvk)
-	if err != nil {
-		return nil, err
-	}
-	return &keys{spec: spec, ccs: ccs, pk: pk, vk: vk}, nil
-}
-
-func newPLONKKeys(spec circuitSpec, ccs constraint.ConstraintSystem, pk *plonkbn254.ProvingKey, pvk *plonkbn254.VerifyingKey) (*keys, error) {
-	vk, err := verifier.NewPLONKVerifyingKey(spec.name, spec.nbPublic, pvk)
-	if err != nil {
-		return nil, err
-	}
-	return &keys{spec: spec, ccs: ccs, ppk: pk, vk: vk}, nil
-}
-
-// setupInsecure compiles spec and runs a single-party Groth16 setup.
-func setupInsecure(ctx context.Context, spec circuitSpec) (*keys, error) {
-	ccs, err := spec.compile(ctx, verifier.Groth16)
+// SetupInsecure compiles s's circuit and runs a single-party Groth16 setup.
+// The toxic waste exists in this process while it runs: anyone who could
+// read its memory can forge proofs of s (membership of anyone, ballots,
+// results). Use it for tests and demos; keys users rely on come from a
+// ceremony ([NewCeremony]) or a PLONK setup ([SetupPLONK]).
+//
+// ctx is checked before compiling and before the setup; the setup itself is
+// not interruptible.
+func SetupInsecure(ctx context.Context, s statement.Statement) (*Keys, error) {
+	ccs, err := compile(ctx, s, verifier.Groth16)
 	if err != nil {
 		return nil, err
 	}
@@ -239,12 +71,20 @@ func setupInsecure(ctx context.Context, spec circuitSpec) (*keys, error) {
 	if err != nil {
 		return nil, fmt.Errorf("prover: setup: %v", err)
 	}
-	return newGroth16Keys(spec, ccs, pk.(*groth16bn254.ProvingKey), vk.(*groth16bn254.VerifyingKey))
+	return newGroth16Keys(s, ccs, pk.(*groth16bn254.ProvingKey), vk.(*groth16bn254.VerifyingKey))
 }
 
-// setupPLONK compiles spec for PLONK and derives keys from a KZG SRS.
-func setupPLONK(ctx context.Context, spec circuitSpec, srs, srsLagrange *kzg.SRS) (*keys, error) {
-	ccs, err := spec.compile(ctx, verifier.PLONK)
+// SetupPLONK compiles s's circuit for PLONK and derives its keys from a KZG
+// structured reference string: srs in canonical form, large enough for the
+// circuit, and srsLagrange, its Lagrange form for the circuit's domain
+// ([LagrangeSRS]), or nil to derive it here (an FFT over the domain). See
+// [ReadSRS]. PLONK's setup is universal: its trust rests on the ceremony
+// that produced the SRS, not on this process.
+//
+// ctx is checked before compiling and before the setup; the setup itself
+// is not interruptible.
+func SetupPLONK(ctx context.Context, s statement.Statement, srs, srsLagrange *kzg.SRS) (*Keys, error) {
+	ccs, err := compile(ctx, s, verifier.PLONK)
 	if err != nil {
 		return nil, err
 	}
@@ -266,12 +106,73 @@ func setupPLONK(ctx context.Context, spec circuitSpec, srs, srsLagrange *kzg.SRS
 	if err != nil {
 		return nil, fmt.Errorf("prover: plonk setup: %v", err)
 	}
-	return newPLONKKeys(spec, ccs, pk.(*plonkbn254.ProvingKey), vk.(*plonkbn254.VerifyingKey))
+	return newPLONKKeys(s, ccs, pk.(*plonkbn254.ProvingKey), vk.(*plonkbn254.VerifyingKey))
 }
 
-// prove proves assignment, whose public values are public, and returns the
-// self-contained proof.
-func (k *keys) prove(ctx context.Context, assignment frontend.Circuit, public []fr.Element) (*verifier.Proof, error) {
+// fileBase is the stem of s's key files for backend b, for example
+// "vote-v2-depth20-options8-groth16".
+func fileBase(s statement.Statement, b verifier.Backend) string {
+	return strings.NewReplacer("/", "-", "=", "").Replace(s.Name()) + "-" + b.String()
+}
+
+// compile compiles s's circuit for the backend's arithmetisation: R1CS for
+// Groth16, sparse R1CS for PLONK.
+func compile(ctx context.Context, s statement.Statement, b verifier.Backend) (constraint.ConstraintSystem, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	c, err := circuits.New(s)
+	if err != nil {
+		return nil, fmt.Errorf("prover: %w", err)
+	}
+	var ccs constraint.ConstraintSystem
+	switch b {
+	case verifier.Groth16:
+		ccs, err = frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, c)
+	case verifier.PLONK:
+		ccs, err = frontend.Compile(ecc.BN254.ScalarField(), scs.NewBuilder, c)
+	default:
+		return nil, fmt.Errorf("prover: unknown backend %v", b)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("prover: compiling %s: %v", s, err)
+	}
+	return ccs, nil
+}
+
+func newGroth16Keys(s statement.Statement, ccs constraint.ConstraintSystem, pk *groth16bn254.ProvingKey, gvk *groth16bn254.VerifyingKey) (*Keys, error) {
+	vk, err := verifier.NewGroth16VerifyingKey(s.Name(), s.NbPublic(), gvk)
+	if err != nil {
+		return nil, err
+	}
+	return &Keys{stmt: s, ccs: ccs, pk: pk, vk: vk}, nil
+}
+
+func newPLONKKeys(s statement.Statement, ccs constraint.ConstraintSystem, pk *plonkbn254.ProvingKey, pvk *plonkbn254.VerifyingKey) (*Keys, error) {
+	vk, err := verifier.NewPLONKVerifyingKey(s.Name(), s.NbPublic(), pvk)
+	if err != nil {
+		return nil, err
+	}
+	return &Keys{stmt: s, ccs: ccs, ppk: pk, vk: vk}, nil
+}
+
+// Prove proves w, a witness of the keys' statement (a
+// *circuits.MembershipWitness, *circuits.VoteWitness or
+// *circuits.TallyWitness), and returns the self-contained proof with its
+// public inputs. A witness that does not fit the statement is an error
+// before proving; one that fits but is false (a secret not in the tree,
+// votes against the rules, a wrong chain) fails to prove.
+//
+// ctx is checked before the witness is built and before proving; proving
+// itself is not interruptible.
+func (k *Keys) Prove(ctx context.Context, w circuits.Witness) (*verifier.Proof, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	assignment, public, err := circuits.Assign(k.stmt, w)
+	if err != nil {
+		return nil, fmt.Errorf("prover: %w", err)
+	}
 	wit, err := frontend.NewWitness(assignment, ecc.BN254.ScalarField())
 	if err != nil {
 		return nil, fmt.Errorf("prover: witness: %v", err)
@@ -286,7 +187,7 @@ func (k *keys) prove(ctx context.Context, assignment frontend.Circuit, public []
 		proof, err = plonk.Prove(k.ccs, k.ppk, wit)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("prover: proving %s: %v", k.spec.name, err)
+		return nil, fmt.Errorf("prover: proving %s: %v (the witness is not a true instance of the statement)", k.stmt, err)
 	}
 	var data bytes.Buffer
 	if _, err := proof.WriteTo(&data); err != nil {
@@ -295,9 +196,11 @@ func (k *keys) prove(ctx context.Context, assignment frontend.Circuit, public []
 	return &verifier.Proof{Backend: k.vk.Backend(), KeyID: k.vk.ID(), Public: public, Data: data.Bytes()}, nil
 }
 
-// lagrangeSRS derives the Lagrange form of srs for spec compiled for PLONK.
-func lagrangeSRS(ctx context.Context, spec circuitSpec, srs *kzg.SRS) (*kzg.SRS, error) {
-	ccs, err := spec.compile(ctx, verifier.PLONK)
+// LagrangeSRS derives the Lagrange form of srs for s's circuit compiled for
+// PLONK: the srsLagrange of [SetupPLONK], worth keeping when the same
+// circuit is set up more than once.
+func LagrangeSRS(ctx context.Context, s statement.Statement, srs *kzg.SRS) (*kzg.SRS, error) {
+	ccs, err := compile(ctx, s, verifier.PLONK)
 	if err != nil {
 		return nil, err
 	}

@@ -10,8 +10,11 @@ import (
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/stretchr/testify/require"
 
+	"github.com/netstate/zkvote/circuits"
+	"github.com/netstate/zkvote/internal/chain"
 	"github.com/netstate/zkvote/membership"
 	"github.com/netstate/zkvote/membership/membershiptest"
+	"github.com/netstate/zkvote/statement"
 	"github.com/netstate/zkvote/verifier"
 )
 
@@ -19,12 +22,13 @@ const testDepth = 4
 
 var (
 	keysOnce   sync.Once
-	sharedKeys *MembershipKeys
+	sharedKeys *Keys
 	keysErr    error
 )
 
-func testKeys(t testing.TB) *MembershipKeys {
-	keysOnce.Do(func() { sharedKeys, keysErr = SetupMembershipInsecure(context.Background(), testDepth) })
+// testKeys returns the shared depth-testDepth membership keys (Groth16).
+func testKeys(t testing.TB) *Keys {
+	keysOnce.Do(func() { sharedKeys, keysErr = SetupInsecure(context.Background(), statement.Membership(testDepth)) })
 	require.NoError(t, keysErr)
 	return sharedKeys
 }
@@ -38,11 +42,22 @@ func testTree(t testing.TB, n int) *membership.Tree {
 
 func fe(v uint64) fr.Element { var x fr.Element; x.SetUint64(v); return x }
 
+// proveMember proves with k that id is the member behind tree proof p:
+// NewMembershipWitness, then Keys.Prove (what the typed membership Prove
+// did in one call).
+func proveMember(ctx context.Context, k *Keys, id *membership.Identity, p *membership.Proof, scope, msg fr.Element) (*verifier.Proof, error) {
+	w, err := NewMembershipWitness(id, p, scope, msg)
+	if err != nil {
+		return nil, err
+	}
+	return k.Prove(ctx, w)
+}
+
 func proveFor(t testing.TB, tr *membership.Tree, who uint64, scope, msg uint64) *verifier.Proof {
 	k := testKeys(t)
 	p, err := tr.Proof(who)
 	require.NoError(t, err)
-	pr, err := k.Prove(context.Background(), membershiptest.Identity(who), p, fe(scope), fe(msg))
+	pr, err := proveMember(context.Background(), k, membershiptest.Identity(who), p, fe(scope), fe(msg))
 	require.NoError(t, err)
 	return pr
 }
@@ -81,23 +96,144 @@ func TestProveErrors(t *testing.T) {
 	tr := testTree(t, 5)
 	p, err := tr.Proof(2)
 	require.NoError(t, err)
-	_, err = k.Prove(context.Background(), membershiptest.Identity(3), p, fe(1), fe(1))
+	_, err = proveMember(context.Background(), k, membershiptest.Identity(3), p, fe(1), fe(1))
 	require.ErrorIs(t, err, ErrNotMember)
 	bad := *p
 	bad.Root = fe(5)
-	_, err = k.Prove(context.Background(), membershiptest.Identity(2), &bad, fe(1), fe(1))
+	_, err = proveMember(context.Background(), k, membershiptest.Identity(2), &bad, fe(1), fe(1))
 	require.ErrorIs(t, err, membership.ErrInvalidProof)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err = k.Prove(ctx, membershiptest.Identity(2), p, fe(1), fe(1))
+	_, err = proveMember(ctx, k, membershiptest.Identity(2), p, fe(1), fe(1))
 	require.ErrorIs(t, err, context.Canceled)
 	big := testTree(t, 1<<testDepth+1)
 	pb, err := big.Proof(0)
 	require.NoError(t, err)
-	_, err = k.Prove(context.Background(), membershiptest.Identity(0), pb, fe(1), fe(1))
+	_, err = proveMember(context.Background(), k, membershiptest.Identity(0), pb, fe(1), fe(1))
 	require.Error(t, err)
-	_, err = SetupMembershipInsecure(context.Background(), 0)
+	_, err = SetupInsecure(context.Background(), statement.Membership(0))
 	require.Error(t, err)
+}
+
+// TestNewMembershipWitness: the witness is the tree proof's and the
+// identity's; another identity is ErrNotMember, and a tampered tree proof
+// (root, sibling, path bit, leaf, lengths) or a nil input is an error, all
+// before any proving.
+func TestNewMembershipWitness(t *testing.T) {
+	tr := testTree(t, 7)
+	p, err := tr.Proof(5)
+	require.NoError(t, err)
+	id := membershiptest.Identity(5)
+	w, err := NewMembershipWitness(id, p, fe(3), fe(4))
+	require.NoError(t, err)
+	require.Equal(t, &circuits.MembershipWitness{Root: p.Root, Scope: fe(3), Message: fe(4), Secret: id.Secret(),
+		Siblings: p.Siblings, PathBits: p.PathBits}, w)
+	require.Equal(t, id.Nullifier(fe(3)), w.Nullifier())
+
+	for _, other := range []uint64{4, 6, 100} {
+		_, err = NewMembershipWitness(membershiptest.Identity(other), p, fe(3), fe(4))
+		require.ErrorIs(t, err, ErrNotMember, "identity %d", other)
+	}
+	clone := func() *membership.Proof {
+		q := *p
+		q.Siblings = append([]fr.Element(nil), p.Siblings...)
+		q.PathBits = append([]bool(nil), p.PathBits...)
+		return &q
+	}
+	tamper := map[string]func(q *membership.Proof){
+		"root":          func(q *membership.Proof) { q.Root = fe(5) },
+		"zero root":     func(q *membership.Proof) { q.Root = fr.Element{} },
+		"first sibling": func(q *membership.Proof) { q.Siblings[0] = fe(9) },
+		"last sibling":  func(q *membership.Proof) { q.Siblings[len(q.Siblings)-1] = fe(9) },
+		"path bit":      func(q *membership.Proof) { q.PathBits[0] = !q.PathBits[0] },
+		"sibling lost":  func(q *membership.Proof) { q.Siblings, q.PathBits = q.Siblings[1:], q.PathBits[1:] },
+		"extra level": func(q *membership.Proof) {
+			q.Siblings, q.PathBits = append(q.Siblings, fe(1)), append(q.PathBits, false)
+		},
+		"bit lost": func(q *membership.Proof) { q.PathBits = q.PathBits[1:] },
+		"too long": func(q *membership.Proof) { q.Siblings, q.PathBits = make([]fr.Element, 40), make([]bool, 40) },
+	}
+	for name, f := range tamper {
+		q := clone()
+		f(q)
+		require.NotPanics(t, func() { _, err = NewMembershipWitness(id, q, fe(3), fe(4)) }, name)
+		require.Error(t, err, name)
+		require.NotErrorIs(t, err, ErrNotMember, name)
+	}
+	// Another leaf with its own (valid) path is another member's proof.
+	q := clone()
+	q.Leaf = membershiptest.Identity(6).Commitment()
+	_, err = NewMembershipWitness(id, q, fe(3), fe(4))
+	require.ErrorIs(t, err, ErrNotMember)
+	// A removed member's leaf is zero: no identity has that commitment.
+	_, err = NewMembershipWitness(id, &membership.Proof{Root: p.Root}, fe(3), fe(4))
+	require.ErrorIs(t, err, ErrNotMember)
+
+	_, err = NewMembershipWitness(nil, p, fe(3), fe(4))
+	require.Error(t, err)
+	_, err = NewMembershipWitness(id, nil, fe(3), fe(4))
+	require.Error(t, err)
+}
+
+// TestProveRefusesWitness: Keys.Prove takes only a witness of its keys'
+// statement that fits it: a witness of another kind, a nil witness (untyped
+// or typed) and a path longer than the keys' depth are errors before
+// proving, never panics, and a witness that fits but is false does not
+// prove.
+func TestProveRefusesWitness(t *testing.T) {
+	ctx := context.Background()
+	k := testKeys(t)
+	tr := testTree(t, 6)
+	p, err := tr.Proof(4)
+	require.NoError(t, err)
+	good, err := NewMembershipWitness(membershiptest.Identity(4), p, fe(1), fe(2))
+	require.NoError(t, err)
+	scope := fe(9)
+	wrong := map[string]circuits.Witness{
+		"untyped nil":       nil,
+		"nil membership":    (*circuits.MembershipWitness)(nil),
+		"nil vote":          (*circuits.VoteWitness)(nil),
+		"nil tally":         (*circuits.TallyWitness)(nil),
+		"vote of a member":  &circuits.VoteWitness{Membership: *good, NumOptions: 1, MaxPerOption: 1, MaxTotal: 1, CostExponent: 1, Votes: []uint64{1}},
+		"empty vote":        &circuits.VoteWitness{},
+		"tally":             &circuits.TallyWitness{Scope: scope, HeadBefore: chain.Genesis(scope), TotalsBefore: []uint64{0, 0, 0}},
+		"empty tally":       &circuits.TallyWitness{},
+		"bits and siblings": &circuits.MembershipWitness{Root: good.Root, Secret: good.Secret, Siblings: good.Siblings, PathBits: good.PathBits[1:]},
+	}
+	for name, w := range wrong {
+		var pr *verifier.Proof
+		require.NotPanics(t, func() { pr, err = k.Prove(ctx, w) }, name)
+		require.Error(t, err, name)
+		require.Nil(t, pr, name)
+	}
+
+	// A path deeper than the keys' depth: a valid tree proof, refused by
+	// Prove (NewMembershipWitness does not know the keys).
+	deep := testTree(t, 1<<testDepth+1)
+	pd, err := deep.Proof(0)
+	require.NoError(t, err)
+	require.Greater(t, len(pd.Siblings), testDepth)
+	w, err := NewMembershipWitness(membershiptest.Identity(0), pd, fe(1), fe(2))
+	require.NoError(t, err)
+	require.NotPanics(t, func() { _, err = k.Prove(ctx, w) })
+	require.Error(t, err)
+	long := *good
+	long.Siblings = make([]fr.Element, statement.MaxDepth+1)
+	long.PathBits = make([]bool, statement.MaxDepth+1)
+	require.NotPanics(t, func() { _, err = k.Prove(ctx, &long) })
+	require.Error(t, err)
+
+	// A witness that fits but is false: another secret than the leaf's.
+	false1 := *good
+	false1.Secret = membershiptest.Identity(3).Secret()
+	_, err = k.Prove(ctx, &false1)
+	require.Error(t, err)
+
+	// The keys still prove the good witness.
+	pr, err := k.Prove(ctx, good)
+	require.NoError(t, err)
+	require.NoError(t, verifier.Verify(k.VerifyingKey(), pr))
+	require.Equal(t, good.Public().Vector(), pr.Public)
 }
 
 // TestTamper: every single-byte change of the proof and every change of a
@@ -155,7 +291,7 @@ func TestTamper(t *testing.T) {
 		require.ErrorIs(t, verifier.Verify(vk, q), verifier.ErrInvalidProof, "swapped signal %d", i)
 	}
 	// Another key.
-	k2, err := SetupMembershipInsecure(context.Background(), testDepth)
+	k2, err := SetupInsecure(context.Background(), statement.Membership(testDepth))
 	require.NoError(t, err)
 	require.ErrorIs(t, verifier.Verify(k2.VerifyingKey(), pr), verifier.ErrKeyMismatch)
 	q := clone()

@@ -35,6 +35,7 @@ import (
 
 	"github.com/netstate/zkvote/internal/memlimit"
 	"github.com/netstate/zkvote/prover"
+	"github.com/netstate/zkvote/statement"
 	"github.com/netstate/zkvote/verifier"
 )
 
@@ -130,7 +131,7 @@ func u32(v uint32) []byte { return binary.BigEndian.AppendUint32(nil, v) }
 func u64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
 
 // runPKCases loads every crafted body, in both modes, and requires
-// ErrCorruptKey; the unchanged body must load. For each mode one child
+// ErrCorrupt; the unchanged body must load. For each mode one child
 // process under the memory cap loads all the bodies in turn (a child per
 // body would repeat the setup each time), printing each case's name first
 // so that a crash names it.
@@ -157,8 +158,8 @@ func runPKCases(t *testing.T, f *pkFiles, cases map[string][]byte, load func(dir
 				if d := time.Since(start); d > pkWithin {
 					failed = append(failed, fmt.Sprintf("%s: refused in %v", name, d))
 				}
-				if !errors.Is(err, prover.ErrCorruptKey) {
-					failed = append(failed, fmt.Sprintf("%s: got %v, want ErrCorruptKey", name, err))
+				if !errors.Is(err, prover.ErrCorrupt) {
+					failed = append(failed, fmt.Sprintf("%s: got %v, want ErrCorrupt", name, err))
 				}
 			}
 			if len(failed) > 0 {
@@ -170,11 +171,11 @@ func runPKCases(t *testing.T, f *pkFiles, cases map[string][]byte, load func(dir
 }
 
 // TestLoadKeysCheckedBounded: Groth16 proving keys with crafted lengths,
-// flags and point encodings are refused by LoadMembershipKeys quickly and
+// flags and point encodings are refused by Load quickly and
 // within bounded memory.
 func TestLoadKeysCheckedBounded(t *testing.T) {
 	ctx := context.Background()
-	k, err := prover.SetupMembershipInsecure(ctx, pkDepth)
+	k, err := prover.SetupInsecure(ctx, statement.Membership(pkDepth))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,7 +244,7 @@ func TestLoadKeysCheckedBounded(t *testing.T) {
 		"shifted by a byte": append([]byte{0}, body[:len(body)-1]...),
 	}
 	runPKCases(t, f, cases, func(dir string, mode prover.LoadMode) error {
-		_, err := prover.LoadMembershipKeys(ctx, dir, pkDepth, verifier.Groth16, mode)
+		_, err := prover.Load(ctx, dir, statement.Membership(pkDepth), verifier.Groth16, mode)
 		return err
 	})
 }
@@ -257,7 +258,7 @@ func TestLoadKeysCheckedBoundedPLONK(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	k, err := prover.SetupMembershipPLONK(ctx, pkDepth, srs, nil)
+	k, err := prover.SetupPLONK(ctx, statement.Membership(pkDepth), srs, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -309,7 +310,7 @@ func TestLoadKeysCheckedBoundedPLONK(t *testing.T) {
 		"empty":                 {},
 	}
 	runPKCases(t, f, cases, func(dir string, mode prover.LoadMode) error {
-		_, err := prover.LoadMembershipKeys(ctx, dir, pkDepth, verifier.PLONK, mode)
+		_, err := prover.Load(ctx, dir, statement.Membership(pkDepth), verifier.PLONK, mode)
 		return err
 	})
 }

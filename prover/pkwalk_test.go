@@ -19,7 +19,7 @@ import (
 // backends (depth testDepth), which the walk must accept.
 func FuzzWalkProvingKey(f *testing.F) {
 	ccs := map[verifier.Backend]constraint.ConstraintSystem{}
-	for _, k := range []*MembershipKeys{testKeys(f), testPLONKKeys(f, testDepth)} {
+	for _, k := range []*Keys{testKeys(f), testPLONKKeys(f, testDepth)} {
 		var body bytes.Buffer
 		var err error
 		if k.pk != nil {

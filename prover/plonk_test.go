@@ -10,17 +10,18 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/netstate/zkvote/membership/membershiptest"
+	"github.com/netstate/zkvote/statement"
 	"github.com/netstate/zkvote/verifier"
 )
 
 // testPLONKKeys runs a PLONK setup from gnark's unsafe test SRS (its toxic
 // value is known to this process: tests only).
-func testPLONKKeys(t testing.TB, depth int) *MembershipKeys {
-	ccs, err := compileMembership(context.Background(), depth, verifier.PLONK)
+func testPLONKKeys(t testing.TB, depth int) *Keys {
+	ccs, err := compile(context.Background(), statement.Membership(depth), verifier.PLONK)
 	require.NoError(t, err)
 	srs, lag, err := unsafekzg.NewSRS(ccs)
 	require.NoError(t, err)
-	k, err := SetupMembershipPLONK(context.Background(), depth, srs.(*kzg.SRS), lag.(*kzg.SRS))
+	k, err := SetupPLONK(context.Background(), statement.Membership(depth), srs.(*kzg.SRS), lag.(*kzg.SRS))
 	require.NoError(t, err)
 	return k
 }
@@ -31,7 +32,7 @@ func TestPLONKProveVerify(t *testing.T) {
 	tr := testTree(t, 9)
 	p, err := tr.Proof(8)
 	require.NoError(t, err)
-	pr, err := k.Prove(context.Background(), membershiptest.Identity(8), p, fe(3), fe(4))
+	pr, err := proveMember(context.Background(), k, membershiptest.Identity(8), p, fe(3), fe(4))
 	require.NoError(t, err)
 	require.Len(t, pr.Data, verifier.PLONKProofSize)
 	vk := k.VerifyingKey()
@@ -71,7 +72,7 @@ func TestPLONKProveVerify(t *testing.T) {
 }
 
 func TestLagrangeSRS(t *testing.T) {
-	ccs, err := compileMembership(context.Background(), testDepth, verifier.PLONK)
+	ccs, err := compile(context.Background(), statement.Membership(testDepth), verifier.PLONK)
 	require.NoError(t, err)
 	srs, lag, err := unsafekzg.NewSRS(ccs)
 	require.NoError(t, err)
@@ -80,11 +81,13 @@ func TestLagrangeSRS(t *testing.T) {
 	require.NoError(t, err)
 	read, err := ReadSRS(&buf)
 	require.NoError(t, err)
-	mine, err := LagrangeSRS(context.Background(), read, testDepth)
+	mine, err := LagrangeSRS(context.Background(), statement.Membership(testDepth), read)
 	require.NoError(t, err)
 	require.Equal(t, lag.(*kzg.SRS).Pk.G1, mine.Pk.G1)
 	_, err = ReadSRS(bytes.NewReader([]byte{1, 2, 3}))
 	require.Error(t, err)
-	_, err = LagrangeSRS(context.Background(), &kzg.SRS{}, testDepth)
+	_, err = LagrangeSRS(context.Background(), statement.Membership(testDepth), &kzg.SRS{})
+	require.Error(t, err)
+	_, err = LagrangeSRS(context.Background(), statement.Membership(0), read)
 	require.Error(t, err)
 }

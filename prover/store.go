@@ -20,6 +20,7 @@ import (
 
 	gnarklayout "github.com/netstate/zkvote/internal/layout"
 	"github.com/netstate/zkvote/internal/wal"
+	"github.com/netstate/zkvote/statement"
 	"github.com/netstate/zkvote/verifier"
 )
 
@@ -30,8 +31,8 @@ const GnarkVersion = "v0.16.3"
 
 // Errors of stored keys.
 var (
-	// ErrCorruptKey: a key or circuit file failed its length or hash checks.
-	ErrCorruptKey = errors.New("prover: corrupt key file")
+	// ErrCorrupt: a key or circuit file failed its length or hash checks.
+	ErrCorrupt = errors.New("prover: key file is corrupt")
 	// ErrStaleKey: a key file is intact but was made for another circuit,
 	// backend, verifying key or gnark version.
 	ErrStaleKey = errors.New("prover: key file is for another circuit or gnark version")
@@ -43,17 +44,19 @@ var (
 // the compiled circuit (the domain, every vector length, the wire and
 // commitment counts and flags, every point in the raw form WriteFiles
 // writes, nothing trailing), so that a crafted file is refused with
-// [ErrCorruptKey] before gnark's decoder, which allocates from those
+// [ErrCorrupt] before gnark's decoder, which allocates from those
 // lengths, reads it.
 type LoadMode int
 
 const (
 	// Checked decodes every curve point with on-curve and subgroup checks
-	// (about 110 ms for a depth-20 Groth16 key) and compiles the circuit
-	// afresh. Use it for keys received from elsewhere (a ceremony).
+	// and compiles the circuit afresh (the README's benchmark table gives
+	// the cost, LoadKeys/mode=checked). Use it for keys received from
+	// elsewhere (a ceremony).
 	Checked LoadMode = iota
 	// Trusted skips the point checks and reads the cached constraint
-	// system (about 5 ms): only for files this machine wrote, whose SHA-256
+	// system (LoadKeys/mode=trusted, many times faster): only for files
+	// this machine wrote, whose SHA-256
 	// is still checked against corruption, not against an attacker who can
 	// write them.
 	Trusted
@@ -105,7 +108,7 @@ func encodeFile(h fileHeader, body []byte) []byte {
 func decodeFile(b []byte) (fileHeader, []byte, error) {
 	var h fileHeader
 	bad := func(what string) (fileHeader, []byte, error) {
-		return h, nil, fmt.Errorf("%w: %s", ErrCorruptKey, what)
+		return h, nil, fmt.Errorf("%w: %s", ErrCorrupt, what)
 	}
 	if len(b) < 13 || string(b[:8]) != kfMagic || b[8] != kfVersion {
 		return bad("bad magic or version")
@@ -155,7 +158,7 @@ func circuitDigest(ccs constraint.ConstraintSystem) ([32]byte, []byte, error) {
 
 // WriteFiles stores the keys in dir as three files (proving key, verifying
 // key, constraint system), each written atomically.
-func (k *keys) WriteFiles(dir string) error {
+func (k *Keys) WriteFiles(dir string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("prover: %v", err)
 	}
@@ -172,8 +175,8 @@ func (k *keys) WriteFiles(dir string) error {
 	if err != nil {
 		return fmt.Errorf("prover: serialising proving key: %v", err)
 	}
-	h := fileHeader{backend: k.Backend(), name: k.spec.name, gnark: GnarkVersion, digest: digest, vkID: k.vk.ID()}
-	base := k.spec.fileBase(k.Backend())
+	h := fileHeader{backend: k.Backend(), name: k.stmt.Name(), gnark: GnarkVersion, digest: digest, vkID: k.vk.ID()}
+	base := fileBase(k.stmt, k.Backend())
 	h.kind = kindPK
 	if err := writeFileAtomic(dir, base+".pk", encodeFile(h, pkBody.Bytes())); err != nil {
 		return err
@@ -192,22 +195,29 @@ func writeFileAtomic(dir, name string, data []byte) error {
 	return nil
 }
 
-// loadKeys reads spec's keys for backend b from dir. Every file's framing,
-// hash, circuit, backend and gnark version are checked, and the proving
-// key's layout against the circuit; a file for another circuit or gnark
-// returns ErrStaleKey, a damaged or crafted one ErrCorruptKey, a missing one
-// an error wrapping os.ErrNotExist.
-func loadKeys(ctx context.Context, dir string, spec circuitSpec, b verifier.Backend, mode LoadMode) (*keys, error) {
-	base := spec.fileBase(b)
+// Load reads the keys of statement s for backend b from dir, as
+// [Keys.WriteFiles] stored them. Every file's framing, hash, circuit,
+// backend and gnark version are checked, and the proving key's whole layout
+// against the circuit; a file for another statement or gnark returns
+// [ErrStaleKey], a damaged or crafted one [ErrCorrupt], a missing one an
+// error wrapping os.ErrNotExist. mode says whether curve points are checked
+// and the circuit compiled afresh (see [LoadMode]).
+//
+// ctx is checked between files.
+func Load(ctx context.Context, dir string, s statement.Statement, b verifier.Backend, mode LoadMode) (*Keys, error) {
+	if err := s.Check(); err != nil {
+		return nil, fmt.Errorf("prover: %w", err)
+	}
+	base := fileBase(s, b)
 	vkBytes, err := os.ReadFile(filepath.Join(dir, base+".vk"))
 	if err != nil {
 		return nil, fmt.Errorf("prover: %w", err)
 	}
 	vk, err := verifier.ParseVerifyingKey(vkBytes)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrCorruptKey, err)
+		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
-	if vk.Circuit() != spec.name || vk.Backend() != b || vk.NbPublic() != spec.nbPublic {
+	if vk.Circuit() != s.Name() || vk.Backend() != b || vk.NbPublic() != s.NbPublic() {
 		return nil, fmt.Errorf("%w: %s.vk holds %s/%v", ErrStaleKey, base, vk.Circuit(), vk.Backend())
 	}
 	pkFile, err := os.ReadFile(filepath.Join(dir, base+".pk"))
@@ -218,7 +228,7 @@ func loadKeys(ctx context.Context, dir string, spec circuitSpec, b verifier.Back
 	if err != nil {
 		return nil, err
 	}
-	if ph.kind != kindPK || ph.backend != b || ph.name != spec.name || ph.gnark != GnarkVersion || ph.vkID != vk.ID() {
+	if ph.kind != kindPK || ph.backend != b || ph.name != s.Name() || ph.gnark != GnarkVersion || ph.vkID != vk.ID() {
 		return nil, fmt.Errorf("%w: %s.pk", ErrStaleKey, base)
 	}
 	if err := ctx.Err(); err != nil {
@@ -228,7 +238,7 @@ func loadKeys(ctx context.Context, dir string, spec circuitSpec, b verifier.Back
 	if mode == Trusted {
 		ccs, err = readCircuit(filepath.Join(dir, base+".ccs"), ph, b)
 	} else {
-		ccs, err = spec.compile(ctx, b)
+		ccs, err = compile(ctx, s, b)
 	}
 	if err != nil {
 		return nil, err
@@ -238,7 +248,7 @@ func loadKeys(ctx context.Context, dir string, spec circuitSpec, b verifier.Back
 		return nil, err
 	}
 	if digest != ph.digest {
-		return nil, fmt.Errorf("%w: the proving key was made for another version of %s", ErrStaleKey, spec.name)
+		return nil, fmt.Errorf("%w: the proving key was made for another version of %s", ErrStaleKey, s)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -247,10 +257,10 @@ func loadKeys(ctx context.Context, dir string, spec circuitSpec, b verifier.Back
 	// body against the circuit first, in both modes (a walk costs far less
 	// than the decoding that follows).
 	if err := walkProvingKey(pkBody, ccs, b); err != nil {
-		return nil, fmt.Errorf("%w: proving key: %v", ErrCorruptKey, err)
+		return nil, fmt.Errorf("%w: proving key: %v", ErrCorrupt, err)
 	}
 	r := bytes.NewReader(pkBody)
-	k := &keys{spec: spec, ccs: ccs, vk: vk}
+	k := &Keys{stmt: s, ccs: ccs, vk: vk}
 	switch b {
 	case verifier.Groth16:
 		k.pk = new(groth16bn254.ProvingKey)
@@ -270,7 +280,7 @@ func loadKeys(ctx context.Context, dir string, spec circuitSpec, b verifier.Back
 		return nil, fmt.Errorf("prover: unknown backend %v", b)
 	}
 	if err != nil || r.Len() != 0 {
-		return nil, fmt.Errorf("%w: proving key: %v", ErrCorruptKey, err)
+		return nil, fmt.Errorf("%w: proving key: %v", ErrCorrupt, err)
 	}
 	return k, nil
 }
@@ -446,20 +456,25 @@ func walkPLONKProvingKey(body []byte, spr *csbn254.SparseR1CS) error {
 	return w.End()
 }
 
-// openInsecure loads spec's Groth16 development keys from cacheDir, or, when
-// they are missing, corrupt or stale, runs the insecure setup and stores it.
-func openInsecure(ctx context.Context, cacheDir string, spec circuitSpec) (*keys, error) {
-	k, err := loadKeys(ctx, cacheDir, spec, verifier.Groth16, Trusted)
+// OpenInsecure returns Groth16 development keys for s from cacheDir,
+// loading them as Trusted when they are present and intact, and otherwise
+// (missing, corrupt or stale: another statement version or gnark release)
+// running [SetupInsecure] and storing the result. Like that function, it is
+// for tests, demos and examples only.
+//
+// ctx is checked between stages; see [Load] and [SetupInsecure].
+func OpenInsecure(ctx context.Context, cacheDir string, s statement.Statement) (*Keys, error) {
+	k, err := Load(ctx, cacheDir, s, verifier.Groth16, Trusted)
 	if err == nil {
 		return k, nil
 	}
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
-	if !errors.Is(err, os.ErrNotExist) && !errors.Is(err, ErrCorruptKey) && !errors.Is(err, ErrStaleKey) {
+	if !errors.Is(err, os.ErrNotExist) && !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrStaleKey) {
 		return nil, err
 	}
-	k, err = setupInsecure(ctx, spec)
+	k, err = SetupInsecure(ctx, s)
 	if err != nil {
 		return nil, err
 	}
@@ -467,35 +482,6 @@ func openInsecure(ctx context.Context, cacheDir string, spec circuitSpec) (*keys
 		return nil, err
 	}
 	return k, nil
-}
-
-// LoadMembershipKeys reads the depth-d membership keys for backend b from
-// dir. Every file's framing, hash, circuit, backend and gnark version are
-// checked, and the proving key's whole layout against the circuit; a file
-// for another circuit or gnark returns ErrStaleKey, a damaged or crafted one
-// ErrCorruptKey, a missing one an error wrapping os.ErrNotExist. mode says
-// whether curve points are checked (see [LoadMode]).
-//
-// ctx is checked between files.
-func LoadMembershipKeys(ctx context.Context, dir string, depth int, b verifier.Backend, mode LoadMode) (*MembershipKeys, error) {
-	k, err := loadKeys(ctx, dir, membershipSpec(depth), b, mode)
-	if err != nil {
-		return nil, err
-	}
-	return &MembershipKeys{keys: *k, depth: depth}, nil
-}
-
-// OpenMembershipKeysInsecure returns Groth16 development keys for depth d
-// from cacheDir, loading them as Trusted when they are present and intact,
-// and otherwise (missing, corrupt or stale: another circuit version or gnark
-// release) running [SetupMembershipInsecure] and storing the result. Like
-// that function, it is for tests, demos and examples only.
-func OpenMembershipKeysInsecure(ctx context.Context, cacheDir string, depth int) (*MembershipKeys, error) {
-	k, err := openInsecure(ctx, cacheDir, membershipSpec(depth))
-	if err != nil {
-		return nil, err
-	}
-	return &MembershipKeys{keys: *k, depth: depth}, nil
 }
 
 // readCircuit reads a cached constraint system and checks it against the
@@ -513,7 +499,7 @@ func readCircuit(path string, ph fileHeader, b verifier.Backend) (constraint.Con
 		return nil, fmt.Errorf("%w: %s", ErrStaleKey, filepath.Base(path))
 	}
 	if sha256.Sum256(body) != ph.digest {
-		return nil, fmt.Errorf("%w: circuit digest", ErrCorruptKey)
+		return nil, fmt.Errorf("%w: circuit digest", ErrCorrupt)
 	}
 	var ccs interface {
 		constraint.ConstraintSystem
@@ -525,10 +511,10 @@ func readCircuit(path string, ph fileHeader, b verifier.Backend) (constraint.Con
 		ccs = new(csbn254.SparseR1CS)
 	}
 	if _, err := ccs.ReadFrom(bytes.NewReader(body)); err != nil {
-		return nil, fmt.Errorf("%w: circuit: %v", ErrCorruptKey, err)
+		return nil, fmt.Errorf("%w: circuit: %v", ErrCorrupt, err)
 	}
 	if ccs.GetNbConstraints() == 0 || ccs.Field().Cmp(ecc.BN254.ScalarField()) != 0 {
-		return nil, fmt.Errorf("%w: circuit", ErrCorruptKey)
+		return nil, fmt.Errorf("%w: circuit", ErrCorrupt)
 	}
 	return ccs, nil
 }

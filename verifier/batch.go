@@ -1,6 +1,7 @@
 package verifier
 
 import (
+	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -73,12 +74,19 @@ import (
 // PLONK proofs are not combined: after the same checks before any pairing,
 // each proof is verified as [Verify] does, spread over GOMAXPROCS
 // goroutines, and the [BatchError] lists every proof that does not verify.
-func VerifyBatch(vk *VerifyingKey, proofs []*Proof) (err error) {
+//
+// ctx is checked before each stage (decoding, each batch check, each step of
+// the bisection) and between proofs while they are decoded and, for PLONK,
+// verified; on cancellation VerifyBatch returns ctx.Err().
+func VerifyBatch(ctx context.Context, vk *VerifyingKey, proofs []*Proof) (err error) {
 	if vk == nil {
 		return fmt.Errorf("%w: nil key", ErrMalformed)
 	}
 	if len(proofs) == 0 {
 		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	// Panics in the goroutines below are carried over to this one.
 	defer func() {
@@ -101,7 +109,7 @@ func VerifyBatch(vk *VerifyingKey, proofs []*Proof) (err error) {
 	}
 	switch vk.backend {
 	case Groth16:
-		b, err := newGroth16Batch(vk, proofs)
+		b, err := newGroth16Batch(ctx, vk, proofs)
 		if err != nil {
 			return err
 		}
@@ -112,9 +120,13 @@ func VerifyBatch(vk *VerifyingKey, proofs []*Proof) (err error) {
 		if b.holds(all) {
 			return nil
 		}
-		return &BatchError{Invalid: b.locate(all)}
+		invalid := b.locate(ctx, all)
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		return &BatchError{Invalid: invalid}
 	case PLONK:
-		return verifyPLONKBatch(vk, proofs)
+		return verifyPLONKBatch(ctx, vk, proofs)
 	}
 	for i, p := range proofs {
 		if err := checkHeader(vk, p); err != nil {
@@ -126,9 +138,12 @@ func VerifyBatch(vk *VerifyingKey, proofs []*Proof) (err error) {
 
 // verifyPLONKBatch checks and decodes every proof, naming the first that
 // fails, then verifies each one on its own.
-func verifyPLONKBatch(vk *VerifyingKey, proofs []*Proof) error {
+func verifyPLONKBatch(ctx context.Context, vk *VerifyingKey, proofs []*Proof) error {
 	decoded := make([]*plonkbn254.Proof, len(proofs))
 	for i, p := range proofs {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		if err := checkHeader(vk, p); err != nil {
 			return &indexError{i, err}
 		}
@@ -140,10 +155,13 @@ func verifyPLONKBatch(vk *VerifyingKey, proofs []*Proof) error {
 	}
 	invalid := make([]bool, len(proofs))
 	parallel(splitRuns(len(proofs), 1), func(_, lo, hi int) {
-		for i := lo; i < hi; i++ {
+		for i := lo; i < hi && ctx.Err() == nil; i++ {
 			invalid[i] = !verifyPLONK(vk, decoded[i], proofs[i].Public)
 		}
 	})
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	var bad []int
 	for i, v := range invalid {
 		if v {
@@ -223,15 +241,18 @@ type groth16Entry struct {
 
 // newGroth16Batch checks and decodes proofs and draws their scalars. Its
 // error names the first proof that fails a check.
-func newGroth16Batch(vk *VerifyingKey, proofs []*Proof) (*groth16Batch, error) {
+func newGroth16Batch(ctx context.Context, vk *VerifyingKey, proofs []*Proof) (*groth16Batch, error) {
 	b := &groth16Batch{vk: vk, proofs: proofs, entries: make([]groth16Entry, len(proofs))}
 	scalars := secretScalars(len(proofs))
 	errs := make([]error, len(proofs))
 	parallel(splitRuns(len(proofs), 1), func(_, lo, hi int) {
-		for i := lo; i < hi; i++ {
+		for i := lo; i < hi && ctx.Err() == nil; i++ {
 			errs[i] = b.entries[i].set(vk, proofs[i], scalars[i])
 		}
 	})
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	for i, err := range errs {
 		if err != nil {
 			return nil, &indexError{i, err}
@@ -360,15 +381,19 @@ const locateLeaf = 4
 // locate returns the indices in idx of the proofs that do not verify, given
 // that the batch check of idx failed. It bisects down to sets of at most
 // locateLeaf proofs and runs [Verify] on each of those, so it lists only
-// proofs that Verify rejects.
-func (b *groth16Batch) locate(idx []int) []int {
+// proofs that Verify rejects. Once ctx is done it stops early with an
+// incomplete list; the caller returns ctx.Err() instead.
+func (b *groth16Batch) locate(ctx context.Context, idx []int) []int {
+	if ctx.Err() != nil {
+		return nil
+	}
 	if len(idx) > locateLeaf {
 		halves := [2][]int{idx[:len(idx)/2], idx[len(idx)/2:]}
 		var bad [2][]int
 		parallel(splitRuns(2, 1), func(_, lo, hi int) {
 			for h := lo; h < hi; h++ {
 				if !b.holds(halves[h]) {
-					bad[h] = b.locate(halves[h])
+					bad[h] = b.locate(ctx, halves[h])
 				}
 			}
 		})
@@ -380,7 +405,7 @@ func (b *groth16Batch) locate(idx []int) []int {
 	}
 	invalid := make([]bool, len(idx))
 	parallel(splitRuns(len(idx), 1), func(_, lo, hi int) {
-		for n := lo; n < hi; n++ {
+		for n := lo; n < hi && ctx.Err() == nil; n++ {
 			invalid[n] = Verify(b.vk, b.proofs[idx[n]]) != nil
 		}
 	})

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/netstate/zkvote/prover"
+	"github.com/netstate/zkvote/statement"
 	"github.com/netstate/zkvote/verifier"
 )
 
@@ -27,7 +28,7 @@ var (
 func benchFixture(b *testing.B) (*verifier.VerifyingKey, []*verifier.Proof) {
 	benchOnce.Do(func() {
 		ctx := context.Background()
-		k, err := prover.SetupMembershipInsecure(ctx, benchDepth)
+		k, err := prover.SetupInsecure(ctx, statement.Membership(benchDepth))
 		if err != nil {
 			benchErr = err
 			return
@@ -74,7 +75,7 @@ func BenchmarkVerifyBatch(b *testing.B) {
 				}
 				b.ReportAllocs()
 				for b.Loop() {
-					err := verifier.VerifyBatch(vk, batch)
+					err := verifier.VerifyBatch(context.Background(), vk, batch)
 					if bad != (err != nil) {
 						b.Fatal(err)
 					}

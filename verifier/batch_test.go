@@ -18,6 +18,7 @@ import (
 	"github.com/netstate/zkvote/membership"
 	"github.com/netstate/zkvote/membership/membershiptest"
 	"github.com/netstate/zkvote/prover"
+	"github.com/netstate/zkvote/statement"
 	"github.com/netstate/zkvote/verifier"
 )
 
@@ -26,7 +27,7 @@ const batchTestDepth = 4
 // batchFixture is a depth-4 key with valid proofs of several members,
 // scopes and messages, made once for all batch tests.
 type batchFixture struct {
-	keys   *prover.MembershipKeys
+	keys   *prover.Keys
 	proofs []*verifier.Proof
 }
 
@@ -45,7 +46,7 @@ func fe(v uint64) fr.Element {
 func testFixture(t testing.TB) (*verifier.VerifyingKey, []*verifier.Proof) {
 	fixtureOnce.Do(func() {
 		ctx := context.Background()
-		fixture.keys, fixtureErr = prover.SetupMembershipInsecure(ctx, batchTestDepth)
+		fixture.keys, fixtureErr = prover.SetupInsecure(ctx, statement.Membership(batchTestDepth))
 		if fixtureErr != nil {
 			return
 		}
@@ -57,7 +58,7 @@ func testFixture(t testing.TB) (*verifier.VerifyingKey, []*verifier.Proof) {
 
 // makeProofs proves n distinct statements: members of an 11-leaf tree,
 // three scopes, a message each.
-func makeProofs(ctx context.Context, k *prover.MembershipKeys, n int) ([]*verifier.Proof, error) {
+func makeProofs(ctx context.Context, k *prover.Keys, n int) ([]*verifier.Proof, error) {
 	tr := membership.NewTree(nil)
 	if _, err := tr.InsertMany(ctx, membershiptest.Commitments(0, 11)); err != nil {
 		return nil, err
@@ -69,7 +70,11 @@ func makeProofs(ctx context.Context, k *prover.MembershipKeys, n int) ([]*verifi
 		if err != nil {
 			return nil, err
 		}
-		out[i], err = k.Prove(ctx, membershiptest.Identity(who), tp, fe(uint64(1+i%3)), fe(uint64(1000+i)))
+		w, err := prover.NewMembershipWitness(membershiptest.Identity(who), tp, fe(uint64(1+i%3)), fe(uint64(1000+i)))
+		if err != nil {
+			return nil, err
+		}
+		out[i], err = k.Prove(ctx, w)
 		if err != nil {
 			return nil, err
 		}
@@ -122,26 +127,26 @@ func TestVerifyBatchValid(t *testing.T) {
 		require.NoError(t, verifier.Verify(vk, p))
 	}
 	for _, n := range []int{1, 2, 3, len(ps), 3*len(ps) + 1} {
-		require.NoError(t, verifier.VerifyBatch(vk, cloneAll(t, ps, n)), "n=%d", n)
+		require.NoError(t, verifier.VerifyBatch(context.Background(), vk, cloneAll(t, ps, n)), "n=%d", n)
 	}
 	// The same proof many times over is fine: uniqueness is the nullifier's job.
-	require.NoError(t, verifier.VerifyBatch(vk, []*verifier.Proof{ps[0], ps[0], ps[0]}))
+	require.NoError(t, verifier.VerifyBatch(context.Background(), vk, []*verifier.Proof{ps[0], ps[0], ps[0]}))
 }
 
 func TestVerifyBatchEmpty(t *testing.T) {
 	vk, _ := testFixture(t)
-	require.NoError(t, verifier.VerifyBatch(vk, nil))
-	require.NoError(t, verifier.VerifyBatch(vk, []*verifier.Proof{}))
-	require.ErrorIs(t, verifier.VerifyBatch(nil, nil), verifier.ErrMalformed)
+	require.NoError(t, verifier.VerifyBatch(context.Background(), vk, nil))
+	require.NoError(t, verifier.VerifyBatch(context.Background(), vk, []*verifier.Proof{}))
+	require.ErrorIs(t, verifier.VerifyBatch(context.Background(), nil, nil), verifier.ErrMalformed)
 }
 
 func TestVerifyBatchOfOne(t *testing.T) {
 	vk, ps := testFixture(t)
-	require.NoError(t, verifier.VerifyBatch(vk, ps[:1]))
+	require.NoError(t, verifier.VerifyBatch(context.Background(), vk, ps[:1]))
 	q := clone(t, ps[0])
 	add(&q.Public[3], 1)
 	batch := []*verifier.Proof{q}
-	requireInvalid(t, vk, batch, verifier.VerifyBatch(vk, batch), 0)
+	requireInvalid(t, vk, batch, verifier.VerifyBatch(context.Background(), vk, batch), 0)
 }
 
 // TestVerifyBatchOneBad puts one invalid proof at several positions: a
@@ -162,7 +167,7 @@ func TestVerifyBatchOneBad(t *testing.T) {
 			for _, at := range []int{0, n / 2, n - 1} {
 				batch := cloneAll(t, ps[:5], n)
 				f(batch[at])
-				err := verifier.VerifyBatch(vk, batch)
+				err := verifier.VerifyBatch(context.Background(), vk, batch)
 				t.Run(fmt.Sprintf("%s/n=%d/at=%d", name, n, at), func(t *testing.T) {
 					requireInvalid(t, vk, batch, err, at)
 				})
@@ -178,16 +183,16 @@ func TestVerifyBatchManyBad(t *testing.T) {
 		for _, i := range bad {
 			add(&batch[i].Public[i%4], int64(i+1))
 		}
-		requireInvalid(t, vk, batch, verifier.VerifyBatch(vk, batch), bad...)
+		requireInvalid(t, vk, batch, verifier.VerifyBatch(context.Background(), vk, batch), bad...)
 	}
 	all := cloneAll(t, ps, 9)
 	for _, q := range all {
 		add(&q.Public[3], 5)
 	}
-	err := verifier.VerifyBatch(vk, all)
+	err := verifier.VerifyBatch(context.Background(), vk, all)
 	requireInvalid(t, vk, all, err, 0, 1, 2, 3, 4, 5, 6, 7, 8)
 	require.EqualError(t, err, "verifier: invalid proofs at index 0, 1, 2, 3, 4, 5, 6, 7 and 1 more")
-	err = verifier.VerifyBatch(vk, all[4:5])
+	err = verifier.VerifyBatch(context.Background(), vk, all[4:5])
 	require.EqualError(t, err, "verifier: invalid proof at index 0")
 }
 
@@ -243,7 +248,7 @@ func TestVerifyBatchCancelling(t *testing.T) {
 			add(&batch[1].Public[sig], d)
 			add(&batch[4].Public[sig], -d)
 			require.True(t, fixedBatchHolds(t, vk, batch), "the errors cancel under equal scalars")
-			requireInvalid(t, vk, batch, verifier.VerifyBatch(vk, batch), 1, 4)
+			requireInvalid(t, vk, batch, verifier.VerifyBatch(context.Background(), vk, batch), 1, 4)
 		}
 	}
 	// The same within one proof: +d on one signal, −d on another is not a
@@ -251,7 +256,7 @@ func TestVerifyBatchCancelling(t *testing.T) {
 	batch := cloneAll(t, ps[:3], 3)
 	add(&batch[2].Public[0], 3)
 	add(&batch[2].Public[3], -3)
-	requireInvalid(t, vk, batch, verifier.VerifyBatch(vk, batch), 2)
+	requireInvalid(t, vk, batch, verifier.VerifyBatch(context.Background(), vk, batch), 2)
 }
 
 // TestVerifyBatchErrors: checks before any pairing report the first
@@ -288,12 +293,12 @@ func TestVerifyBatchErrors(t *testing.T) {
 			for _, at := range []int{0, 3, 5} {
 				batch := withAt(at, c.f)
 				add(&batch[1].Public[0], 1) // an invalid proof does not matter
-				err := verifier.VerifyBatch(vk, batch)
+				err := verifier.VerifyBatch(context.Background(), vk, batch)
 				require.ErrorIs(t, err, c.want)
 				require.NotErrorIs(t, err, verifier.ErrInvalidProof)
 				require.Contains(t, err.Error(), fmt.Sprintf("verifier: proof %d: ", at))
 			}
-			err := verifier.VerifyBatch(vk, []*verifier.Proof{single})
+			err := verifier.VerifyBatch(context.Background(), vk, []*verifier.Proof{single})
 			require.ErrorIs(t, err, c.want, "batch of one")
 			require.NotErrorIs(t, err, verifier.ErrInvalidProof, "batch of one")
 		})
@@ -302,12 +307,12 @@ func TestVerifyBatchErrors(t *testing.T) {
 	batch := cloneAll(t, ps, 6)
 	batch[4].Data = batch[4].Data[:1]
 	batch[2].KeyID = [32]byte{}
-	err := verifier.VerifyBatch(vk, batch)
+	err := verifier.VerifyBatch(context.Background(), vk, batch)
 	require.ErrorIs(t, err, verifier.ErrKeyMismatch)
 	require.Contains(t, err.Error(), "proof 2")
 	// A zero key verifies nothing.
-	require.ErrorIs(t, verifier.VerifyBatch(new(verifier.VerifyingKey), ps[:3]), verifier.ErrKeyMismatch)
-	require.ErrorIs(t, verifier.VerifyBatch(new(verifier.VerifyingKey), ps[:1]), verifier.ErrKeyMismatch)
+	require.ErrorIs(t, verifier.VerifyBatch(context.Background(), new(verifier.VerifyingKey), ps[:3]), verifier.ErrKeyMismatch)
+	require.ErrorIs(t, verifier.VerifyBatch(context.Background(), new(verifier.VerifyingKey), ps[:1]), verifier.ErrKeyMismatch)
 }
 
 // addModulus adds r to x's limbs without reducing: the same value mod r in
@@ -325,19 +330,72 @@ func addModulus(x *fr.Element) {
 // mismatch; relabelled with this key's ID, it is an invalid proof.
 func TestVerifyBatchOtherKey(t *testing.T) {
 	vk, ps := testFixture(t)
-	k2, err := prover.SetupMembershipInsecure(context.Background(), batchTestDepth)
+	k2, err := prover.SetupInsecure(context.Background(), statement.Membership(batchTestDepth))
 	require.NoError(t, err)
 	foreign, err := makeProofs(context.Background(), k2, 1)
 	require.NoError(t, err)
-	require.NoError(t, verifier.VerifyBatch(k2.VerifyingKey(), foreign))
+	require.NoError(t, verifier.VerifyBatch(context.Background(), k2.VerifyingKey(), foreign))
 
 	batch := append(cloneAll(t, ps, 4), foreign[0])
-	err = verifier.VerifyBatch(vk, batch)
+	err = verifier.VerifyBatch(context.Background(), vk, batch)
 	require.ErrorIs(t, err, verifier.ErrKeyMismatch)
 	require.True(t, errors.Is(verifier.Verify(vk, foreign[0]), verifier.ErrKeyMismatch))
 
 	relabelled := clone(t, foreign[0])
 	relabelled.KeyID = vk.ID()
 	batch = slices.Insert(cloneAll(t, ps, 4), 2, relabelled)
-	requireInvalid(t, vk, batch, verifier.VerifyBatch(vk, batch), 2)
+	requireInvalid(t, vk, batch, verifier.VerifyBatch(context.Background(), vk, batch), 2)
+}
+
+// TestVerifyBatchContext: a cancelled or expired context stops VerifyBatch
+// with ctx.Err(), for Groth16 and PLONK batches of more than one proof
+// (valid, or holding invalid or malformed proofs, which are then not
+// reported), and for a batch of one; a live context still verifies and
+// still names the invalid proofs.
+func TestVerifyBatchContext(t *testing.T) {
+	g16vk, g16 := testFixture(t)
+	pf := plonkArtefacts(t)
+	for _, c := range []struct {
+		name   string
+		vk     *verifier.VerifyingKey
+		proofs []*verifier.Proof
+	}{
+		{"groth16", g16vk, g16},
+		{"plonk", pf.vk, pf.proofs},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cancelled, cancel := context.WithCancel(context.Background())
+			cancel()
+			expired, cancel2 := context.WithTimeout(context.Background(), 0)
+			defer cancel2()
+			<-expired.Done()
+
+			valid := cloneAll(t, c.proofs, 2*len(c.proofs)+1)
+			invalid := cloneAll(t, c.proofs, 2*len(c.proofs)+1)
+			add(&invalid[1].Public[0], 1)
+			add(&invalid[len(invalid)-1].Public[3], -1)
+			malformed := cloneAll(t, c.proofs, 3)
+			malformed[1].Data = malformed[1].Data[:10]
+			for name, batch := range map[string][]*verifier.Proof{
+				"two":       cloneAll(t, c.proofs, 2),
+				"valid":     valid,
+				"invalid":   invalid,
+				"malformed": malformed,
+				"one":       cloneAll(t, c.proofs, 1),
+			} {
+				err := verifier.VerifyBatch(cancelled, c.vk, batch)
+				require.ErrorIs(t, err, context.Canceled, name)
+				require.NotErrorIs(t, err, verifier.ErrInvalidProof, name)
+				require.NotErrorIs(t, err, verifier.ErrMalformed, name)
+				err = verifier.VerifyBatch(expired, c.vk, batch)
+				require.ErrorIs(t, err, context.DeadlineExceeded, name)
+			}
+
+			live, cancel3 := context.WithCancel(context.Background())
+			defer cancel3()
+			require.NoError(t, verifier.VerifyBatch(live, c.vk, valid))
+			requireInvalid(t, c.vk, invalid, verifier.VerifyBatch(live, c.vk, invalid), 1, len(invalid)-1)
+			require.ErrorIs(t, verifier.VerifyBatch(live, c.vk, malformed), verifier.ErrMalformedProof)
+		})
+	}
 }

@@ -1,6 +1,6 @@
 package verifier_test
 
-// Fuzz targets for every decoder of the verifier (STYLE.md: no panic,
+// Fuzz targets for every decoder of the verifier (no panic,
 // bounded allocation, decode→encode reproduces the input exactly), seeded
 // from real artefacts and from the 132-byte input that crashes gnark's own
 // Proof.ReadFrom. A 256 GiB allocation attempt kills the fuzzing process,
@@ -16,6 +16,7 @@ import (
 
 	"github.com/consensys/gnark-crypto/ecc/bn254"
 
+	"github.com/netstate/zkvote/statement"
 	"github.com/netstate/zkvote/verifier"
 )
 
@@ -73,7 +74,7 @@ func FuzzParseProof(f *testing.F) {
 		if got := p.Bytes(); !bytes.Equal(got, b) {
 			t.Fatalf("accepted a non-canonical encoding:\n in  %x\n out %x", b, got)
 		}
-		if len(p.Data) != verifier.Groth16ProofSize || len(p.Public) < 1 || len(p.Public) > verifier.MaxPublic {
+		if len(p.Data) != verifier.Groth16ProofSize || len(p.Public) < 1 || len(p.Public) > statement.MaxPublic {
 			t.Fatalf("accepted %d public signals and %d data bytes", len(p.Public), len(p.Data))
 		}
 	})

@@ -2,6 +2,7 @@ package verifier_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"sort"
 	"testing"
@@ -107,7 +108,7 @@ func TestDecodedPointsFollowData(t *testing.T) {
 	require.NoError(t, verifier.Verify(f.vk, p))
 	copy(p.Data, f.other.Data) // another statement's valid points
 	require.ErrorIs(t, verifier.Verify(f.vk, p), verifier.ErrInvalidProof)
-	require.Error(t, verifier.VerifyBatch(f.vk, []*verifier.Proof{p, f.other}))
+	require.Error(t, verifier.VerifyBatch(context.Background(), f.vk, []*verifier.Proof{p, f.other}))
 	q := *p // copies share the cache safely
 	copy(q.Data, f.proof.Data)
 	require.NoError(t, verifier.Verify(f.vk, &q))

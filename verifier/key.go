@@ -13,7 +13,7 @@ import (
 	plonkbn254 "github.com/consensys/gnark/backend/plonk/bn254"
 
 	"github.com/netstate/zkvote/internal/layout"
-	"github.com/netstate/zkvote/internal/limits"
+	"github.com/netstate/zkvote/statement"
 )
 
 // Backend names a proof system.
@@ -46,9 +46,6 @@ func ParseBackend(s string) (Backend, error) {
 	}
 	return 0, fmt.Errorf("verifier: unknown backend %q", s)
 }
-
-// MaxPublic bounds the number of public signals of any zkvote circuit.
-const MaxPublic = limits.MaxPublic
 
 // maxNameLen bounds a circuit name.
 const maxNameLen = 64
@@ -143,7 +140,7 @@ func NewGroth16VerifyingKey(name string, nbPublic int, key *groth16bn254.Verifyi
 	if key == nil {
 		return nil, fmt.Errorf("verifier: nil groth16 key")
 	}
-	if nbPublic < 1 || nbPublic > MaxPublic || key.NbPublicWitness() != nbPublic {
+	if nbPublic < 1 || nbPublic > statement.MaxPublic || key.NbPublicWitness() != nbPublic {
 		return nil, fmt.Errorf("verifier: key has %d public inputs, want %d", key.NbPublicWitness(), nbPublic)
 	}
 	if len(key.CommitmentKeys) != 0 || len(key.PublicAndCommitmentCommitted) != 0 {
@@ -161,7 +158,7 @@ func NewPLONKVerifyingKey(name string, nbPublic int, key *plonkbn254.VerifyingKe
 	if key == nil {
 		return nil, fmt.Errorf("verifier: nil plonk key")
 	}
-	if nbPublic < 1 || nbPublic > MaxPublic || key.NbPublicVariables != uint64(nbPublic) {
+	if nbPublic < 1 || nbPublic > statement.MaxPublic || key.NbPublicVariables != uint64(nbPublic) {
 		return nil, fmt.Errorf("verifier: key has %d public inputs, want %d", key.NbPublicVariables, nbPublic)
 	}
 	if len(key.Qcp) != 0 || len(key.CommitmentConstraintIndexes) != 0 {
@@ -256,7 +253,7 @@ func ParseVerifyingKey(file []byte) (*VerifyingKey, error) {
 		return nil, fmt.Errorf("%w: unknown version %d", ErrMalformedKey, file[8])
 	}
 	backend, nbPublic, nameLen := Backend(file[9]), int(file[10]), int(file[11])
-	if nbPublic < 1 || nbPublic > MaxPublic || nameLen < 1 || nameLen > maxNameLen || len(file) < 12+nameLen {
+	if nbPublic < 1 || nbPublic > statement.MaxPublic || nameLen < 1 || nameLen > maxNameLen || len(file) < 12+nameLen {
 		return nil, fmt.Errorf("%w: bad header", ErrMalformedKey)
 	}
 	vk := &VerifyingKey{

@@ -35,6 +35,7 @@ import (
 
 	"github.com/netstate/zkvote/internal/memlimit"
 	"github.com/netstate/zkvote/prover"
+	"github.com/netstate/zkvote/statement"
 	"github.com/netstate/zkvote/verifier"
 )
 
@@ -321,12 +322,12 @@ func plonkArtefacts(t testing.TB) *plonkFixture {
 			plonkErr = err
 			return
 		}
-		lag, err := prover.LagrangeSRS(ctx, srs, batchTestDepth)
+		lag, err := prover.LagrangeSRS(ctx, statement.Membership(batchTestDepth), srs)
 		if err != nil {
 			plonkErr = err
 			return
 		}
-		keys, err := prover.SetupMembershipPLONK(ctx, batchTestDepth, srs, lag)
+		keys, err := prover.SetupPLONK(ctx, statement.Membership(batchTestDepth), srs, lag)
 		if err != nil {
 			plonkErr = err
 			return
@@ -450,7 +451,7 @@ func TestVerifyingKeyNil(t *testing.T) {
 	var err error
 	malNoPanic(t, "Verify", func() { err = verifier.Verify(vk, f.proof) })
 	require.ErrorIs(t, err, verifier.ErrMalformed)
-	malNoPanic(t, "VerifyBatch", func() { err = verifier.VerifyBatch(vk, []*verifier.Proof{f.proof, f.other}) })
+	malNoPanic(t, "VerifyBatch", func() { err = verifier.VerifyBatch(context.Background(), vk, []*verifier.Proof{f.proof, f.other}) })
 	require.ErrorIs(t, err, verifier.ErrMalformed)
 	malNoPanic(t, "ExportSolidity", func() { err = verifier.ExportSolidity(vk, io.Discard) })
 	require.Error(t, err)
@@ -465,29 +466,29 @@ func TestVerifyingKeyNil(t *testing.T) {
 func TestVerifyBatchPLONK(t *testing.T) {
 	pf := plonkArtefacts(t)
 	vk := pf.vk
-	require.NoError(t, verifier.VerifyBatch(vk, pf.proofs))
-	require.NoError(t, verifier.VerifyBatch(vk, pf.proofs[:1]))
-	require.NoError(t, verifier.VerifyBatch(vk, nil))
+	require.NoError(t, verifier.VerifyBatch(context.Background(), vk, pf.proofs))
+	require.NoError(t, verifier.VerifyBatch(context.Background(), vk, pf.proofs[:1]))
+	require.NoError(t, verifier.VerifyBatch(context.Background(), vk, nil))
 
 	batch := cloneAll(t, pf.proofs, 7)
 	add(&batch[1].Public[0], 1)
 	add(&batch[6].Public[3], -1)
-	requireInvalid(t, vk, batch, verifier.VerifyBatch(vk, batch), 1, 6)
-	require.Contains(t, verifier.VerifyBatch(vk, batch).Error(), "index 1, 6")
+	requireInvalid(t, vk, batch, verifier.VerifyBatch(context.Background(), vk, batch), 1, 6)
+	require.Contains(t, verifier.VerifyBatch(context.Background(), vk, batch).Error(), "index 1, 6")
 
 	batch = cloneAll(t, pf.proofs, 4)
 	batch[2].Data = batch[2].Data[:len(batch[2].Data)-1]
 	add(&batch[0].Public[0], 1)
-	err := verifier.VerifyBatch(vk, batch)
+	err := verifier.VerifyBatch(context.Background(), vk, batch)
 	require.ErrorIs(t, err, verifier.ErrMalformedProof)
 	require.NotErrorIs(t, err, verifier.ErrInvalidProof)
 	require.True(t, strings.HasPrefix(err.Error(), "verifier: proof 2: "), err.Error())
 
 	_, g16 := testFixture(t)
 	batch = append(cloneAll(t, pf.proofs, 3), g16[0])
-	err = verifier.VerifyBatch(vk, batch)
+	err = verifier.VerifyBatch(context.Background(), vk, batch)
 	require.ErrorIs(t, err, verifier.ErrKeyMismatch)
 	require.Contains(t, err.Error(), "proof 3")
 	g16vk, _ := testFixture(t)
-	require.ErrorIs(t, verifier.VerifyBatch(g16vk, pf.proofs), verifier.ErrKeyMismatch)
+	require.ErrorIs(t, verifier.VerifyBatch(context.Background(), g16vk, pf.proofs), verifier.ErrKeyMismatch)
 }

@@ -15,6 +15,7 @@ import (
 	plonkbn254 "github.com/consensys/gnark/backend/plonk/bn254"
 
 	"github.com/netstate/zkvote/internal/field"
+	"github.com/netstate/zkvote/statement"
 )
 
 // Proof is a self-contained zkvote proof: the backend, the ID of the
@@ -88,7 +89,7 @@ func ParseProof(b []byte) (*Proof, error) {
 	p := &Proof{Backend: Backend(b[5])}
 	copy(p.KeyID[:], b[6:38])
 	n := int(b[38])
-	if n < 1 || n > MaxPublic || len(b) < 39+32*n {
+	if n < 1 || n > statement.MaxPublic || len(b) < 39+32*n {
 		return nil, fmt.Errorf("%w: %d public signals in %d bytes", ErrMalformedPublic, n, len(b))
 	}
 	p.Public = make([]fr.Element, n)
@@ -361,7 +362,7 @@ func (p *Proof) UnmarshalJSON(b []byte) error {
 	if err != nil {
 		return fmt.Errorf("%w: proof data", ErrMalformedProof)
 	}
-	if len(j.Public) < 1 || len(j.Public) > MaxPublic {
+	if len(j.Public) < 1 || len(j.Public) > statement.MaxPublic {
 		return fmt.Errorf("%w: %d public signals", ErrMalformedPublic, len(j.Public))
 	}
 	q := Proof{Backend: backend, Data: data, Public: make([]fr.Element, len(j.Public))}

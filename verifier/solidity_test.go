@@ -13,19 +13,20 @@ import (
 	"github.com/netstate/zkvote/membership"
 	"github.com/netstate/zkvote/membership/membershiptest"
 	"github.com/netstate/zkvote/prover"
+	"github.com/netstate/zkvote/statement"
 	"github.com/netstate/zkvote/verifier"
 )
 
 var (
 	solOnce  sync.Once
-	solKeys  *prover.MembershipKeys
+	solKeys  *prover.Keys
 	solProof *verifier.Proof
 )
 
-func solidityFixture(t *testing.T) (*prover.MembershipKeys, *verifier.Proof) {
+func solidityFixture(t *testing.T) (*prover.Keys, *verifier.Proof) {
 	solOnce.Do(func() {
 		ctx := context.Background()
-		k, err := prover.SetupMembershipInsecure(ctx, 4)
+		k, err := prover.SetupInsecure(ctx, statement.Membership(4))
 		require.NoError(t, err)
 		tr := membership.NewTree(nil)
 		_, err = tr.InsertMany(ctx, membershiptest.Commitments(0, 3))
@@ -35,7 +36,9 @@ func solidityFixture(t *testing.T) (*prover.MembershipKeys, *verifier.Proof) {
 		var s, m fr.Element
 		s.SetUint64(1)
 		m.SetUint64(2)
-		pr, err := k.Prove(ctx, membershiptest.Identity(1), p, s, m)
+		w, err := prover.NewMembershipWitness(membershiptest.Identity(1), p, s, m)
+		require.NoError(t, err)
+		pr, err := k.Prove(ctx, w)
 		require.NoError(t, err)
 		solKeys, solProof = k, pr
 	})

@@ -14,8 +14,7 @@
 //
 //	go run ./examples/ceremony [-depth 3] [-options 2] [-batch 2] [-out dir]
 //
-// With -out, the keys are written to dir (prover.LoadVoteKeys and
-// prover.LoadTallyKeys read them back).
+// With -out, the keys are written to dir (prover.Load reads them back).
 package main
 
 import (
@@ -37,6 +36,7 @@ import (
 	"github.com/netstate/zkvote/membership"
 	"github.com/netstate/zkvote/membership/membershiptest"
 	"github.com/netstate/zkvote/prover"
+	"github.com/netstate/zkvote/statement"
 )
 
 func main() {
@@ -67,7 +67,7 @@ func since(t time.Time) time.Duration { return time.Since(t).Round(time.Millisec
 // phase. foreign, if not nil, is a state of another ceremony, sent to this
 // one to show it is refused. It returns the keys and this ceremony's first
 // contribution.
-func ceremony(ctx context.Context, circuit prover.Circuit, round int, foreign []byte) (*prover.Keys, []byte, error) {
+func ceremony(ctx context.Context, circuit statement.Statement, round int, foreign []byte) (*prover.Keys, []byte, error) {
 	start := time.Now()
 	c, err := prover.NewCeremony(ctx, circuit)
 	if err != nil {
@@ -140,19 +140,11 @@ func run(depth, options, batch int, out string) error {
 	ctx := context.Background()
 	begin := time.Now()
 
-	sealedVote, voteState, err := ceremony(ctx, prover.VoteCircuit(depth, options), 1001, nil)
+	voteKeys, voteState, err := ceremony(ctx, statement.Vote(depth, options), 1001, nil)
 	if err != nil {
 		return err
 	}
-	sealedTally, _, err := ceremony(ctx, prover.TallyCircuit(batch, options), 1003, voteState)
-	if err != nil {
-		return err
-	}
-	voteKeys, err := sealedVote.Vote()
-	if err != nil {
-		return err
-	}
-	tallyKeys, err := sealedTally.Tally()
+	tallyKeys, _, err := ceremony(ctx, statement.Tally(batch, options), 1003, voteState)
 	if err != nil {
 		return err
 	}
@@ -193,12 +185,13 @@ func run(depth, options, batch int, out string) error {
 	if err != nil {
 		return err
 	}
+	defer box.Close() // releases the box's files; box.End below ends the election
 	path, err := tree.Proof(5)
 	if err != nil {
 		return err
 	}
 	start := time.Now()
-	ballot, err := election.Cast(ctx, voteKeys, params, membershiptest.Identity(5), path, []uint64{1, 0})
+	ballot, err := prover.Cast(ctx, voteKeys, params, membershiptest.Identity(5), path, []uint64{1, 0})
 	if err != nil {
 		return err
 	}
@@ -206,7 +199,7 @@ func run(depth, options, batch int, out string) error {
 		return err
 	}
 	fmt.Printf("\ncitizen 5 cast a ballot with the ceremony keys (%v); the box accepted it\n", since(start))
-	if err := box.Close(); err != nil {
+	if err := box.End(); err != nil {
 		return err
 	}
 	var logFile bytes.Buffer
@@ -217,22 +210,23 @@ func run(depth, options, batch int, out string) error {
 	if err != nil {
 		return err
 	}
-	tallies, err := election.ProveTally(ctx, tallyKeys, params, l.Ballots, nil)
+	tallies, err := prover.ProveTally(ctx, tallyKeys, params, l.Ballots, nil)
 	if err != nil {
 		return err
 	}
-	res, err := election.Audit(ctx, params, voteKeys.VerifyingKey(), tallyKeys.VerifyingKey(), logFile.Bytes(), tallies)
+	tallyFile := election.EncodeTallyProofs(tallies)
+	res, err := election.Audit(ctx, params, voteKeys.VerifyingKey(), tallyKeys.VerifyingKey(), logFile.Bytes(), tallyFile)
 	if err != nil {
 		return err
 	}
 	fmt.Printf("tally proven and audited: %d ballot, totals %v\n", res.Ballots, res.Totals)
 
 	// A development key for the same circuit is not the pinned one.
-	dev, err := prover.SetupVoteInsecure(ctx, depth, options)
+	dev, err := prover.SetupInsecure(ctx, statement.Vote(depth, options))
 	if err != nil {
 		return err
 	}
-	_, err = election.Audit(ctx, params, dev.VerifyingKey(), tallyKeys.VerifyingKey(), logFile.Bytes(), tallies)
+	_, err = election.Audit(ctx, params, dev.VerifyingKey(), tallyKeys.VerifyingKey(), logFile.Bytes(), tallyFile)
 	fmt.Printf("audit with a development key for %s: refused: %v\n",
 		dev.VerifyingKey().Circuit(), errors.Is(err, election.ErrKeyMismatch))
 	fmt.Printf("total %v\n", since(begin))

@@ -25,14 +25,16 @@ import (
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/consensys/gnark/logger"
 
+	"github.com/netstate/zkvote/circuits"
 	"github.com/netstate/zkvote/election"
 	"github.com/netstate/zkvote/membership"
 	"github.com/netstate/zkvote/prover"
+	"github.com/netstate/zkvote/statement"
 )
 
 const (
-	depth   = election.DefaultDepth
-	options = election.DefaultMaxOptions
+	depth   = statement.DefaultDepth
+	options = statement.DefaultOptions
 	batch   = 64
 )
 
@@ -73,11 +75,11 @@ func run(n int, turnout float64, keyDir string) error {
 	defer os.RemoveAll(work)
 
 	done := step(fmt.Sprintf("loading or making development keys in %s (first run: about 20 s)", keyDir))
-	voteKeys, err := prover.OpenVoteKeysInsecure(ctx, keyDir, depth, options)
+	voteKeys, err := prover.OpenInsecure(ctx, keyDir, statement.Vote(depth, options))
 	if err != nil {
 		return err
 	}
-	tallyKeys, err := prover.OpenTallyKeysInsecure(ctx, keyDir, batch, options)
+	tallyKeys, err := prover.OpenInsecure(ctx, keyDir, statement.Tally(batch, options))
 	if err != nil {
 		return err
 	}
@@ -119,6 +121,7 @@ func run(n int, turnout float64, keyDir string) error {
 	if err != nil {
 		return err
 	}
+	defer box.Close() // releases the box's files; box.End below ends the election
 	fmt.Printf("referendum open: %q, census root %s\n", params.Question, membership.Commitment(census.Root))
 
 	// A majority votes, each proving membership anonymously.
@@ -133,7 +136,7 @@ func run(n int, turnout float64, keyDir string) error {
 		}
 		votes := make([]uint64, 3)
 		votes[pick(rng)] = 1
-		ballot, err := election.Cast(ctx, voteKeys, params, ids[i], path, votes)
+		ballot, err := prover.Cast(ctx, voteKeys, params, ids[i], path, votes)
 		if err != nil {
 			return err
 		}
@@ -148,30 +151,42 @@ func run(n int, turnout float64, keyDir string) error {
 
 	// Citizen 0 tries to vote again, with a fresh proof and another choice.
 	path, _ := registry.Proof(0)
-	again, err := election.Cast(ctx, voteKeys, params, ids[0], path, []uint64{0, 0, 1})
+	again, err := prover.Cast(ctx, voteKeys, params, ids[0], path, []uint64{0, 0, 1})
 	if err != nil {
 		return err
 	}
 	_, err = box.Submit(ctx, again.Bytes())
 	fmt.Printf("a second vote by the same citizen: refused: %v\n", errors.Is(err, election.ErrDuplicateNullifier))
 
-	// A non-citizen proves membership of a tree of their own making.
+	// A non-citizen proves membership of a tree of their own making
+	// (prover.Cast would refuse the unknown root before proving, so they
+	// build the witness themselves).
 	outsider, _ := membership.GenerateIdentity()
 	fake := membership.NewTree(nil)
 	fake.InsertMany(ctx, append(commitments[:3:3], outsider.Commitment()))
 	fakePath, _ := fake.Proof(3)
-	s, err := params.Statement([]uint64{0, 1, 0})
+	digest, err := params.Digest()
 	if err != nil {
 		return err
 	}
-	forged, err := voteKeys.Prove(ctx, outsider, fakePath, s)
+	forged, err := voteKeys.Prove(ctx, &circuits.VoteWitness{
+		Membership: circuits.MembershipWitness{
+			Root: fakePath.Root, Scope: params.Scope(), Secret: outsider.Secret(),
+			Siblings: fakePath.Siblings, PathBits: fakePath.PathBits,
+		},
+		ParamsDigest: digest,
+		NumOptions:   uint64(len(params.Options)),
+		MaxPerOption: params.Rules.MaxPerOption, MinTotal: params.Rules.MinTotal, MaxTotal: params.Rules.MaxTotal,
+		CostExponent: uint64(params.Rules.CostExponent),
+		Votes:        []uint64{0, 1, 0},
+	})
 	if err != nil {
 		return err
 	}
 	_, err = box.Submit(ctx, forged.Bytes())
 	fmt.Printf("a non-citizen's vote: refused: %v\n", errors.Is(err, election.ErrUnknownRoot))
 
-	if err := box.Close(); err != nil {
+	if err := box.End(); err != nil {
 		return err
 	}
 	results := box.Results()
@@ -186,7 +201,7 @@ func run(n int, turnout float64, keyDir string) error {
 		return err
 	}
 	done = step(fmt.Sprintf("proving the tally of %d ballots in batches of %d", len(l.Ballots), batch))
-	tallies, err := election.ProveTally(ctx, tallyKeys, params, l.Ballots, func(k, total int) {
+	tallies, err := prover.ProveTally(ctx, tallyKeys, params, l.Ballots, func(k, total int) {
 		fmt.Printf("    batch %d/%d proven\n", k, total)
 	})
 	if err != nil {
@@ -196,7 +211,7 @@ func run(n int, turnout float64, keyDir string) error {
 
 	// Anyone can audit: parameters, keys, log and tally proofs suffice.
 	done = step("auditing: every ballot proof, every nullifier, the chain and the tally proofs")
-	audited, err := election.Audit(ctx, params, voteKeys.VerifyingKey(), tallyKeys.VerifyingKey(), logFile.Bytes(), tallies)
+	audited, err := election.Audit(ctx, params, voteKeys.VerifyingKey(), tallyKeys.VerifyingKey(), logFile.Bytes(), election.EncodeTallyProofs(tallies))
 	if err != nil {
 		return err
 	}

@@ -15,16 +15,27 @@ func deps(t *testing.T, pkg string) []string {
 	return strings.Fields(string(out))
 }
 
-// TestImportBoundaries enforces DESIGN.md's package table: circuits never
-// reaches a proving backend, the prover or the verifier; the verifier never
-// reaches the prover or a circuit compiler (it is deployed alone);
-// membership never reaches gnark.
+// TestImportBoundaries enforces DESIGN.md's package table:
+//   - statement and membership never reach gnark: they describe statements
+//     and the citizen tree natively;
+//   - circuits never reaches a proving backend, the prover or the verifier;
+//   - the verifier never reaches the prover, the circuits or a circuit
+//     compiler (it is deployed alone);
+//   - election (the ballot box and the audit) never reaches the prover, the
+//     circuits, gnark's constraint compilers, the circuits' hash gadget or the
+//     ceremony code (mpcsetup): a box or an auditor links only what it
+//     verifies with.
 func TestImportBoundaries(t *testing.T) {
 	const mod = "github.com/netstate/zkvote/"
+	const gnark = "github.com/consensys/gnark/"
+	compilers := []string{gnark + "frontend/cs/r1cs", gnark + "frontend/cs/scs"}
 	rules := map[string][]string{
-		mod + "circuits":   {mod + "prover", mod + "verifier", mod + "election", "github.com/consensys/gnark/backend/groth16", "github.com/consensys/gnark/backend/plonk"},
-		mod + "verifier":   {mod + "prover", mod + "circuits", mod + "membership", mod + "election", "github.com/consensys/gnark/frontend/cs/r1cs", "github.com/consensys/gnark/frontend/cs/scs"},
-		mod + "membership": {mod + "prover", mod + "verifier", mod + "circuits", "github.com/consensys/gnark/"},
+		mod + "statement":  {mod + "prover", mod + "verifier", mod + "circuits", mod + "election", gnark},
+		mod + "circuits":   {mod + "prover", mod + "verifier", mod + "election", gnark + "backend/groth16", gnark + "backend/plonk"},
+		mod + "verifier":   append([]string{mod + "prover", mod + "circuits", mod + "membership", mod + "election"}, compilers...),
+		mod + "membership": {mod + "prover", mod + "verifier", mod + "circuits", gnark},
+		mod + "election": append([]string{mod + "prover", mod + "circuits", gnark + "std/permutation",
+			gnark + "backend/groth16/bn254/mpcsetup", gnark + "backend/groth16/mpcsetup"}, compilers...),
 	}
 	for pkg, banned := range rules {
 		for _, d := range deps(t, pkg) {
@@ -34,6 +45,24 @@ func TestImportBoundaries(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestElectionLinksNoMoreGnarkThanVerifier: every gnark package the ballot
+// box and the audit link is one the verifier needs anyway.
+func TestElectionLinksNoMoreGnarkThanVerifier(t *testing.T) {
+	const mod = "github.com/netstate/zkvote/"
+	need := map[string]bool{}
+	for _, d := range deps(t, mod+"verifier") {
+		need[d] = true
+	}
+	n := 0
+	for _, d := range deps(t, mod+"election") {
+		if strings.HasPrefix(d, "github.com/consensys/gnark/") {
+			n++
+			require.True(t, need[d], "election links %s, which the verifier does not", d)
+		}
+	}
+	t.Logf("election links %d gnark packages, all of them the verifier's", n)
 }
 
 // TestProverGnarkVersion: the version recorded in key files is the one built.
