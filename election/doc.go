@@ -1,11 +1,19 @@
-// Package election runs one-person-one-vote elections over a citizen tree:
-// parameters and ballot rules ([Params], [Rules]), anonymous ballots
-// ([Cast]), a ballot box that accepts each citizen once and keeps a durable,
-// hash-chained public log ([Box]), tally proofs over that log
-// ([ProveTally]) and an audit anyone can run ([Audit]).
+// Package election is the verifying side of zkvote's one-person-one-vote
+// elections over a citizen tree: parameters and ballot rules ([Params],
+// [Rules]), anonymous ballots ([Ballot]), a ballot box that accepts each
+// citizen once and keeps a durable, hash-chained public log ([Box]), and an
+// audit anyone can run ([Audit]).
 //
-// Most users want [Params] and [OpenBox] on the organiser's server, [Cast]
-// on the citizen's device, and [Audit] for anyone checking the result.
+// It only verifies. Ballots are built on the citizen's device with
+// prover.Cast, and tallies are proven with prover.ProveTally; this package
+// never links the prover, gnark's constraint compilers or its multi-party
+// setup, so a ballot box or an auditor stays small.
+//
+// Most users want [Params] and [OpenBox] on the organiser's server and
+// [Audit] for anyone checking the result. [Box.Close] only releases the
+// box's files and goroutines and is safe to defer; [Box.End] ends the
+// election for good by writing a durable close record, after which the box
+// accepts no ballot.
 //
 // # Trust model
 //
@@ -27,7 +35,7 @@
 //
 // The keys must come from a ceremony: whoever knows a setup's toxic waste
 // can forge ballots and tallies. [Params] pin the vote and tally verifying
-// keys, and the box, the tally and the audit refuse any other
+// keys, and the box, the tally prover and the audit refuse any other
 // ([ErrKeyMismatch]).
 //
 // The registrar is trusted to admit only citizens, each once. The census is
@@ -43,8 +51,12 @@
 // nullifier, votes, head), never by proof bytes, which anyone can
 // re-randomise; [Log.CheckReceipt] checks one against an exported log.
 //
+// Votes are public in each ballot and only voters are hidden: the box sees
+// running totals, and it sees when and from where each ballot arrives. See
+// SECURITY.md in the module for the full threat model and its limits.
+//
 // # Cost
 //
-// Ballot proving time, box throughput and audit cost per ballot are measured
-// by the benchmarks and listed in the README's generated benchmark table.
+// Box throughput and audit cost per ballot are measured by the benchmarks;
+// see the benchmark table in the module's README.
 package election

@@ -1,44 +1,50 @@
-// Package prover compiles zkvote's circuits, makes and stores their keys, and
-// proves statements: membership ([MembershipKeys]), ballots ([VoteKeys]) and
-// tally batches ([TallyKeys]).
+// Package prover makes and stores the keys of zkvote's statements and proves
+// them: membership, ballots and tally batches, each named by a value of
+// package statement ([statement.Membership], [statement.Vote],
+// [statement.Tally]).
 //
+// One type, [Keys], holds the proving and verifying keys of any statement.
 // Keys come three ways:
-//   - a development setup, [SetupMembershipInsecure] and its siblings, or
-//     [OpenMembershipKeysInsecure] with a cache directory: single-party
-//     toxic waste, for tests, demos and examples only;
-//   - a multi-party Groth16 ceremony ([NewCeremony], [Contribute]) on
-//     gnark's mpcsetup, for production keys of any circuit: name it with
-//     [MembershipCircuit], [VoteCircuit] or [TallyCircuit], seal it into
-//     [Keys] and take the typed keys with [Keys.Membership], [Keys.Vote] or
-//     [Keys.Tally];
-//   - PLONK from a KZG structured reference string ([SetupPLONK],
-//     [ReadSRS], [LagrangeSRS]), a universal setup.
+//   - a development setup, [SetupInsecure], or [OpenInsecure] with a cache
+//     directory: single-party toxic waste, for tests, demos and examples
+//     only;
+//   - a multi-party Groth16 ceremony on gnark's mpcsetup ([NewCeremony] for
+//     the coordinator, [Contribute] for each contributor), for production
+//     keys of any statement;
+//   - PLONK from a KZG structured reference string ([SetupPLONK], with
+//     [ReadSRS] and [LagrangeSRS]), a universal setup.
 //
-// An election needs trustworthy vote and tally keys: election.Params pin
-// both, and whoever ran a development setup can forge ballots and results.
+// [Keys.WriteFiles] stores keys as files that carry the circuit's name and
+// digest, the gnark version and a SHA-256 of the body; [Load] reads them:
+// [Checked] for keys received from elsewhere, [Trusted] only for files this
+// machine wrote. A mismatched or damaged file is an error ([ErrStaleKey],
+// [ErrCorrupt]), never trusted; the file's whole layout is checked before
+// gnark decodes it.
 //
-// Key files ([MembershipKeys.WriteFiles], [LoadMembershipKeys]) carry the
-// circuit's name and digest, the gnark version and a SHA-256 of the body; a
-// mismatched or damaged file is an error ([ErrStaleKey], [ErrCorruptKey]),
-// never trusted. Loading as [Trusted] skips curve checks (about 5 ms instead
-// of 110 ms at depth 20) for files this machine wrote.
+// [Keys.Prove] proves a statement from a witness built with package
+// circuits ([NewMembershipWitness] builds one for a membership proof from an
+// identity and a tree proof). The two roles of an election have their own
+// functions: [Cast] builds a citizen's ballot (an [election.Ballot]) on
+// their device, and [ProveTally] proves the tally of a ballot log in
+// batches.
 //
-// Most users want [OpenMembershipKeysInsecure] in a demo, keys from a
-// ceremony in production, and [MembershipKeys.Prove].
+// Most users want [OpenInsecure] in a demo, keys from a ceremony in
+// production, and [Cast] on the citizen's device.
 //
 // # Security
 //
-// Whoever knows a Groth16 setup's toxic waste can forge proofs. The
-// insecure setups keep it in this process's memory while they run; a
-// ceremony is sound if at least one contributor in each phase destroyed
-// their randomness.
+// Whoever knows a Groth16 setup's toxic waste can forge proofs: ballots for
+// non-citizens, extra ballots and false tallies. The insecure setups keep it
+// in this process's memory while they run; a ceremony is sound if at least
+// one contributor in each phase destroyed their randomness. An election
+// needs trustworthy vote and tally keys: [election.Params] pin both.
 //
 // gnark logs every proof at debug level on its global logger; this package
 // leaves it alone (call gnark's logger.Disable to silence it).
 //
 // # Cost
 //
-// Constraint counts are in each circuit's documentation in package circuits;
-// proving times on the reference machine are in the README's benchmark
-// table, which the benchmarks generate.
+// Constraint counts are in each circuit's documentation in package circuits.
+// Proving and key-loading times are measured by the benchmarks; see the
+// benchmark table in the module's README.
 package prover

@@ -1,6 +1,9 @@
-// Package verifier checks zkvote proofs from a verifying key alone. It is
-// small on purpose and never imports the prover: an auditor or a ballot box
-// deploys it alone.
+// Package verifier checks zkvote proofs, Groth16 or PLONK over BN254, from a
+// verifying key alone: strict decoding of proofs, public signals and keys,
+// [Verify], batch verification ([VerifyBatch]) and export of a Groth16
+// verifier as a Solidity contract ([ExportSolidity]). It is small on purpose
+// and never links the prover, a zkvote circuit or gnark's constraint
+// compilers: an auditor or a ballot box deploys it alone.
 //
 // Untrusted bytes never reach a gnark decoder unchecked. A [Proof] is parsed
 // by this package: exact length for its backend, every curve point on the
@@ -21,11 +24,13 @@
 // proof made for another key [ErrKeyMismatch].
 //
 // Most users want [ParseVerifyingKey] once and [ParseProof] + [Verify] per
-// proof.
+// proof, or [VerifyBatch] for many proofs under one key.
 //
 // # Security
 //
 // Proof bytes are not unique in Groth16: (r·A, r⁻¹·B, C) is another valid
 // proof of the same statement. Never use proof bytes as an identifier; one
-// statement's uniqueness comes from its nullifier.
+// statement's uniqueness comes from its nullifier. SECURITY.md in the module
+// lists the facts about gnark this package is built around and the bad
+// inputs it is tested against.
 package verifier
