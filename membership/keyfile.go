@@ -20,14 +20,14 @@ type KDFParams struct {
 }
 
 // DefaultKDFParams are RFC 9106's second recommended option (t = 3,
-// m = 64 MiB, p = 4), suitable for a phone or laptop: about a quarter of a
-// second on one core of a 2-core server.
+// m = 64 MiB, p = 4), suitable for a phone or laptop (the README's benchmark
+// table gives its cost, IdentityFile/op=encrypt).
 func DefaultKDFParams() KDFParams { return KDFParams{Time: 3, Memory: 64 * 1024, Threads: 4} }
 
 // DefaultKDFLimit returns the ceiling [DecryptIdentity] puts on the argon2id
 // parameters an identity file asks for: four times [DefaultKDFParams]' passes,
-// memory and threads (12 passes over 256 MiB, 16 threads), about four
-// seconds on one core of a 2-core server. Files written with
+// memory and threads (12 passes over 256 MiB, 16 threads: about sixteen
+// times the work of the default). Files written with
 // DefaultKDFParams, or a little more, open; a file asking for more is
 // refused before any work.
 func DefaultKDFLimit() KDFParams {
