@@ -132,7 +132,7 @@ const minBeaconLen = 32
 // ctx is checked before compiling and before phase 1 is built; on
 // cancellation NewCeremony returns ctx.Err().
 func NewCeremony(ctx context.Context, s statement.Statement) (*Ceremony, error) {
-	if err := checkCeremonyCircuit(s); err != nil {
+	if err := s.Check(); err != nil {
 		return nil, err
 	}
 	shape, err := newCeremonyShape(ctx, s)
@@ -588,7 +588,7 @@ func readExactly(v ceremonyCodec, body []byte) (err error) {
 }
 
 func encodeCeremonyState(phase int, c statement.Statement, v io.WriterTo) ([]byte, error) {
-	if err := checkCeremonyCircuit(c); err != nil {
+	if err := c.Check(); err != nil {
 		return nil, err
 	}
 	first, second := ceremonySizes(c)
@@ -625,7 +625,7 @@ func parseCeremonyHeader(b []byte) (phase int, c statement.Statement, body []byt
 	case statement.KindTally:
 		c = statement.Tally(first, second)
 	}
-	if err := checkCeremonyCircuit(c); err != nil {
+	if err := c.Check(); err != nil {
 		return 0, statement.Statement{}, nil, fmt.Errorf("%w: %v", ErrMalformedContribution, err)
 	}
 	if f, s := ceremonySizes(c); f != first || s != second {
@@ -634,14 +634,9 @@ func parseCeremonyHeader(b []byte) (phase int, c statement.Statement, body []byt
 	return int(h[1]), c, b[ceremonyHeaderLen:], nil
 }
 
-// checkCeremonyCircuit checks that c is a statement in range (package
-// statement owns the limits), which the state header's sizes always fit.
-func checkCeremonyCircuit(c statement.Statement) error {
-	return c.Check()
-}
-
 // ceremonySizes returns the two sizes a state header records for c: the
-// depth or batch, and the options (0 for membership).
+// depth or batch, and the options (0 for membership). Every statement that
+// passes Check fits the header's two uint16 fields.
 func ceremonySizes(c statement.Statement) (first, second int) {
 	return c.Depth() + c.Batch(), c.Options()
 }
