@@ -1,0 +1,184 @@
+package trustee
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strconv"
+)
+
+// MaxTrustees bounds the number of trustees of an election key.
+const MaxTrustees = 64
+
+// MaxBound bounds the totals Combine searches for: 2^36, so the
+// baby-step table holds at most 2^18 points. Parameters whose largest
+// possible total is beyond it cannot be decrypted and must be refused.
+const MaxBound = 1 << 36
+
+// ErrTooFewShares is returned when fewer than the threshold of valid
+// partial decryptions are available.
+var ErrTooFewShares = errors.New("trustee: fewer valid partial decryptions than the threshold")
+
+// ErrNoSolution is returned when a decrypted value is not an integer within
+// the search bound.
+var ErrNoSolution = errors.New("trustee: decrypted value is outside the search bound")
+
+// KeyShare is trustee Index's share of the election secret: Secret = f(Index)
+// for the key's secret polynomial f of degree t−1, with f(0) the election's
+// secret key, which nobody holds. Indices run from 1 to n.
+type KeyShare struct {
+	Index  int
+	Secret Scalar
+}
+
+// VerificationShare returns Secret·G, the public value against which the
+// trustee's partial decryptions are checked.
+func (k *KeyShare) VerificationShare() Point { return BaseMul(k.Secret) }
+
+// PartialDecryption is one trustee's part of decrypting one ciphertext:
+// D = s·C1 for its share s, with a proof that D and its verification share
+// have the same discrete logarithm.
+type PartialDecryption struct {
+	Index int
+	D     Point
+	Proof DLEQProof
+}
+
+// PartialDecrypt returns the trustee's partial decryption of c. context
+// binds the proof to its place (the election and the ciphertext's
+// position); verifiers pass the same bytes. r supplies the proof's nonce
+// (crypto/rand if nil).
+func (k *KeyShare) PartialDecrypt(c Ciphertext, context []byte, r io.Reader) (PartialDecryption, error) {
+	if err := checkIndex(k.Index); err != nil {
+		return PartialDecryption{}, err
+	}
+	proof, err := ProveDLEQ(k.Secret, c.C1, partialContext(k.Index, context), r)
+	if err != nil {
+		return PartialDecryption{}, err
+	}
+	return PartialDecryption{Index: k.Index, D: c.C1.Mul(k.Secret), Proof: proof}, nil
+}
+
+// VerifyPartial checks a partial decryption of c against the trustee's
+// verification share vk. It returns nil or ErrInvalidProof.
+func VerifyPartial(p PartialDecryption, vk Point, c Ciphertext, context []byte) error {
+	if checkIndex(p.Index) != nil {
+		return ErrInvalidProof
+	}
+	return VerifyDLEQ(p.Proof, c.C1, vk, p.D, partialContext(p.Index, context))
+}
+
+// partialContext prefixes the caller's context with the trustee index, so a
+// proof is bound to its trustee as well as to its verification share.
+func partialContext(index int, context []byte) []byte {
+	return append([]byte("trustee="+strconv.Itoa(index)+";"), context...)
+}
+
+func checkIndex(i int) error {
+	if i < 1 || i > MaxTrustees {
+		return fmt.Errorf("trustee: index %d outside [1, %d]", i, MaxTrustees)
+	}
+	return nil
+}
+
+// CombineResult is what [Combine] found: the value, the trustees whose
+// shares were used, and those whose partial decryptions were refused.
+type CombineResult struct {
+	Value uint64
+	Used  []int // the threshold's worth of trustee indices, ascending
+	Bad   []int // indices of partial decryptions that failed verification or named an unknown trustee
+}
+
+// Combine decrypts c from partial decryptions: it verifies each against its
+// trustee's verification share (shares maps index to it), names and skips
+// the bad ones, takes the threshold's worth of valid ones with the lowest
+// indices, interpolates s·C1 at zero (Lagrange, in the scalar field) and
+// recovers the value v from v·G by baby-step giant-step over [0, bound].
+// It returns ErrTooFewShares with fewer than threshold valid partial
+// decryptions, and ErrNoSolution when v·G is not in that range (never an
+// endless search); bound must be at most MaxBound.
+func Combine(threshold int, shares map[int]Point, c Ciphertext, partials []PartialDecryption, context []byte, bound uint64) (*CombineResult, error) {
+	if threshold < 1 || threshold > len(shares) || len(shares) > MaxTrustees {
+		return nil, fmt.Errorf("trustee: threshold %d of %d trustees", threshold, len(shares))
+	}
+	if bound > MaxBound {
+		return nil, fmt.Errorf("trustee: search bound %d above %d", bound, uint64(MaxBound))
+	}
+	res := &CombineResult{}
+	valid := map[int]Point{}
+	for _, p := range partials {
+		vk, known := shares[p.Index]
+		if !known || VerifyPartial(p, vk, c, context) != nil {
+			res.Bad = append(res.Bad, p.Index)
+			continue
+		}
+		valid[p.Index] = p.D // a valid D is unique: s·C1
+	}
+	if len(valid) < threshold {
+		return res, fmt.Errorf("%w: %d valid of %d needed", ErrTooFewShares, len(valid), threshold)
+	}
+	for i := range valid {
+		res.Used = append(res.Used, i)
+	}
+	slices.Sort(res.Used)
+	res.Used = res.Used[:threshold]
+	sC1 := Identity()
+	for _, i := range res.Used {
+		sC1 = sC1.Add(valid[i].Mul(lagrangeAtZero(i, res.Used)))
+	}
+	v, err := Solve(c.C2.Sub(sC1), bound)
+	if err != nil {
+		return res, err
+	}
+	res.Value = v
+	return res, nil
+}
+
+// lagrangeAtZero returns λ_i = Π_{j ∈ set, j ≠ i} j / (j − i) mod l, the
+// weight of f(i) in f(0) for a polynomial of degree len(set) − 1.
+func lagrangeAtZero(i int, set []int) Scalar {
+	num, den := NewScalar(1), NewScalar(1)
+	for _, j := range set {
+		if j == i {
+			continue
+		}
+		num = num.Mul(NewScalar(uint64(j)))
+		den = den.Mul(NewScalar(uint64(j)).Sub(NewScalar(uint64(i))))
+	}
+	inv, _ := den.Inverse() // distinct indices below l: never zero
+	return num.Mul(inv)
+}
+
+// Solve returns v in [0, bound] with v·G = m, by baby-step giant-step: about
+// 2·√(bound+1) point additions and a table of √(bound+1) points. It returns
+// ErrNoSolution when there is none; bound must be at most MaxBound.
+func Solve(m Point, bound uint64) (uint64, error) {
+	if bound > MaxBound {
+		return 0, fmt.Errorf("trustee: search bound %d above %d", bound, uint64(MaxBound))
+	}
+	steps := uint64(math.Ceil(math.Sqrt(float64(bound) + 1)))
+	for steps*steps < bound+1 {
+		steps++
+	}
+	baby := make(map[[PointSize]byte]uint64, steps)
+	g := Generator()
+	p := Identity()
+	for j := range steps {
+		baby[p.Bytes()] = j
+		p = p.Add(g)
+	}
+	giant := p.Sub(Identity()) // steps·G
+	cur := m
+	for i := range steps {
+		if j, ok := baby[cur.Bytes()]; ok {
+			if v := i*steps + j; v <= bound {
+				return v, nil
+			}
+			return 0, ErrNoSolution
+		}
+		cur = cur.Sub(giant)
+	}
+	return 0, ErrNoSolution
+}
