@@ -32,6 +32,43 @@
 // bound the election fixes ([Solve]; at most [MaxBound], never an endless
 // search).
 //
+// # Key generation
+//
+// A key generation (joint-Feldman, as Pedersen proposed it) among n trustees
+// with threshold t runs in two public rounds, over any channel:
+//
+//  1. Each trustee i draws a random polynomial f_i of degree t−1 and
+//     publishes a [Deal]: commitments A_ik = a_ik·G to its coefficients, and
+//     for every trustee j (itself included) the share f_i(j) encrypted to
+//     j's long-term key.
+//  2. Each trustee checks the shares it received against the commitments
+//     ([LongTermKey.Check]) and publishes a [Complaint] against every dealer
+//     whose share to it does not decrypt or does not match. A complaint
+//     reveals the Diffie–Hellman key of that one pair with a proof that it
+//     is right, so anyone can decrypt the disputed share and judge it.
+//
+// Every deal is signed with its dealer's long-term key (Schnorr) and every
+// complaint proven with its author's, so nothing posted in another
+// trustee's name counts; every message is plain bytes with a strict
+// decoder ([ParseDeal], [ParseComplaint]).
+//
+// [Finish] then disqualifies every dealer with an upheld complaint or two
+// different deals, and from the rest (at least t) computes the election key
+// PK = Σ A_i0 and every trustee's verification share Σ_i Σ_k A_ik·j^k.
+// Trustee j's secret share is Σ_i f_i(j) over the same dealers
+// ([LongTermKey.Share]). Nobody ever holds f(0) = Σ f_i(0), the election
+// secret: learning it takes t trustees' shares.
+//
+// Its secrecy holds while fewer than t trustees collude, if at least one
+// qualified dealer is honest. Joint-Feldman lets a dealer who speaks last
+// bias the distribution of the election key (Gennaro, Jarecki, Krawczyk and
+// Rabin, "Secure Distributed Key Generation for Discrete-Log Based
+// Cryptosystems", J. Cryptology 2007); for threshold ElGamal, as here, that
+// bias does not help decrypt (Gennaro et al., "Secure Applications of
+// Pedersen's Distributed Key Generation Protocol", CT-RSA 2003). A false
+// complaint reveals one share of the accused dealer's polynomial to
+// everyone and is dismissed; the dealer stays qualified.
+//
 // # Security
 //
 // Fiat–Shamir challenges hash a domain tag, the caller's context (the

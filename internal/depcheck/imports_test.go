@@ -16,8 +16,9 @@ func deps(t *testing.T, pkg string) []string {
 }
 
 // TestImportBoundaries enforces DESIGN.md's package table:
-//   - statement and membership never reach gnark: they describe statements
-//     and the citizen tree natively;
+//   - statement, membership and trustee never reach gnark: they describe
+//     statements, the citizen tree and the trustees' threshold keys
+//     natively;
 //   - circuits never reaches a proving backend, the prover or the verifier;
 //   - the verifier never reaches the prover, the circuits or a circuit
 //     compiler (it is deployed alone);
@@ -34,6 +35,7 @@ func TestImportBoundaries(t *testing.T) {
 		mod + "circuits":   {mod + "prover", mod + "verifier", mod + "election", gnark + "backend/groth16", gnark + "backend/plonk"},
 		mod + "verifier":   append([]string{mod + "prover", mod + "circuits", mod + "membership", mod + "election"}, compilers...),
 		mod + "membership": {mod + "prover", mod + "verifier", mod + "circuits", gnark},
+		mod + "trustee":    {mod + "prover", mod + "verifier", mod + "circuits", mod + "election", gnark},
 		mod + "election": append([]string{mod + "prover", mod + "circuits", gnark + "std/permutation",
 			gnark + "backend/groth16/bn254/mpcsetup", gnark + "backend/groth16/mpcsetup"}, compilers...),
 	}
