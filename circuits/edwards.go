@@ -1,0 +1,197 @@
+package circuits
+
+import (
+	"math/big"
+
+	"github.com/consensys/gnark-crypto/ecc/bn254/twistededwards"
+	"github.com/consensys/gnark/frontend"
+)
+
+// This file is the in-circuit counterpart of package trustee's group: points
+// of BabyJubjub (gnark-crypto's ecc/bn254/twistededwards, a twisted Edwards
+// curve a·x² + y² = 1 + d·x²·y² over BN254's scalar field, so its
+// arithmetic is native to a BN254 circuit) and exponential ElGamal
+// encryption. The addition law is complete for this curve (a is a square
+// and d is not), so no input needs a special case: the identity (0, 1),
+// doubling and opposite points all go through the same formula.
+//
+// Costs in R1CS constraints: addition 6; on-curve check 3; fixed-base
+// multiplication 3-bit windows of precomputed constants, 10 per window;
+// variable-base multiplication 13 per bit (a doubling, an addition and a
+// selection of two coordinates).
+
+// EdwardsPoint is a BabyJubjub point in affine coordinates.
+type EdwardsPoint struct {
+	X, Y frontend.Variable
+}
+
+// Edwards does BabyJubjub arithmetic in a circuit: the in-circuit
+// counterpart of package trustee's group and encryption, from the same curve
+// constants (gnark-crypto's). It adds no commitment to the circuit (unlike
+// gnark's std twisted Edwards scalar multiplication, which the verifier's
+// Groth16 keys would have to carry).
+type Edwards struct {
+	api  frontend.API
+	a, d *big.Int
+	base twistededwards.PointAffine
+}
+
+// NewEdwards returns the gadget for api (a BN254 circuit).
+func NewEdwards(api frontend.API) *Edwards {
+	c := twistededwards.GetEdwardsCurve()
+	return &Edwards{api: api, a: c.A.BigInt(new(big.Int)), d: c.D.BigInt(new(big.Int)), base: c.Base}
+}
+
+// identity returns the neutral element (0, 1).
+func (e *Edwards) identity() EdwardsPoint { return EdwardsPoint{X: 0, Y: 1} }
+
+// Add returns p + q with the complete twisted Edwards law:
+// x₃ = (x₁y₂ + y₁x₂) / (1 + d·x₁x₂y₁y₂), y₃ = (y₁y₂ − a·x₁x₂) / (1 − d·x₁x₂y₁y₂),
+// with x₁y₂ + y₁x₂ = (x₁ + y₁)(x₂ + y₂) − x₁x₂ − y₁y₂. For points on the
+// curve the denominators are never zero (d is not a square), so the
+// unchecked divisions are exact.
+func (e *Edwards) Add(p, q EdwardsPoint) EdwardsPoint {
+	api := e.api
+	xx := api.Mul(p.X, q.X)
+	yy := api.Mul(p.Y, q.Y)
+	cross := api.Sub(api.Mul(api.Add(p.X, p.Y), api.Add(q.X, q.Y)), xx, yy)
+	dt := api.Mul(api.Mul(xx, yy), e.d)
+	return EdwardsPoint{
+		X: api.DivUnchecked(cross, api.Add(1, dt)),
+		Y: api.DivUnchecked(api.Sub(yy, api.Mul(xx, e.a)), api.Sub(1, dt)),
+	}
+}
+
+// double returns 2·p for p on the curve: x₃ = 2xy / (a·x² + y²),
+// y₃ = (y² − a·x²) / (2 − a·x² − y²). On the curve a·x² + y² = 1 + d·x²y²
+// and 2 − a·x² − y² = 1 − d·x²y², which are never zero (d is not a square,
+// −1 is), so the divisions are exact; one constraint fewer than [Edwards.Add].
+func (e *Edwards) double(p EdwardsPoint) EdwardsPoint {
+	api := e.api
+	xx, yy, xy := api.Mul(p.X, p.X), api.Mul(p.Y, p.Y), api.Mul(p.X, p.Y)
+	axx := api.Mul(xx, e.a)
+	return EdwardsPoint{
+		X: api.DivUnchecked(api.Add(xy, xy), api.Add(axx, yy)),
+		Y: api.DivUnchecked(api.Sub(yy, axx), api.Sub(2, axx, yy)),
+	}
+}
+
+// AssertOnCurve asserts a·x² + y² = 1 + d·x²·y².
+func (e *Edwards) AssertOnCurve(p EdwardsPoint) {
+	api := e.api
+	xx, yy := api.Mul(p.X, p.X), api.Mul(p.Y, p.Y)
+	api.AssertIsEqual(api.Add(api.Mul(xx, e.a), yy), api.Add(1, api.Mul(api.Mul(xx, yy), e.d)))
+}
+
+// fixedBaseWindow is the width of a window of fixedBaseMul.
+const fixedBaseWindow = 3
+
+// ScalarMulBase returns (Σ bits[i]·2^i)·G for the curve's base point G, bits
+// least significant first, each already constrained to be boolean. Window i
+// of three bits selects one of eight constants j·8^i·G by a multilinear
+// expression in the bits (4 products per window, shared by both
+// coordinates), and the selections are added up from the identity.
+func (e *Edwards) ScalarMulBase(bits []frontend.Variable) EdwardsPoint {
+	acc := e.identity()
+	step := e.base // 8^i·G
+	for lo := 0; lo < len(bits); lo += fixedBaseWindow {
+		w := bits[lo:min(lo+fixedBaseWindow, len(bits))]
+		var table [1 << fixedBaseWindow]twistededwards.PointAffine
+		table[0].Y.SetOne()
+		for j := 1; j < len(table); j++ {
+			table[j].Add(&table[j-1], &step)
+		}
+		acc = e.Add(acc, e.lookup(w, table[:1<<len(w)]))
+		var next twistededwards.PointAffine
+		next.Set(&table[len(table)-1])
+		step.Add(&next, &step) // 8·step
+	}
+	return acc
+}
+
+// lookup returns table[Σ w[i]·2^i] for constant points, as the multilinear
+// interpolation Σ_S c_S·Π_{i∈S} w[i], whose coefficients c_S come from the
+// table by Möbius inversion over subsets S of the window's bits.
+func (e *Edwards) lookup(w []frontend.Variable, table []twistededwards.PointAffine) EdwardsPoint {
+	api := e.api
+	n := len(table)
+	// prods[S] = Π_{i∈S} w[i], one constraint for each |S| ≥ 2.
+	prods := make([]frontend.Variable, n)
+	prods[0] = 1
+	for s := 1; s < n; s++ {
+		low := s & -s
+		bit := 0
+		for 1<<bit != low {
+			bit++
+		}
+		if rest := s &^ low; rest == 0 {
+			prods[s] = w[bit]
+		} else {
+			prods[s] = api.Mul(prods[rest], w[bit])
+		}
+	}
+	var out EdwardsPoint
+	for coord := range 2 {
+		vals := make([]*big.Int, n)
+		for j := range table {
+			if coord == 0 {
+				vals[j] = table[j].X.BigInt(new(big.Int))
+			} else {
+				vals[j] = table[j].Y.BigInt(new(big.Int))
+			}
+		}
+		// Möbius inversion: c_S = Σ_{T⊆S} (−1)^{|S∖T|} table[T].
+		for bit := 1; bit < n; bit <<= 1 {
+			for s := range n {
+				if s&bit != 0 {
+					vals[s] = new(big.Int).Sub(vals[s], vals[s^bit])
+				}
+			}
+		}
+		acc := frontend.Variable(0)
+		for s := range n {
+			if vals[s].Sign() != 0 {
+				acc = api.Add(acc, api.Mul(prods[s], vals[s]))
+			}
+		}
+		if coord == 0 {
+			out.X = acc
+		} else {
+			out.Y = acc
+		}
+	}
+	return out
+}
+
+// ScalarMul returns (Σ bits[i]·2^i)·p, bits least significant first and
+// boolean, by double-and-add from the most significant bit: a doubling, an
+// addition and a selection per bit. p must be on the curve (the doubling
+// formula relies on it): check a point from outside with
+// [Edwards.AssertOnCurve].
+func (e *Edwards) ScalarMul(p EdwardsPoint, bits []frontend.Variable) EdwardsPoint {
+	acc := e.identity()
+	for i := len(bits) - 1; i >= 0; i-- {
+		acc = e.double(acc)
+		sum := e.Add(acc, p)
+		acc = EdwardsPoint{X: e.api.Select(bits[i], sum.X, acc.X), Y: e.api.Select(bits[i], sum.Y, acc.Y)}
+	}
+	return acc
+}
+
+// randomnessBits is the width of ElGamal randomness in a circuit: below the
+// subgroup order's 251 bits, so every k below 2^251 is accepted.
+const randomnessBits = 251
+
+// Encrypt returns the exponential ElGamal encryption of value (vBits wide)
+// under pk with randomness k: C1 = k·G, C2 = value·G + k·pk; the native
+// counterpart is trustee.EncryptWith. It decomposes k into randomnessBits
+// bits (so asserts k < 2^251) and value into vBits bits, and asserts that pk
+// is on the curve (whether it is in the prime-order subgroup is checked
+// natively where the key is accepted).
+func (e *Edwards) Encrypt(pk EdwardsPoint, value frontend.Variable, vBits int, k frontend.Variable) (c1, c2 EdwardsPoint) {
+	e.AssertOnCurve(pk)
+	kb := e.api.ToBinary(k, randomnessBits)
+	c1 = e.ScalarMulBase(kb)
+	c2 = e.Add(e.ScalarMulBase(e.api.ToBinary(value, vBits)), e.ScalarMul(pk, kb))
+	return c1, c2
+}
