@@ -54,7 +54,7 @@ func (k *KeyShare) PartialDecrypt(c Ciphertext, context []byte, r io.Reader) (Pa
 	if err := checkIndex(k.Index); err != nil {
 		return PartialDecryption{}, err
 	}
-	proof, err := ProveDLEQ(k.Secret, c.C1, partialContext(k.Index, context), r)
+	proof, err := ProveDLEQ(k.Secret, c.C1, partialContext(k.Index, c, context), r)
 	if err != nil {
 		return PartialDecryption{}, err
 	}
@@ -67,13 +67,16 @@ func VerifyPartial(p PartialDecryption, vk Point, c Ciphertext, context []byte) 
 	if checkIndex(p.Index) != nil {
 		return ErrInvalidProof
 	}
-	return VerifyDLEQ(p.Proof, c.C1, vk, p.D, partialContext(p.Index, context))
+	return VerifyDLEQ(p.Proof, c.C1, vk, p.D, partialContext(p.Index, c, context))
 }
 
-// partialContext prefixes the caller's context with the trustee index, so a
-// proof is bound to its trustee as well as to its verification share.
-func partialContext(index int, context []byte) []byte {
-	return append([]byte("trustee="+strconv.Itoa(index)+";"), context...)
+// partialContext prefixes the caller's context with the trustee index and
+// the ciphertext's C2 (C1 is a base of the proof already), so a proof is
+// bound to its trustee and to the whole ciphertext.
+func partialContext(index int, c Ciphertext, context []byte) []byte {
+	c2 := c.C2.Bytes()
+	out := append([]byte("trustee="+strconv.Itoa(index)+";c2="), c2[:]...)
+	return append(append(out, ';'), context...)
 }
 
 func checkIndex(i int) error {
@@ -88,7 +91,12 @@ func checkIndex(i int) error {
 type CombineResult struct {
 	Value uint64
 	Used  []int // the threshold's worth of trustee indices, ascending
-	Bad   []int // indices of partial decryptions that failed verification or named an unknown trustee
+	// Bad lists, once each and ascending, the indices claimed by partial
+	// decryptions that failed verification or named an unknown trustee,
+	// except indices that also have a valid one. Partial decryptions are
+	// not signed: an index here says a message under that index was
+	// refused, not that its trustee misbehaved.
+	Bad []int
 }
 
 // Combine decrypts c from partial decryptions: it verifies each against its
@@ -108,14 +116,21 @@ func Combine(threshold int, shares map[int]Point, c Ciphertext, partials []Parti
 	}
 	res := &CombineResult{}
 	valid := map[int]Point{}
+	refused := map[int]bool{}
 	for _, p := range partials {
 		vk, known := shares[p.Index]
 		if !known || VerifyPartial(p, vk, c, context) != nil {
-			res.Bad = append(res.Bad, p.Index)
+			refused[p.Index] = true
 			continue
 		}
 		valid[p.Index] = p.D // a valid D is unique: s·C1
 	}
+	for i := range refused {
+		if _, ok := valid[i]; !ok {
+			res.Bad = append(res.Bad, i)
+		}
+	}
+	slices.Sort(res.Bad)
 	if len(valid) < threshold {
 		return res, fmt.Errorf("%w: %d valid of %d needed", ErrTooFewShares, len(valid), threshold)
 	}

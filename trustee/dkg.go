@@ -91,9 +91,21 @@ func (s *Setup) index(k *LongTermKey) (int, error) {
 
 // Deal is a dealer's first-round message.
 type Deal struct {
-	Dealer      int      // 1 … n
-	Commitments []Point  // a_k·G for the t coefficients, constant first
-	Shares      [][]byte // Shares[j−1]: f(j) sealed to trustee j
+	Dealer int // 1 … n
+	// Ephemeral is E = e·G for a fresh e of this deal: share j is sealed
+	// under a key derived from e·L_j, so a complaint, which reveals
+	// x_j·E, opens this one share and nothing dealt in another deal or
+	// key generation.
+	Ephemeral   Point
+	Commitments []Point // a_k·G for the t coefficients, constant first
+	// Knowledge is a Schnorr proof of knowledge of a_0, the discrete log of
+	// Commitments[0], bound to the setup and the dealer: without it a
+	// dealer who speaks last could pick its constant commitment as
+	// x·G − Σ the others' and, when there are fewer than t honest
+	// trustees (n < 2t − 1), fix the election key to one whose secret x
+	// it knows (a rogue-key attack).
+	Knowledge DLEQProof
+	Shares    [][]byte // Shares[j−1]: f(j) sealed to trustee j
 	// Signature is the dealer's Schnorr signature, under its long-term
 	// key, of the deal's encoding without it: nobody else can deal, or
 	// equivocate, in its name.
@@ -104,16 +116,22 @@ type Deal struct {
 // sealedShareSize is the size of one sealed share: a scalar and the AEAD tag.
 const sealedShareSize = ScalarSize + chacha20poly1305.Overhead
 
-// shareKey derives the AEAD key of the dealer→recipient share from their
-// Diffie–Hellman point.
-func shareKey(setup [32]byte, dealer, recipient int, dh Point) []byte {
-	b := dh.Bytes()
+// shareKey derives the AEAD key of the dealer→recipient share from the
+// deal's ephemeral point E and their Diffie–Hellman point e·L_j = x_j·E.
+func shareKey(setup [32]byte, dealer, recipient int, eph, dh Point) []byte {
+	e, b := eph.Bytes(), dh.Bytes()
 	h := sha256.New()
-	h.Write([]byte("zkvote/trustee/share/v1"))
+	h.Write([]byte("zkvote/trustee/share/v2"))
 	h.Write(setup[:])
 	h.Write([]byte{byte(dealer), byte(recipient)})
+	h.Write(e[:])
 	h.Write(b[:])
 	return h.Sum(nil)
+}
+
+// knowledgeMessage is what a deal's proof of knowledge of a_0 is bound to.
+func knowledgeMessage(setup [32]byte, dealer int) []byte {
+	return append([]byte("zkvote/trustee/knowledge/v1;"), append(setup[:], byte(dealer))...)
 }
 
 // shareAD is the AEAD's associated data: the setup and the pair.
@@ -121,8 +139,8 @@ func shareAD(setup [32]byte, dealer, recipient int) []byte {
 	return append(bytes.Clone(setup[:]), byte(dealer), byte(recipient))
 }
 
-// seal encrypts share under key. Each key seals exactly one message (it is
-// unique to the setup and the pair, and a dealer deals once), so the nonce
+// seal encrypts share under key. Each key seals exactly one message (it
+// depends on the deal's fresh ephemeral point and the pair), so the nonce
 // is fixed.
 func seal(key []byte, share Scalar, ad []byte) []byte {
 	aead, _ := chacha20poly1305.New(key) // 32-byte key: cannot fail
@@ -145,6 +163,12 @@ func open(key, sealed, ad []byte) (Scalar, error) {
 // message, with randomness from r (crypto/rand if nil). k must be one of
 // the setup's keys.
 func (k *LongTermKey) Deal(s *Setup, r io.Reader) (*Deal, error) {
+	return k.deal(s, r, nil)
+}
+
+// deal is Deal; tests pass tamper to deal a chosen share to a trustee, as a
+// cheating dealer would, through the same code.
+func (k *LongTermKey) deal(s *Setup, r io.Reader, tamper func(j int, share Scalar) Scalar) (*Deal, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
@@ -158,13 +182,23 @@ func (k *LongTermKey) Deal(s *Setup, r io.Reader) (*Deal, error) {
 			return nil, err
 		}
 	}
-	d := &Deal{Dealer: me, setup: s.digest()}
+	eph, err := RandomScalar(r)
+	if err != nil {
+		return nil, err
+	}
+	d := &Deal{Dealer: me, Ephemeral: BaseMul(eph), setup: s.digest()}
 	for _, a := range coef {
 		d.Commitments = append(d.Commitments, BaseMul(a))
 	}
+	if d.Knowledge, err = sign(coef[0], knowledgeMessage(d.setup, me), r); err != nil {
+		return nil, err
+	}
 	for j, pub := range s.Keys {
 		share := evalPoly(coef, j+1)
-		key := shareKey(d.setup, me, j+1, pub.Mul(k.Secret))
+		if tamper != nil {
+			share = tamper(j+1, share)
+		}
+		key := shareKey(d.setup, me, j+1, d.Ephemeral, pub.Mul(eph))
 		d.Shares = append(d.Shares, seal(key, share, shareAD(d.setup, me, j+1)))
 	}
 	if d.Signature, err = sign(k.Secret, d.signed(), r); err != nil {
@@ -213,12 +247,18 @@ func checkDeal(s *Setup, d *Deal) error {
 	if err := verifySig(s.Keys[d.Dealer-1], d.signed(), d.Signature); err != nil {
 		return fmt.Errorf("trustee: deal of trustee %d is not signed by it: %w", d.Dealer, err)
 	}
+	if err := verifySig(d.Commitments[0], knowledgeMessage(d.setup, d.Dealer), d.Knowledge); err != nil {
+		return fmt.Errorf("trustee: deal of trustee %d does not prove knowledge of its constant term: %w", d.Dealer, err)
+	}
+	if d.Ephemeral.IsIdentity() {
+		return fmt.Errorf("%w: deal of trustee %d has the identity as ephemeral point", ErrMalformed, d.Dealer)
+	}
 	return nil
 }
 
 // receive decrypts and checks the share d deals to trustee me.
 func receive(s *Setup, k *LongTermKey, me int, d *Deal) (Scalar, error) {
-	key := shareKey(d.setup, d.Dealer, me, s.Keys[d.Dealer-1].Mul(k.Secret))
+	key := shareKey(d.setup, d.Dealer, me, d.Ephemeral, d.Ephemeral.Mul(k.Secret))
 	share, err := open(key, d.Shares[me-1], shareAD(d.setup, d.Dealer, me))
 	if err != nil {
 		return Scalar{}, err
@@ -230,10 +270,10 @@ func receive(s *Setup, k *LongTermKey, me int, d *Deal) (Scalar, error) {
 }
 
 // Complaint accuses a dealer of dealing the complainer a share that does
-// not decrypt or does not match the dealer's commitments. It reveals their
-// pair's Diffie–Hellman point DH = x_complainer·L_dealer with a proof that
-// log_G(L_complainer) = log_{L_dealer}(DH), so anyone can open the disputed
-// share and judge ([Setup.Judge]).
+// not decrypt or does not match the dealer's commitments. It reveals the
+// Diffie–Hellman point DH = x_complainer·E of the deal's ephemeral point E,
+// with a proof that log_G(L_complainer) = log_E(DH), so anyone can open the
+// disputed share, and only that one, and judge ([Setup.Judge]).
 type Complaint struct {
 	Dealer, Complainer int
 	DH                 Point
@@ -261,9 +301,8 @@ func (k *LongTermKey) Check(s *Setup, deals []*Deal, r io.Reader) ([]*Complaint,
 		if _, err := receive(s, k, me, d); err == nil {
 			continue
 		}
-		dealerKey := s.Keys[d.Dealer-1]
-		dh := dealerKey.Mul(k.Secret)
-		proof, err := ProveDLEQ(k.Secret, dealerKey, complaintContext(s.digest(), d.Dealer, me), r)
+		dh := d.Ephemeral.Mul(k.Secret)
+		proof, err := ProveDLEQ(k.Secret, d.Ephemeral, complaintContext(s.digest(), d.Dealer, me), r)
 		if err != nil {
 			return nil, err
 		}
@@ -296,11 +335,11 @@ func (s *Setup) Judge(c *Complaint, d *Deal) (bool, error) {
 	case c.Dealer != d.Dealer || c.Complainer < 1 || c.Complainer > len(s.Keys):
 		return false, fmt.Errorf("%w: complaint by %d against %d", ErrMalformed, c.Complainer, c.Dealer)
 	}
-	dealerKey, complainerKey := s.Keys[c.Dealer-1], s.Keys[c.Complainer-1]
-	if err := VerifyDLEQ(c.Proof, dealerKey, complainerKey, c.DH, complaintContext(c.setup, c.Dealer, c.Complainer)); err != nil {
+	complainerKey := s.Keys[c.Complainer-1]
+	if err := VerifyDLEQ(c.Proof, d.Ephemeral, complainerKey, c.DH, complaintContext(c.setup, c.Dealer, c.Complainer)); err != nil {
 		return false, fmt.Errorf("trustee: complaint by %d against %d: %w", c.Complainer, c.Dealer, err)
 	}
-	key := shareKey(d.setup, d.Dealer, c.Complainer, c.DH)
+	key := shareKey(d.setup, d.Dealer, c.Complainer, d.Ephemeral, c.DH)
 	share, err := open(key, d.Shares[c.Complainer-1], shareAD(d.setup, d.Dealer, c.Complainer))
 	if err != nil {
 		return true, nil
@@ -353,6 +392,10 @@ func Finish(s *Setup, deals []*Deal, complaints []*Complaint) (*ElectionKey, err
 		byDealer[d.Dealer] = d
 	}
 	for _, c := range complaints {
+		if c == nil {
+			ignored = append(ignored, fmt.Errorf("%w: nil complaint", ErrMalformed))
+			continue
+		}
 		d, ok := byDealer[c.Dealer]
 		if !ok || bad[c.Dealer] {
 			continue // no deal to judge: already out

@@ -122,9 +122,15 @@ func TestDKGBadShares(t *testing.T) {
 	garbled := append([]byte(nil), r.deals[1].Shares[3]...)
 	garbled[0] ^= 1
 	r.redeal(t, 2, 4, garbled)
-	d := r.deals[4]
 	wrong := evalPolyMismatch(t, r, 5, 1)
-	r.redeal(t, 5, 1, seal(shareKey(d.setup, 5, 1, r.setup.Keys[0].Mul(r.keys[4].Secret)), wrong, shareAD(d.setup, 5, 1)))
+	d5, err := r.keys[4].deal(r.setup, nil, func(j int, share Scalar) Scalar {
+		if j == 1 {
+			return wrong
+		}
+		return share
+	})
+	require.NoError(t, err)
+	r.deals[4] = d5
 
 	cs := r.complaints(t)
 	require.Len(t, cs, 2)
@@ -145,8 +151,7 @@ func TestDKGBadShares(t *testing.T) {
 func evalPolyMismatch(t *testing.T, r *dkgRun, i, j int) Scalar {
 	k, err := RandomScalar(nil)
 	require.NoError(t, err)
-	require.False(t, BaseMul(k).Equal(commitmentAt(r.deals[i-1].Commitments, j)))
-	return k
+	return k // a random scalar is f(j) with probability 1/l
 }
 
 // TestDKGFalseComplaints: a complaint against an honest dealer is
@@ -156,16 +161,17 @@ func TestDKGFalseComplaints(t *testing.T) {
 	r := newDKG(t, 4, 2, "election 3")
 	dg := r.setup.digest()
 	liar := r.keys[2]
-	proof, err := ProveDLEQ(liar.Secret, r.setup.Keys[0], complaintContext(dg, 1, 3), nil)
+	eph := r.deals[0].Ephemeral
+	proof, err := ProveDLEQ(liar.Secret, eph, complaintContext(dg, 1, 3), nil)
 	require.NoError(t, err)
-	falseComplaint := &Complaint{Dealer: 1, Complainer: 3, DH: r.setup.Keys[0].Mul(liar.Secret), Proof: proof, setup: dg}
+	falseComplaint := &Complaint{Dealer: 1, Complainer: 3, DH: eph.Mul(liar.Secret), Proof: proof, setup: dg}
 	upheld, err := r.setup.Judge(falseComplaint, r.deals[0])
 	require.NoError(t, err)
 	require.False(t, upheld)
 
 	// Trustee 4 cannot complain in trustee 3's name, nor reveal a wrong DH.
 	forged := *falseComplaint
-	forged.Proof, err = ProveDLEQ(r.keys[3].Secret, r.setup.Keys[0], complaintContext(dg, 1, 3), nil)
+	forged.Proof, err = ProveDLEQ(r.keys[3].Secret, eph, complaintContext(dg, 1, 3), nil)
 	require.NoError(t, err)
 	wrongDH := *falseComplaint
 	wrongDH.DH = wrongDH.DH.Add(Generator())
@@ -247,7 +253,7 @@ func TestParseDealRefuses(t *testing.T) {
 	for name, b := range map[string][]byte{
 		"empty":     nil,
 		"magic":     mut(func(b []byte) []byte { b[0] ^= 1; return b }),
-		"version":   mut(func(b []byte) []byte { b[8] = 2; return b }),
+		"version":   mut(func(b []byte) []byte { b[8] = 1; return b }),
 		"dealer 0":  mut(func(b []byte) []byte { b[headerSize] = 0; return b }),
 		"dealer>n":  mut(func(b []byte) []byte { b[headerSize] = 4; return b }),
 		"t > n":     mut(func(b []byte) []byte { b[headerSize+1] = 4; return b }),

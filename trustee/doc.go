@@ -38,14 +38,16 @@
 // with threshold t runs in two public rounds, over any channel:
 //
 //  1. Each trustee i draws a random polynomial f_i of degree t−1 and
-//     publishes a [Deal]: commitments A_ik = a_ik·G to its coefficients, and
-//     for every trustee j (itself included) the share f_i(j) encrypted to
-//     j's long-term key.
+//     publishes a [Deal]: commitments A_ik = a_ik·G to its coefficients, a
+//     proof that it knows a_i0, and for every trustee j (itself included)
+//     the share f_i(j) encrypted to j's long-term key under a fresh
+//     ephemeral key of the deal.
 //  2. Each trustee checks the shares it received against the commitments
 //     ([LongTermKey.Check]) and publishes a [Complaint] against every dealer
 //     whose share to it does not decrypt or does not match. A complaint
-//     reveals the Diffie–Hellman key of that one pair with a proof that it
-//     is right, so anyone can decrypt the disputed share and judge it.
+//     reveals the Diffie–Hellman point of the deal's ephemeral key and the
+//     complainer's long-term key, with a proof that it is right, so anyone
+//     can decrypt the disputed share, and no other, and judge it.
 //
 // Every deal is signed with its dealer's long-term key (Schnorr) and every
 // complaint proven with its author's, so nothing posted in another
@@ -65,17 +67,28 @@
 // Rabin, "Secure Distributed Key Generation for Discrete-Log Based
 // Cryptosystems", J. Cryptology 2007); for threshold ElGamal, as here, that
 // bias does not help decrypt (Gennaro et al., "Secure Applications of
-// Pedersen's Distributed Key Generation Protocol", CT-RSA 2003). A false
+// Pedersen's Distributed Key Generation Protocol", CT-RSA 2003). What it
+// cannot do is choose the key outright: a dealer who picked its constant
+// commitment as x·G − Σ the others' could fix the key to one whose secret x
+// it knows whenever the honest trustees are fewer than t (n < 2t − 1),
+// which is why every deal proves knowledge of its constant term (as FROST's
+// first round does) and a deal without that proof is refused. A false
 // complaint reveals one share of the accused dealer's polynomial to
-// everyone and is dismissed; the dealer stays qualified.
+// everyone and is dismissed; the dealer stays qualified. Rounds are not
+// timed here: whoever runs the key generation decides when each round
+// closes, and a deal published after the complaints were due leaves the
+// trustees it cheats no time to complain.
 //
 // # Security
 //
 // Fiat–Shamir challenges hash a domain tag, the caller's context (the
 // election and the ciphertext's place), the trustee index and every public
-// point of the statement, with SHA-512 reduced modulo l (bias below
-// 2^-260), so a proof cannot be replayed for another trustee, ciphertext or
-// election. Decryption is sound if the verification shares are the ones
+// point of the statement (for a partial decryption, both points of the
+// ciphertext), with SHA-512 reduced modulo l (bias below 2^-260), so a
+// proof cannot be replayed for another trustee, ciphertext or election.
+// Partial decryptions are not signed: anyone can post one under any
+// trustee's index, and [CombineResult].Bad names refused messages, not
+// misbehaving trustees. Decryption is sound if the verification shares are the ones
 // the key generation produced; the secrecy of votes rests on fewer than t
 // trustees colluding. Scalar arithmetic uses math/big and is not constant
 // time: run trustees on machines where timing is not observable by

@@ -4,6 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+
+	"github.com/netstate/zkvote/internal/poseidon2"
 )
 
 // Ciphertext is an exponential ElGamal ciphertext of a small integer v under
@@ -75,4 +79,20 @@ func ParseCiphertext(b []byte) (Ciphertext, error) {
 		return Ciphertext{}, err
 	}
 	return Ciphertext{C1: c1, C2: c2}, nil
+}
+
+// HashCiphertexts returns Poseidon2(TagCiphertexts, PK.x, PK.y, then C1.x,
+// C1.y, C2.x, C2.y of each ciphertext in order): the one public input by
+// which a secret ballot's proof commits to its ciphertexts and to the key
+// they are under. A ballot box recomputes it from the submitted points.
+func HashCiphertexts(pk Point, cs []Ciphertext) fr.Element {
+	x, y := pk.Coordinates()
+	in := []fr.Element{x, y}
+	for _, c := range cs {
+		for _, p := range []Point{c.C1, c.C2} {
+			x, y := p.Coordinates()
+			in = append(in, x, y)
+		}
+	}
+	return poseidon2.Hash(poseidon2.TagCiphertexts, in...)
 }

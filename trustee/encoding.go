@@ -6,15 +6,16 @@ import (
 
 // Deal and complaint encodings, strict and self-delimiting:
 //
-//	deal:      "ZKVTDEAL" | version 1 | setup digest (32) | dealer | t | n
-//	           | t commitments (32 each) | n sealed shares (48 each)
+//	deal:      "ZKVTDEAL" | version 2 | setup digest (32) | dealer | t | n
+//	           | ephemeral point (32) | t commitments (32 each)
+//	           | proof of knowledge (64) | n sealed shares (48 each)
 //	           | signature (64)
 //	complaint: "ZKVTCMPL" | version 1 | setup digest (32) | dealer | complainer
 //	           | DH point (32) | proof (64)
 const (
 	dealMagic      = "ZKVTDEAL"
 	complaintMagic = "ZKVTCMPL"
-	encVersion     = 1
+	encVersion     = 2
 	headerSize     = 8 + 1 + 32
 	complaintSize  = headerSize + 2 + PointSize + DLEQProofSize
 )
@@ -30,10 +31,14 @@ func (d *Deal) unsignedBytes() []byte {
 	b := append([]byte(dealMagic), encVersion)
 	b = append(b, d.setup[:]...)
 	b = append(b, byte(d.Dealer), byte(len(d.Commitments)), byte(len(d.Shares)))
+	eph := d.Ephemeral.Bytes()
+	b = append(b, eph[:]...)
 	for _, c := range d.Commitments {
 		e := c.Bytes()
 		b = append(b, e[:]...)
 	}
+	pok := d.Knowledge.Bytes()
+	b = append(b, pok[:]...)
 	for _, s := range d.Shares {
 		b = append(b, s...)
 	}
@@ -54,10 +59,16 @@ func ParseDeal(b []byte) (*Deal, error) {
 		return nil, fmt.Errorf("%w: deal of dealer %d, threshold %d of %d", ErrMalformed, dealer, t, n)
 	}
 	body := b[headerSize+3:]
-	if len(body) != t*PointSize+n*sealedShareSize+DLEQProofSize {
+	if len(body) != PointSize+t*PointSize+DLEQProofSize+n*sealedShareSize+DLEQProofSize {
 		return nil, fmt.Errorf("%w: deal of %d bytes", ErrMalformed, len(b))
 	}
 	d.Dealer = dealer
+	eph, err := ParsePoint(body[:PointSize])
+	if err != nil {
+		return nil, fmt.Errorf("deal ephemeral point: %w", err)
+	}
+	d.Ephemeral = eph
+	body = body[PointSize:]
 	for i := range t {
 		p, err := ParsePoint(body[i*PointSize : (i+1)*PointSize])
 		if err != nil {
@@ -66,6 +77,10 @@ func ParseDeal(b []byte) (*Deal, error) {
 		d.Commitments = append(d.Commitments, p)
 	}
 	body = body[t*PointSize:]
+	if d.Knowledge, err = ParseDLEQProof(body[:DLEQProofSize]); err != nil {
+		return nil, fmt.Errorf("deal proof of knowledge: %w", err)
+	}
+	body = body[DLEQProofSize:]
 	for j := range n {
 		d.Shares = append(d.Shares, append([]byte(nil), body[j*sealedShareSize:(j+1)*sealedShareSize]...))
 	}

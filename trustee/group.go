@@ -9,6 +9,7 @@ import (
 	"io"
 	"math/big"
 
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/consensys/gnark-crypto/ecc/bn254/twistededwards"
 )
 
@@ -140,7 +141,7 @@ func RandomScalar(r io.Reader) (Scalar, error) {
 		r = rand.Reader
 	}
 	var buf [64]byte
-	for {
+	for range 64 { // a uniform draw is 0 with probability 2^-251
 		if _, err := io.ReadFull(r, buf[:]); err != nil {
 			return Scalar{}, fmt.Errorf("trustee: randomness: %v", err)
 		}
@@ -151,6 +152,7 @@ func RandomScalar(r io.Reader) (Scalar, error) {
 			return s, nil
 		}
 	}
+	return Scalar{}, errors.New("trustee: randomness: the source keeps returning multiples of the group order")
 }
 
 // Add returns a + b mod l.
@@ -227,4 +229,11 @@ func challenge(tag string, parts ...[]byte) Scalar {
 	s.v.SetBytes(h.Sum(nil))
 	s.v.Mod(&s.v, order())
 	return s
+}
+
+// Coordinates returns p's affine coordinates (x, y), as a circuit takes
+// them.
+func (p Point) Coordinates() (x, y fr.Element) {
+	q := p.norm()
+	return q.X, q.Y
 }

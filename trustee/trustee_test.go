@@ -290,13 +290,18 @@ func TestCombineRefuses(t *testing.T) {
 	require.Equal(t, uint64(42), res.Value)
 	require.Equal(t, []int{1, 2, 3}, res.Used)
 
-	// A partial decryption under another context, or relabelled as
-	// another trustee's, is bad.
+	// A partial decryption relabelled as another trustee's is refused; its
+	// index is not named bad when that trustee's own one is valid (anyone
+	// can post under any index), and is named when it is not.
 	moved := partials[0]
 	moved.Index = 2
 	res, err = Combine(3, vks, c, []PartialDecryption{moved, partials[1], partials[2], partials[3]}, ctx, 100)
 	require.NoError(t, err)
-	require.Equal(t, []int{2}, res.Bad)
+	require.Empty(t, res.Bad)
+	require.Equal(t, []int{2, 3, 4}, res.Used)
+	res, err = Combine(3, vks, c, []PartialDecryption{moved, partials[2], partials[3], moved}, ctx, 100)
+	require.ErrorIs(t, err, ErrTooFewShares)
+	require.Equal(t, []int{2}, res.Bad, "named once")
 	other, err := shares[0].PartialDecrypt(c, []byte("other"), nil)
 	require.NoError(t, err)
 	res, err = Combine(3, vks, c, []PartialDecryption{other, partials[1], partials[2]}, ctx, 100)
