@@ -36,6 +36,11 @@ func countedCircuits() map[string]frontend.Circuit {
 		}
 		out[fmt.Sprintf("vote depth=%d options=%d", d, statement.DefaultOptions)] = v
 	}
+	sv, err := New(statement.SecretVote(20, statement.DefaultOptions))
+	if err != nil {
+		panic(err)
+	}
+	out[fmt.Sprintf("secret-vote depth=20 options=%d", statement.DefaultOptions)] = sv
 	for _, b := range []int{64, 256} {
 		c, err := shapeTally(b, statement.DefaultOptions)
 		if err != nil {

@@ -12,22 +12,23 @@ import (
 type guard uint32
 
 const (
-	guardPathBits      guard = 1 << iota // every path bit is 0 or 1
-	guardLength                          // 0 ≤ length ≤ max depth
-	guardRootNonZero                     // the root is not 0
-	guardNodeTag                         // nodes are Compress(l, r) + TagNode
-	guardPublicSquares                   // every public input squared on its own
-	guardVoteRange                       // every vote value < 2^VoteBits
-	guardVoteMax                         // every vote value ≤ MaxPerOption
-	guardInactiveZero                    // options beyond NumOptions are 0
-	guardTotalMax                        // the cost total ≤ MaxTotal
-	guardTotalMin                        // the cost total ≥ MinTotal
-	guardCostExponent                    // CostExponent is 1 or 2
-	guardNumOptions                      // 1 ≤ NumOptions ≤ the compiled maximum
-	guardRuleRange                       // MaxPerOption, MinTotal, MaxTotal in range
-	guardBallotRange                     // tally: packed vote values < 2^32
-	guardCount                           // tally: 0 ≤ Count ≤ batch size
-	guardLeafTag                         // level 0 is Leaf(commitment), never a bare commitment
+	guardPathBits       guard = 1 << iota // every path bit is 0 or 1
+	guardLength                           // 0 ≤ length ≤ max depth
+	guardRootNonZero                      // the root is not 0
+	guardNodeTag                          // nodes are Compress(l, r) + TagNode
+	guardPublicSquares                    // every public input squared on its own
+	guardVoteRange                        // every vote value < 2^VoteBits
+	guardVoteMax                          // every vote value ≤ MaxPerOption
+	guardInactiveZero                     // options beyond NumOptions are 0
+	guardTotalMax                         // the cost total ≤ MaxTotal
+	guardTotalMin                         // the cost total ≥ MinTotal
+	guardCostExponent                     // CostExponent is 1 or 2
+	guardNumOptions                       // 1 ≤ NumOptions ≤ the compiled maximum
+	guardRuleRange                        // MaxPerOption, MinTotal, MaxTotal in range
+	guardBallotRange                      // tally: packed vote values < 2^32
+	guardCount                            // tally: 0 ≤ Count ≤ batch size
+	guardLeafTag                          // level 0 is Leaf(commitment), never a bare commitment
+	guardCiphertextHash                   // secret vote: the public hash is of the ciphertexts computed
 )
 
 // LeanIMT is the in-circuit counterpart of a membership.Proof: the path of

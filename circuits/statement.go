@@ -10,7 +10,8 @@ import (
 )
 
 // Witness is everything a prover knows about one instance of a statement:
-// a [*MembershipWitness], [*VoteWitness] or [*TallyWitness].
+// a [*MembershipWitness], [*VoteWitness], [*TallyWitness] or
+// [*SecretVoteWitness].
 type Witness interface {
 	kind() statement.Kind
 }
@@ -19,6 +20,7 @@ var (
 	_ Witness = (*MembershipWitness)(nil)
 	_ Witness = (*VoteWitness)(nil)
 	_ Witness = (*TallyWitness)(nil)
+	_ Witness = (*SecretVoteWitness)(nil)
 )
 
 func (*MembershipWitness) kind() statement.Kind { return statement.KindMembership }
@@ -26,7 +28,7 @@ func (*VoteWitness) kind() statement.Kind       { return statement.KindVote }
 func (*TallyWitness) kind() statement.Kind      { return statement.KindTally }
 
 // New returns the circuit of s with no values assigned, ready to compile:
-// a [*Membership], [*Vote] or [*Tally]. It returns an error for a statement
+// a [*Membership], [*Vote], [*Tally] or [*SecretVote]. It returns an error for a statement
 // that fails [statement.Statement.Check].
 func New(s statement.Statement) (frontend.Circuit, error) {
 	if err := s.Check(); err != nil {
@@ -37,6 +39,8 @@ func New(s statement.Statement) (frontend.Circuit, error) {
 		return newMembership(s.Depth()), nil
 	case statement.KindVote:
 		return newVote(s.Depth(), s.Options()), nil
+	case statement.KindSecretVote:
+		return newSecretVote(s.Depth(), s.Options()), nil
 	default:
 		return newTally(s.Batch(), s.Options()), nil
 	}
@@ -70,6 +74,12 @@ func Assign(s statement.Statement, w Witness) (frontend.Circuit, []fr.Element, e
 			return nil, nil, err
 		}
 		return c, w.Public(s.Options()).Vector(), nil
+	case *SecretVoteWitness:
+		c, pub, err := assignSecretVote(s.Depth(), s.Options(), w)
+		if err != nil {
+			return nil, nil, err
+		}
+		return c, pub.Vector(), nil
 	case *TallyWitness:
 		c, res, err := assignTally(s.Batch(), s.Options(), w)
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/netstate/zkvote/internal/chain"
 	"github.com/netstate/zkvote/statement"
+	"github.com/netstate/zkvote/trustee"
 )
 
 // TestPublicOrder: the public inputs gnark reads from each circuit's
@@ -26,6 +27,14 @@ func TestPublicOrder(t *testing.T) {
 	scope.SetUint64(14)
 	ta := &TallyWitness{Scope: scope, HeadBefore: chain.Genesis(scope), BallotsBefore: 2, TotalsBefore: []uint64{3, 4, 5, 6},
 		Ballots: []TallySlot{{Nullifier: scope, Votes: []uint64{1, 0, 2, 7}}}}
+	sk, err := trustee.RandomScalar(nil)
+	require.NoError(t, err)
+	sv := &SecretVoteWitness{VoteWitness: *v, Counter: 7, Key: trustee.BaseMul(sk)}
+	for range 5 {
+		k, err := trustee.RandomScalar(nil)
+		require.NoError(t, err)
+		sv.Randomness = append(sv.Randomness, k)
+	}
 	for _, c := range []struct {
 		s statement.Statement
 		w Witness
@@ -33,6 +42,7 @@ func TestPublicOrder(t *testing.T) {
 		{statement.Membership(4), &m},
 		{statement.Vote(4, 5), v},
 		{statement.Tally(3, 4), ta},
+		{statement.SecretVote(4, 5), sv},
 	} {
 		a, pub, err := Assign(c.s, c.w)
 		require.NoError(t, err, c.s.Name())

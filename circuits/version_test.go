@@ -30,7 +30,10 @@ func digestCircuits(t *testing.T) map[string]frontend.Circuit {
 	require.NoError(t, err)
 	ta, err := shapeTally(4, 4)
 	require.NoError(t, err)
-	return map[string]frontend.Circuit{"membership/depth=4": m, "vote/depth=4/options=4": v, "tally/batch=4/options=4": ta}
+	sv, err := New(statement.SecretVote(4, 2))
+	require.NoError(t, err)
+	return map[string]frontend.Circuit{"membership/depth=4": m, "vote/depth=4/options=4": v, "tally/batch=4/options=4": ta,
+		"secret-vote/depth=4/options=2": sv}
 }
 
 func compiledDigest(t *testing.T, c frontend.Circuit) string {

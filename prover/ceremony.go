@@ -624,6 +624,8 @@ func parseCeremonyHeader(b []byte) (phase int, c statement.Statement, body []byt
 		c = statement.Vote(first, second)
 	case statement.KindTally:
 		c = statement.Tally(first, second)
+	case statement.KindSecretVote:
+		c = statement.SecretVote(first, second)
 	}
 	if err := c.Check(); err != nil {
 		return 0, statement.Statement{}, nil, fmt.Errorf("%w: %v", ErrMalformedContribution, err)

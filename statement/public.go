@@ -136,3 +136,58 @@ func ParseTally(pub []fr.Element) (*TallyPublic, error) {
 	return &TallyPublic{Scope: pub[0], HeadBefore: pub[1], HeadAfter: pub[2],
 		TallyBefore: pub[3], TallyAfter: pub[4], Count: pub[5].Uint64()}, nil
 }
+
+// SecretVotePublic are the public inputs of a secret ballot: those of a
+// ballot without its votes, the ballot's counter, and the hash that commits
+// to its ciphertexts and the election key they are under
+// (trustee.HashCiphertexts). The votes themselves are private.
+type SecretVotePublic struct {
+	Root         fr.Element
+	Nullifier    fr.Element
+	Scope        fr.Element
+	ParamsDigest fr.Element
+
+	NumOptions   uint64
+	MaxPerOption uint64
+	MinTotal     uint64
+	MaxTotal     uint64
+	CostExponent uint64
+
+	Counter     uint64     // a later ballot of the same nullifier has a higher counter
+	Ciphertexts fr.Element // Poseidon2(TagCiphertexts, PK, each ciphertext's points)
+}
+
+// secretVotePublic is the number of public inputs of a secret ballot.
+const secretVotePublic = 11
+
+// Vector returns the public inputs in the circuit's order: Root, Nullifier,
+// Scope, ParamsDigest, NumOptions, MaxPerOption, MinTotal, MaxTotal,
+// CostExponent, Counter, Ciphertexts.
+func (p *SecretVotePublic) Vector() []fr.Element {
+	out := make([]fr.Element, secretVotePublic)
+	out[0], out[1], out[2], out[3] = p.Root, p.Nullifier, p.Scope, p.ParamsDigest
+	for i, v := range []uint64{p.NumOptions, p.MaxPerOption, p.MinTotal, p.MaxTotal, p.CostExponent, p.Counter} {
+		out[4+i].SetUint64(v)
+	}
+	out[10] = p.Ciphertexts
+	return out
+}
+
+// ParseSecretVote names the public inputs of a secret ballot. It checks
+// their number and that the rule values and the counter fit in 64 bits.
+func ParseSecretVote(pub []fr.Element) (*SecretVotePublic, error) {
+	if len(pub) != secretVotePublic {
+		return nil, fmt.Errorf("%w: %d public inputs for a secret ballot, want %d", ErrPublic, len(pub), secretVotePublic)
+	}
+	for i := 4; i < 10; i++ {
+		if !pub[i].IsUint64() {
+			return nil, fmt.Errorf("%w: secret ballot input %d is not a 64-bit value", ErrPublic, i)
+		}
+	}
+	return &SecretVotePublic{
+		Root: pub[0], Nullifier: pub[1], Scope: pub[2], ParamsDigest: pub[3],
+		NumOptions: pub[4].Uint64(), MaxPerOption: pub[5].Uint64(), MinTotal: pub[6].Uint64(),
+		MaxTotal: pub[7].Uint64(), CostExponent: pub[8].Uint64(), Counter: pub[9].Uint64(),
+		Ciphertexts: pub[10],
+	}, nil
+}

@@ -70,6 +70,9 @@ const (
 	KindMembership Kind = 1 // a citizen proves membership of the census
 	KindVote       Kind = 2 // a citizen casts an anonymous ballot
 	KindTally      Kind = 3 // a batch of a ballot log is added to the tally
+	// KindSecretVote: a citizen casts an anonymous ballot whose votes are
+	// encrypted to the election's trustees.
+	KindSecretVote Kind = 4
 )
 
 // String returns "membership", "vote" or "tally".
@@ -81,6 +84,8 @@ func (k Kind) String() string {
 		return "vote"
 	case KindTally:
 		return "tally"
+	case KindSecretVote:
+		return "secret-vote"
 	}
 	return "kind(" + strconv.Itoa(int(k)) + ")"
 }
@@ -105,6 +110,15 @@ func Membership(depth int) Statement { return Statement{kind: KindMembership, a:
 // values that obeys the election's rules.
 func Vote(depth, options int) Statement { return Statement{kind: KindVote, a: depth, b: options} }
 
+// SecretVote is the statement of an anonymous secret ballot: membership
+// and the ballot nullifier as in [Vote], a counter (a later ballot of the
+// same citizen replaces an earlier one), and options values that obey the
+// election's rules, each encrypted with exponential ElGamal under the
+// election key; the ciphertexts enter as one hash ([SecretVotePublic]).
+func SecretVote(depth, options int) Statement {
+	return Statement{kind: KindSecretVote, a: depth, b: options}
+}
+
 // Tally is the statement that a batch of up to batch ballots of options
 // values each extends a ballot log's hash chain and adds their votes to the
 // committed tally.
@@ -113,19 +127,19 @@ func Tally(batch, options int) Statement { return Statement{kind: KindTally, a: 
 // Kind returns the statement's kind (0 for the zero Statement).
 func (s Statement) Kind() Kind { return s.kind }
 
-// Depth returns the maximum census depth of a membership or vote
+// Depth returns the maximum census depth of a membership or (secret) vote
 // statement, and 0 for a tally.
 func (s Statement) Depth() int {
-	if s.kind == KindMembership || s.kind == KindVote {
+	if s.kind == KindMembership || s.kind == KindVote || s.kind == KindSecretVote {
 		return s.a
 	}
 	return 0
 }
 
-// Options returns the number of ballot options of a vote or tally
+// Options returns the number of ballot options of a (secret) vote or tally
 // statement, and 0 for membership.
 func (s Statement) Options() int {
-	if s.kind == KindVote || s.kind == KindTally {
+	if s.kind == KindVote || s.kind == KindTally || s.kind == KindSecretVote {
 		return s.b
 	}
 	return 0
@@ -152,7 +166,7 @@ func (s Statement) Check() error {
 	switch s.kind {
 	case KindMembership:
 		return inside("depth", s.a, MaxDepth)
-	case KindVote:
+	case KindVote, KindSecretVote:
 		return errors.Join(inside("depth", s.a, MaxDepth), inside("options", s.b, MaxOptions))
 	case KindTally:
 		return errors.Join(inside("batch", s.a, MaxBatch), inside("options", s.b, MaxOptions))
@@ -186,7 +200,7 @@ func (s Statement) params() []param {
 	switch s.kind {
 	case KindMembership:
 		return []param{{"depth", s.a}}
-	case KindVote:
+	case KindVote, KindSecretVote:
 		return []param{{"depth", s.a}, {"options", s.b}}
 	case KindTally:
 		return []param{{"batch", s.a}, {"options", s.b}}
@@ -200,7 +214,7 @@ func (s Statement) params() []param {
 func Parse(name string) (Statement, error) {
 	kindName, rest, _ := strings.Cut(name, "/")
 	var s Statement
-	for _, k := range []Kind{KindMembership, KindVote, KindTally} {
+	for _, k := range []Kind{KindMembership, KindVote, KindTally, KindSecretVote} {
 		if k.String() == kindName {
 			s.kind = k
 		}
@@ -240,6 +254,8 @@ func (s Statement) NbPublic() int {
 		return voteFixed + s.b
 	case KindTally:
 		return tallyPublic
+	case KindSecretVote:
+		return secretVotePublic
 	}
 	return 0
 }

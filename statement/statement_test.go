@@ -19,6 +19,8 @@ func TestNames(t *testing.T) {
 		{Vote(20, 8), "vote/v2/depth=20/options=8", 17},
 		{Tally(64, 8), "tally/v2/batch=64/options=8", 6},
 		{Vote(MaxDepth, MaxOptions), "vote/v2/depth=32/options=55", MaxPublic},
+		{SecretVote(20, 8), "secret-vote/v2/depth=20/options=8", 11},
+		{SecretVote(MaxDepth, MaxOptions), "secret-vote/v2/depth=32/options=55", 11},
 	} {
 		require.NoError(t, c.s.Check())
 		require.Equal(t, c.name, c.s.Name())
@@ -33,6 +35,9 @@ func TestNames(t *testing.T) {
 	require.Equal(t, [3]int{20, 8, 0}, [3]int{s.Depth(), s.Options(), s.Batch()})
 	s = Tally(64, 8)
 	require.Equal(t, [3]int{0, 8, 64}, [3]int{s.Depth(), s.Options(), s.Batch()})
+	s = SecretVote(20, 8)
+	require.Equal(t, [3]int{20, 8, 0}, [3]int{s.Depth(), s.Options(), s.Batch()})
+	require.Equal(t, "secret-vote", s.Kind().String())
 	s = Membership(10)
 	require.Equal(t, [3]int{10, 0, 0}, [3]int{s.Depth(), s.Options(), s.Batch()})
 	require.Equal(t, "kind(9)", Kind(9).String())
@@ -45,6 +50,7 @@ func TestLimits(t *testing.T) {
 	for _, bad := range []Statement{
 		{}, Membership(0), Membership(MaxDepth + 1), Vote(0, 8), Vote(20, 0), Vote(20, MaxOptions+1),
 		Vote(MaxDepth+1, 8), Tally(0, 8), Tally(MaxBatch+1, 8), Tally(8, MaxOptions+1), {kind: 7, a: 1},
+		SecretVote(0, 8), SecretVote(20, 0), SecretVote(20, MaxOptions+1),
 	} {
 		require.Error(t, bad.Check(), "%v", bad)
 	}
@@ -60,6 +66,7 @@ func TestParseRefuses(t *testing.T) {
 		"vote/v2/depth=20/options=56", "membership/v2/depth=33", "membership/v2/depth=20/options=8",
 		"tally/v2/batch=0/options=8", "ballot/v2/depth=20", "Vote/v2/depth=20/options=8",
 		"vote/v2/depth=20/options=8 ", "membership/v2/depth=-1", "membership/v2/depth=99999999999999999999",
+		"secret-vote/v2/depth=20", "secret-vote/v2/batch=20/options=8", "secret_vote/v2/depth=20/options=8",
 	} {
 		_, err := Parse(name)
 		require.Error(t, err, name)
@@ -104,6 +111,15 @@ func TestPublicRoundTrip(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, v, gv)
 
+	sv := &SecretVotePublic{Root: element(1), Nullifier: element(2), Scope: element(3), ParamsDigest: element(4),
+		NumOptions: 5, MaxPerOption: 6, MinTotal: 7, MaxTotal: 8, CostExponent: 1, Counter: 9, Ciphertexts: element(10)}
+	svec := sv.Vector()
+	require.Len(t, svec, SecretVote(1, 3).NbPublic())
+	require.Equal(t, element(9), svec[9])
+	gsv, err := ParseSecretVote(svec)
+	require.NoError(t, err)
+	require.Equal(t, sv, gsv)
+
 	ta := &TallyPublic{Scope: element(1), HeadBefore: element(2), HeadAfter: element(3), TallyBefore: element(4), TallyAfter: element(5), Count: 6}
 	gt, err := ParseTally(ta.Vector())
 	require.NoError(t, err)
@@ -132,6 +148,13 @@ func TestParsePublicRefuses(t *testing.T) {
 			return err
 		}(),
 		"tally short": func() error { _, err := ParseTally(make([]fr.Element, 5)); return err }(),
+		"secret long": func() error { _, err := ParseSecretVote(make([]fr.Element, 12)); return err }(),
+		"secret big counter": func() error {
+			pub := make([]fr.Element, 11)
+			pub[9] = big
+			_, err := ParseSecretVote(pub)
+			return err
+		}(),
 		"tally big count": func() error {
 			pub := make([]fr.Element, 6)
 			pub[5] = big

@@ -26,7 +26,9 @@
 //     tally circuit (its name and verifying key state it) and, within an
 //     election, by the parameters, and the election's scope is an input of
 //     every tally commitment and the first link of its ballot chain, so
-//     hashes of two lengths are never compared with each other.
+//     hashes of two lengths are never compared with each other. The
+//     ciphertexts tag takes 2 + 4n inputs for a secret ballot of n options,
+//     n fixed by the secret vote circuit and its key in the same way.
 //   - A Merkle node is Node(l, r) = Compress(l, r) + TagNode. Without the
 //     offset, Node(tag, x) would equal Hash(tag, x): an attacker who registered
 //     the commitment TagIdentity could claim the internal node above it as an
@@ -73,12 +75,13 @@ const (
 	TagTally                    // tally commitments
 	TagLeaf                     // tree leaf: Leaf(c) = Hash(TagLeaf, commitment)
 	TagVoteNullifier            // ballot nullifier: Hash(TagVoteNullifier, secret, scope)
+	TagCiphertexts              // a secret ballot's ciphertexts: Hash(TagCiphertexts, PK, each C1 and C2)
 	numTags
 )
 
 var tagNames = [numTags]string{
 	"identity", "nullifier", "node", "message", "election", "ballot", "tally",
-	"leaf", "vote-nullifier",
+	"leaf", "vote-nullifier", "ciphertexts",
 }
 
 // String returns the tag's name.

@@ -67,6 +67,7 @@ var standard = []spec{
 	{"./verifier", "^BenchmarkVerifyVsGnark$", "300x", "10x"},
 	{"./verifier", "^BenchmarkVerifyBatch$/backend=groth16/depth=20/proofs=1000$", "3x", "1x"},
 	{"./election", "^BenchmarkVoteProof$", "10x", "1x"},
+	{"./prover", "^BenchmarkSecretVoteProof$", "5x", "1x"},
 	{"./election", "^BenchmarkSubmit$", "3x", "1x"},
 	{"./election", "^BenchmarkAudit$", "3x", "1x"},
 	{"./election", "^BenchmarkTallyProof$", "1x", "1x"},
@@ -446,6 +447,7 @@ func checkGates(root string, results map[string]*result) error {
 		{"BenchmarkProve/backend=groth16/depth=32", "membership depth=32 backend=groth16", 164},
 		{"BenchmarkProve/backend=plonk/depth=20", "membership depth=20 backend=plonk", 520},
 		{"BenchmarkVoteProof/backend=groth16/depth=20/options=8", "vote depth=20 options=8 backend=groth16", 164},
+		{"BenchmarkSecretVoteProof/backend=groth16/depth=20/options=8", "secret-vote depth=20 options=8 backend=groth16", 164},
 		{"BenchmarkTallyProof/backend=groth16/batch=64/options=8", "tally batch=64 options=8 backend=groth16", 0},
 		{"BenchmarkTallyProof/backend=groth16/batch=256/options=8", "tally batch=256 options=8 backend=groth16", 0},
 	}

@@ -1,0 +1,107 @@
+package prover
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	"github.com/consensys/gnark/logger"
+	"github.com/stretchr/testify/require"
+
+	"github.com/netstate/zkvote/circuits"
+	"github.com/netstate/zkvote/membership"
+	"github.com/netstate/zkvote/membership/membershiptest"
+	"github.com/netstate/zkvote/statement"
+	"github.com/netstate/zkvote/trustee"
+	"github.com/netstate/zkvote/verifier"
+)
+
+// secretBallot returns the witness of a secret ballot of member 3 of a tree
+// of n, voting votes under key, with fresh randomness.
+func secretBallot(t testing.TB, n, options int, key trustee.Point, votes []uint64) *circuits.SecretVoteWitness {
+	tr := membership.NewTree(nil)
+	_, err := tr.InsertMany(context.Background(), membershiptest.Commitments(0, n))
+	require.NoError(t, err)
+	p, err := tr.Proof(3)
+	require.NoError(t, err)
+	m, err := NewMembershipWitness(membershiptest.Identity(3), p, fe(5), fe(0))
+	require.NoError(t, err)
+	w := &circuits.SecretVoteWitness{
+		VoteWitness: circuits.VoteWitness{Membership: *m, ParamsDigest: fe(6), NumOptions: uint64(options),
+			MaxPerOption: 1, MinTotal: 1, MaxTotal: 1, CostExponent: 1, Votes: votes},
+		Counter: 1,
+		Key:     key,
+	}
+	for range options {
+		k, err := trustee.RandomScalar(nil)
+		require.NoError(t, err)
+		w.Randomness = append(w.Randomness, k)
+	}
+	return w
+}
+
+// TestSecretVoteProve proves a secret ballot with Groth16 and checks what a
+// ballot box would: the proof verifies, its public inputs read by name carry
+// the counter and the hash of the ciphertexts the voter submits, and the
+// ciphertexts decrypt (here with the whole key) to the votes.
+func TestSecretVoteProve(t *testing.T) {
+	ctx := context.Background()
+	s := statement.SecretVote(testDepth, 2)
+	keys, err := SetupInsecure(ctx, s)
+	require.NoError(t, err)
+	sk, err := trustee.RandomScalar(nil)
+	require.NoError(t, err)
+	pk := trustee.BaseMul(sk)
+	w := secretBallot(t, 9, 2, pk, []uint64{0, 1})
+	proof, err := keys.Prove(ctx, w)
+	require.NoError(t, err)
+	require.NoError(t, verifier.Verify(keys.VerifyingKey(), proof))
+
+	pub, err := statement.ParseSecretVote(proof.Public)
+	require.NoError(t, err)
+	require.Equal(t, uint64(1), pub.Counter)
+	cs, err := w.Ciphertexts(2)
+	require.NoError(t, err)
+	require.Equal(t, trustee.HashCiphertexts(pk, cs), pub.Ciphertexts)
+	for i, c := range cs {
+		v, err := trustee.Solve(c.C2.Sub(c.C1.Mul(sk)), 1)
+		require.NoError(t, err)
+		require.Equal(t, w.Votes[i], v)
+	}
+	// Submitted under another key, the same ciphertexts do not match.
+	require.NotEqual(t, trustee.HashCiphertexts(trustee.Generator(), cs), pub.Ciphertexts)
+	// A ballot against the rules cannot be proven; a witness of an open
+	// ballot is refused by these keys.
+	_, err = keys.Prove(ctx, secretBallot(t, 9, 2, pk, []uint64{1, 1}))
+	require.Error(t, err)
+	_, err = keys.Prove(ctx, &w.VoteWitness)
+	require.Error(t, err)
+}
+
+var secretBench = sync.OnceValues(func() (*Keys, error) {
+	return SetupInsecure(context.Background(), statement.SecretVote(20, statement.DefaultOptions))
+})
+
+// BenchmarkSecretVoteProof measures proving a secret ballot: witness
+// assembly (the ciphertexts natively), proving and encoding.
+func BenchmarkSecretVoteProof(b *testing.B) {
+	logger.Disable()
+	b.Run("backend=groth16/depth=20/options=8", func(b *testing.B) {
+		keys, err := secretBench()
+		if err != nil {
+			b.Fatal(err)
+		}
+		pk := trustee.BaseMul(trustee.NewScalar(12345))
+		w := secretBallot(b, 64, statement.DefaultOptions, pk, []uint64{0, 0, 1, 0, 0, 0, 0, 0})
+		var size int
+		for b.Loop() {
+			p, err := keys.Prove(context.Background(), w)
+			if err != nil {
+				b.Fatal(err)
+			}
+			size = len(p.Data)
+		}
+		b.ReportMetric(float64(keys.NbConstraints()), "constraints")
+		b.ReportMetric(float64(size), "proof-bytes")
+	})
+}
