@@ -2,6 +2,7 @@ package prover
 
 import (
 	"context"
+	"encoding/binary"
 	"sync"
 	"testing"
 
@@ -104,4 +105,29 @@ func BenchmarkSecretVoteProof(b *testing.B) {
 		b.ReportMetric(float64(keys.NbConstraints()), "constraints")
 		b.ReportMetric(float64(size), "proof-bytes")
 	})
+}
+
+// TestCeremonyHeaderSecretVote: a ceremony state names a secret vote
+// statement by its kind and sizes, and reads back as the same statement;
+// sizes out of range are refused as for every kind.
+func TestCeremonyHeaderSecretVote(t *testing.T) {
+	s := statement.SecretVote(20, 8)
+	first, second := ceremonySizes(s)
+	_, got, _, err := parseCeremonyHeader(append(stateHeader(1, byte(statement.KindSecretVote), uint16(first), uint16(second)), 0))
+	require.NoError(t, err)
+	require.Equal(t, s, got)
+	for _, sizes := range [][2]uint16{{0, 8}, {20, 0}, {20, statement.MaxOptions + 1}, {statement.MaxDepth + 1, 8}} {
+		_, _, _, err := parseCeremonyHeader(append(stateHeader(1, byte(statement.KindSecretVote), sizes[0], sizes[1]), 0))
+		require.ErrorIs(t, err, ErrMalformedContribution, "sizes %v", sizes)
+	}
+	_, _, _, err = parseCeremonyHeader(append(stateHeader(1, 5, 20, 8), 0))
+	require.ErrorIs(t, err, ErrMalformedContribution, "kind 5")
+}
+
+// stateHeader is a ceremony state's header as prover/ceremony.go documents
+// it: magic, version 2, phase, kind and the two sizes.
+func stateHeader(phase, kind byte, a, b uint16) []byte {
+	h := append([]byte("ZKVOTECR"), 2, phase, kind)
+	h = binary.BigEndian.AppendUint16(h, a)
+	return binary.BigEndian.AppendUint16(h, b)
 }
