@@ -1,9 +1,13 @@
 package circuits
 
 import (
+	"math/big"
 	"testing"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	"github.com/consensys/gnark/constraint/solver"
+	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/frontend/cs/r1cs"
 	"github.com/consensys/gnark/test"
 	"github.com/stretchr/testify/require"
 
@@ -134,4 +138,34 @@ func TestSecretVoteAssignRefuses(t *testing.T) {
 	require.Error(t, err)
 	_, _, err = Assign(statement.Vote(vDepth, sOptions), w)
 	require.Error(t, err, "a secret witness for an open vote")
+}
+
+// TestSecretVoteMaliciousHints lies in every hint the secret circuit uses
+// (the bit decompositions of votes and randomness, and the inverse behind
+// IsZero): the compiled circuit must refuse each lie. The Edwards
+// divisions take no hint: their quotient is a wire fixed by one constraint
+// whose divisor is never zero on the curve.
+func TestSecretVoteMaliciousHints(t *testing.T) {
+	ccs, err := frontend.Compile(field, r1cs.NewBuilder, newSecretVote(vDepth, sOptions))
+	require.NoError(t, err)
+	w, _ := secretWitness(t, 1, 0)
+	wit, err := frontend.NewWitness(assignSecretT(t, w), field)
+	require.NoError(t, err)
+	require.NoError(t, ccs.IsSolved(wit))
+	ids := map[string]solver.HintID{}
+	for _, h := range solver.GetRegisteredHints() {
+		ids[solver.GetHintName(h)] = solver.GetHintID(h)
+	}
+	flipFirst := func(_ *big.Int, in, out []*big.Int) error {
+		for i := range out {
+			out[i].SetUint64(0)
+		}
+		out[0].SetUint64(1)
+		return nil
+	}
+	for _, name := range []string{"github.com/consensys/gnark/std/math/bits.nBits", solver.GetHintName(solver.InvZeroHint)} {
+		id, ok := ids[name]
+		require.True(t, ok, "hint %s is not registered", name)
+		require.Error(t, ccs.IsSolved(wit, solver.OverrideHint(id, flipFirst)), "hint %s", name)
+	}
 }
