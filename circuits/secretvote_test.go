@@ -1,11 +1,9 @@
 package circuits
 
 import (
-	"math/big"
 	"testing"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
-	"github.com/consensys/gnark/constraint/solver"
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/frontend/cs/r1cs"
 	"github.com/consensys/gnark/test"
@@ -152,20 +150,5 @@ func TestSecretVoteMaliciousHints(t *testing.T) {
 	wit, err := frontend.NewWitness(assignSecretT(t, w), field)
 	require.NoError(t, err)
 	require.NoError(t, ccs.IsSolved(wit))
-	ids := map[string]solver.HintID{}
-	for _, h := range solver.GetRegisteredHints() {
-		ids[solver.GetHintName(h)] = solver.GetHintID(h)
-	}
-	flipFirst := func(_ *big.Int, in, out []*big.Int) error {
-		for i := range out {
-			out[i].SetUint64(0)
-		}
-		out[0].SetUint64(1)
-		return nil
-	}
-	for _, name := range []string{"github.com/consensys/gnark/std/math/bits.nBits", solver.GetHintName(solver.InvZeroHint)} {
-		id, ok := ids[name]
-		require.True(t, ok, "hint %s is not registered", name)
-		require.Error(t, ccs.IsSolved(wit, solver.OverrideHint(id, flipFirst)), "hint %s", name)
-	}
+	requireHintsRefused(t, ccs, wit)
 }
