@@ -173,9 +173,14 @@ func TestParsePublicRefuses(t *testing.T) {
 	require.NoError(t, err)
 }
 
-func FuzzParseVote(f *testing.F) {
+// FuzzParsePublic runs every public-input parser on the same vectors:
+// none panics, and what one accepts comes back unchanged from Vector.
+func FuzzParsePublic(f *testing.F) {
 	f.Add([]byte{}, 10)
 	f.Add([]byte{1, 2, 3}, 64)
+	f.Add([]byte{7}, 4)
+	f.Add([]byte{9, 1}, 6)
+	f.Add([]byte{5, 5, 5}, 11)
 	f.Fuzz(func(t *testing.T, seed []byte, n int) {
 		if n < 0 || n > 2*MaxPublic {
 			return
@@ -189,18 +194,27 @@ func FuzzParseVote(f *testing.F) {
 				}
 			}
 		}
-		v, err := ParseVote(pub)
-		if err != nil {
-			return
-		}
-		got := v.Vector()
-		if len(got) != n {
-			t.Fatalf("%d inputs came back as %d", n, len(got))
-		}
-		for i := range got {
-			if !got[i].Equal(&pub[i]) {
-				t.Fatalf("input %d changed", i)
+		roundTrip := func(name string, vec []fr.Element) {
+			if len(vec) != n {
+				t.Fatalf("%s: %d inputs came back as %d", name, n, len(vec))
 			}
+			for i := range vec {
+				if !vec[i].Equal(&pub[i]) {
+					t.Fatalf("%s: input %d changed", name, i)
+				}
+			}
+		}
+		if p, err := ParseMembership(pub); err == nil {
+			roundTrip("membership", p.Vector())
+		}
+		if p, err := ParseVote(pub); err == nil {
+			roundTrip("vote", p.Vector())
+		}
+		if p, err := ParseSecretVote(pub); err == nil {
+			roundTrip("secret vote", p.Vector())
+		}
+		if p, err := ParseTally(pub); err == nil {
+			roundTrip("tally", p.Vector())
 		}
 	})
 }
