@@ -68,6 +68,7 @@ var standard = []spec{
 	{"./verifier", "^BenchmarkVerifyBatch$/backend=groth16/depth=20/proofs=1000$", "3x", "1x"},
 	{"./election", "^BenchmarkVoteProof$", "10x", "1x"},
 	{"./prover", "^BenchmarkSecretVoteProof$", "5x", "1x"},
+	{"./trustee", "^Benchmark(DKG|Decrypt)$", "10x", "1x"},
 	{"./election", "^BenchmarkSubmit$", "3x", "1x"},
 	{"./election", "^BenchmarkAudit$", "3x", "1x"},
 	{"./election", "^BenchmarkTallyProof$", "1x", "1x"},
