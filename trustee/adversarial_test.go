@@ -61,8 +61,9 @@ func eightTorsion(t *testing.T) twistededwards.PointAffine {
 }
 
 // TestSubgroupCheck cross-checks gnark-crypto's (new, divide-and-pair)
-// IsInSubGroup, and so ParsePoint, against l·P = O on many curve points of
-// every torsion class, and on G plus every torsion point.
+// IsInSubGroup and our inversion-free inSubgroup, and so ParsePoint,
+// against l·P = O on many curve points of every torsion class, and on G
+// plus every torsion point.
 func TestSubgroupCheck(t *testing.T) {
 	t8 := eightTorsion(t)
 	var torsion [8]twistededwards.PointAffine
@@ -77,6 +78,7 @@ func TestSubgroupCheck(t *testing.T) {
 		q := lMul(p)
 		in := q.IsZero()
 		require.Equal(t, in, p.IsInSubGroup(), what)
+		require.Equal(t, in, inSubgroup(&p), what)
 		b := p.Bytes()
 		_, err := ParsePoint(b[:])
 		require.Equal(t, in, err == nil, what)

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"slices"
 	"strconv"
 )
@@ -12,18 +11,9 @@ import (
 // MaxTrustees bounds the number of trustees of an election key.
 const MaxTrustees = 64
 
-// MaxBound bounds the totals Combine searches for: 2^36, so the
-// baby-step table holds at most 2^18 points. Parameters whose largest
-// possible total is beyond it cannot be decrypted and must be refused.
-const MaxBound = 1 << 36
-
 // ErrTooFewShares is returned when fewer than the threshold of valid
 // partial decryptions are available.
 var ErrTooFewShares = errors.New("trustee: fewer valid partial decryptions than the threshold")
-
-// ErrNoSolution is returned when a decrypted value is not an integer within
-// the search bound.
-var ErrNoSolution = errors.New("trustee: decrypted value is outside the search bound")
 
 // KeyShare is trustee Index's share of the election secret: Secret = f(Index)
 // for the key's secret polynomial f of degree t−1, with f(0) the election's
@@ -86,8 +76,9 @@ func checkIndex(i int) error {
 	return nil
 }
 
-// CombineResult is what [Combine] found: the value, the trustees whose
-// shares were used, and those whose partial decryptions were refused.
+// CombineResult is what [Combine] or [CombinePoint] found: the value
+// (Combine only), the trustees whose shares were used, and those whose
+// partial decryptions were refused.
 type CombineResult struct {
 	Value uint64
 	Used  []int // the threshold's worth of trustee indices, ascending
@@ -99,20 +90,38 @@ type CombineResult struct {
 	Bad []int
 }
 
-// Combine decrypts c from partial decryptions: it verifies each against its
-// trustee's verification share (shares maps index to it), names and skips
-// the bad ones, takes the threshold's worth of valid ones with the lowest
-// indices, interpolates s·C1 at zero (Lagrange, in the scalar field) and
-// recovers the value v from v·G by baby-step giant-step over [0, bound].
-// It returns ErrTooFewShares with fewer than threshold valid partial
-// decryptions, and ErrNoSolution when v·G is not in that range (never an
-// endless search); bound must be at most MaxBound.
+// Combine decrypts c from partial decryptions: [CombinePoint], then
+// recovering the value v from v·G by baby-step giant-step over [0, bound]
+// ([Solve]). It returns ErrTooFewShares with fewer than threshold valid
+// partial decryptions, and ErrNoSolution when v·G is not in that range
+// (never an endless search); bound must be at most MaxBound. To decrypt
+// many ciphertexts, or packed ones, use CombinePoint and a [Solver].
 func Combine(threshold int, shares map[int]Point, c Ciphertext, partials []PartialDecryption, context []byte, bound uint64) (*CombineResult, error) {
-	if threshold < 1 || threshold > len(shares) || len(shares) > MaxTrustees {
-		return nil, fmt.Errorf("trustee: threshold %d of %d trustees", threshold, len(shares))
-	}
 	if bound > MaxBound {
 		return nil, fmt.Errorf("trustee: search bound %d above %d", bound, uint64(MaxBound))
+	}
+	res, m, err := CombinePoint(threshold, shares, c, partials, context)
+	if err != nil {
+		return res, err
+	}
+	v, err := Solve(m, bound)
+	if err != nil {
+		return res, err
+	}
+	res.Value = v
+	return res, nil
+}
+
+// CombinePoint decrypts c to v·G without solving for v: it verifies each
+// partial decryption against its trustee's verification share (shares maps
+// index to it), names and skips the bad ones, takes the threshold's worth
+// of valid ones with the lowest indices, interpolates s·C1 at zero
+// (Lagrange, in the scalar field) and returns C2 − s·C1. The result's
+// Value is left 0. It returns ErrTooFewShares with fewer than threshold
+// valid partial decryptions.
+func CombinePoint(threshold int, shares map[int]Point, c Ciphertext, partials []PartialDecryption, context []byte) (*CombineResult, Point, error) {
+	if threshold < 1 || threshold > len(shares) || len(shares) > MaxTrustees {
+		return nil, Point{}, fmt.Errorf("trustee: threshold %d of %d trustees", threshold, len(shares))
 	}
 	res := &CombineResult{}
 	valid := map[int]Point{}
@@ -132,7 +141,7 @@ func Combine(threshold int, shares map[int]Point, c Ciphertext, partials []Parti
 	}
 	slices.Sort(res.Bad)
 	if len(valid) < threshold {
-		return res, fmt.Errorf("%w: %d valid of %d needed", ErrTooFewShares, len(valid), threshold)
+		return res, Point{}, fmt.Errorf("%w: %d valid of %d needed", ErrTooFewShares, len(valid), threshold)
 	}
 	for i := range valid {
 		res.Used = append(res.Used, i)
@@ -143,12 +152,7 @@ func Combine(threshold int, shares map[int]Point, c Ciphertext, partials []Parti
 	for _, i := range res.Used {
 		sC1 = sC1.Add(valid[i].Mul(lagrangeAtZero(i, res.Used)))
 	}
-	v, err := Solve(c.C2.Sub(sC1), bound)
-	if err != nil {
-		return res, err
-	}
-	res.Value = v
-	return res, nil
+	return res, c.C2.Sub(sC1), nil
 }
 
 // lagrangeAtZero returns λ_i = Π_{j ∈ set, j ≠ i} j / (j − i) mod l, the
@@ -164,36 +168,4 @@ func lagrangeAtZero(i int, set []int) Scalar {
 	}
 	inv, _ := den.Inverse() // distinct indices below l: never zero
 	return num.Mul(inv)
-}
-
-// Solve returns v in [0, bound] with v·G = m, by baby-step giant-step: about
-// 2·√(bound+1) point additions and a table of √(bound+1) points. It returns
-// ErrNoSolution when there is none; bound must be at most MaxBound.
-func Solve(m Point, bound uint64) (uint64, error) {
-	if bound > MaxBound {
-		return 0, fmt.Errorf("trustee: search bound %d above %d", bound, uint64(MaxBound))
-	}
-	steps := uint64(math.Ceil(math.Sqrt(float64(bound) + 1)))
-	for steps*steps < bound+1 {
-		steps++
-	}
-	baby := make(map[[PointSize]byte]uint64, steps)
-	g := Generator()
-	p := Identity()
-	for j := range steps {
-		baby[p.Bytes()] = j
-		p = p.Add(g)
-	}
-	giant := p.Sub(Identity()) // steps·G
-	cur := m
-	for i := range steps {
-		if j, ok := baby[cur.Bytes()]; ok {
-			if v := i*steps + j; v <= bound {
-				return v, nil
-			}
-			return 0, ErrNoSolution
-		}
-		cur = cur.Sub(giant)
-	}
-	return 0, ErrNoSolution
 }

@@ -207,6 +207,27 @@ func (k *LongTermKey) deal(s *Setup, r io.Reader, tamper func(j int, share Scala
 	return d, nil
 }
 
+// Sign replaces d's signature with k's over d as it now stands, k being
+// the key of d's dealer in s. A deal is signed when it is made; Sign is for
+// a dealer that changes its deal afterwards, as a demonstration of a
+// cheating dealer does (change a sealed share, re-sign: the recipient's
+// complaint is then upheld and the dealer disqualified). Nobody but the
+// dealer can sign its deals.
+func (k *LongTermKey) Sign(s *Setup, d *Deal, r io.Reader) error {
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	me, err := s.index(k)
+	if err != nil {
+		return err
+	}
+	if d == nil || d.Dealer != me || d.setup != s.digest() {
+		return errors.New("trustee: the deal is not this trustee's in this setup")
+	}
+	d.Signature, err = sign(k.Secret, d.signed(), r)
+	return err
+}
+
 // evalPoly returns Σ coef_k·x^k mod l.
 func evalPoly(coef []Scalar, x int) Scalar {
 	y, pow, xs := NewScalar(0), NewScalar(1), NewScalar(uint64(x))

@@ -309,3 +309,30 @@ func FuzzParseComplaint(f *testing.F) {
 		require.Equal(t, b, c.Bytes())
 	})
 }
+
+// TestSignCheatingDeal: a dealer that changes a sealed share and re-signs
+// its deal is caught by the recipient's complaint, which anyone can judge,
+// and disqualified; nobody else can sign in its name.
+func TestSignCheatingDeal(t *testing.T) {
+	r := newDKG(t, 4, 2, "re-signed")
+	d := r.deals[2] // dealer 3
+	d.Shares[0][0] ^= 1
+	require.NoError(t, r.keys[2].Sign(r.setup, d, nil))
+	back, err := ParseDeal(d.Bytes())
+	require.NoError(t, err)
+	r.deals[2] = back
+	cs := r.complaints(t)
+	require.Len(t, cs, 1)
+	require.Equal(t, [2]int{1, 3}, [2]int{cs[0].Complainer, cs[0].Dealer})
+	upheld, err := r.setup.Judge(cs[0], back)
+	require.NoError(t, err)
+	require.True(t, upheld)
+	key, err := Finish(r.setup, r.deals, cs)
+	require.NoError(t, err)
+	require.Equal(t, []int{3}, key.Disqualified)
+
+	require.Error(t, r.keys[0].Sign(r.setup, back, nil), "another trustee cannot sign dealer 3's deal")
+	other := newDKG(t, 4, 2, "another setup")
+	require.Error(t, r.keys[2].Sign(other.setup, back, nil))
+	require.Error(t, r.keys[2].Sign(r.setup, nil, nil))
+}

@@ -120,7 +120,7 @@ func ParsePoint(b []byte) (Point, error) {
 	if enc := p.p.Bytes(); string(enc[:]) != string(b) {
 		return Point{}, fmt.Errorf("%w: point not in canonical form", ErrMalformed)
 	}
-	if !p.p.IsInSubGroup() {
+	if !inSubgroup(&p.p) {
 		return Point{}, fmt.Errorf("%w: point outside the prime-order subgroup", ErrMalformed)
 	}
 	return p, nil

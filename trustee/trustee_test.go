@@ -339,6 +339,13 @@ func TestSolveBounds(t *testing.T) {
 		_, err := Solve(BaseMul(NewScalar(c.v)), c.bound)
 		require.ErrorIs(t, err, ErrNoSolution, "%d in [0, %d]", c.v, c.bound)
 	}
+	if !testing.Short() {
+		got, err := Solve(BaseMul(NewScalar(MaxBound)), MaxBound)
+		require.NoError(t, err)
+		require.Equal(t, uint64(MaxBound), got)
+		_, err = Solve(BaseMul(NewScalar(MaxBound+1)), MaxBound)
+		require.ErrorIs(t, err, ErrNoSolution)
+	}
 	_, err := Solve(randomPoint(t), 1000)
 	require.ErrorIs(t, err, ErrNoSolution)
 	_, err = Solve(Identity(), MaxBound+1)
@@ -357,6 +364,15 @@ func FuzzParsePoint(f *testing.F) {
 		p, err := ParsePoint(b)
 		if err != nil {
 			require.ErrorIs(t, err, ErrMalformed)
+			// Refused: not canonical, off the curve, or outside the
+			// subgroup by gnark-crypto's own check too.
+			var q twistededwards.PointAffine
+			if len(b) == PointSize {
+				if _, err := q.SetBytes(b); err == nil && q.IsOnCurve() {
+					enc := q.Bytes()
+					require.False(t, bytes.Equal(enc[:], b) && q.IsInSubGroup())
+				}
+			}
 			return
 		}
 		enc := p.Bytes()
