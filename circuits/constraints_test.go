@@ -36,11 +36,13 @@ func countedCircuits() map[string]frontend.Circuit {
 		}
 		out[fmt.Sprintf("vote depth=%d options=%d", d, statement.DefaultOptions)] = v
 	}
-	sv, err := New(statement.SecretVote(20, statement.DefaultOptions))
-	if err != nil {
-		panic(err)
+	for _, pack := range []int{1, 2} {
+		sv, err := New(statement.SecretVote(20, statement.DefaultOptions, pack))
+		if err != nil {
+			panic(err)
+		}
+		out[fmt.Sprintf("secret-vote depth=20 options=%d pack=%d", statement.DefaultOptions, pack)] = sv
 	}
-	out[fmt.Sprintf("secret-vote depth=20 options=%d", statement.DefaultOptions)] = sv
 	for _, b := range []int{64, 256} {
 		c, err := shapeTally(b, statement.DefaultOptions)
 		if err != nil {

@@ -10,15 +10,19 @@ import (
 // This file is the in-circuit counterpart of package trustee's group: points
 // of BabyJubjub (gnark-crypto's ecc/bn254/twistededwards, a twisted Edwards
 // curve a·x² + y² = 1 + d·x²·y² over BN254's scalar field, so its
-// arithmetic is native to a BN254 circuit) and exponential ElGamal
-// encryption. The addition law is complete for this curve (a is a square
-// and d is not), so no input needs a special case: the identity (0, 1),
-// doubling and opposite points all go through the same formula.
+// arithmetic is native to a BN254 circuit). The addition law is complete
+// for this curve (a is a square and d is not), so no input needs a special
+// case: the identity (0, 1), doubling and opposite points all go through
+// the same formula. Exponential ElGamal encryption, built on it, is in
+// elgamal.go.
 //
-// Costs in R1CS constraints: addition 6; on-curve check 3; fixed-base
-// multiplication 3-bit windows of precomputed constants, 10 per window;
-// variable-base multiplication 13 per bit (a doubling, an addition and a
-// selection of two coordinates).
+// Costs in R1CS constraints: addition 6; doubling 5; on-curve check 4;
+// fixed-base multiplication 3-bit windows of precomputed constants, 10 per
+// window; variable-base multiplication 13 per bit (a doubling, an addition
+// and a selection of two coordinates). The encryption reads its randomness
+// in signed 2-bit windows: 4.5 per bit for the key's multiple once a table
+// of the key's multiples is built (about 2,000, once per ballot), 3 per bit
+// for the base's.
 
 // EdwardsPoint is a BabyJubjub point in affine coordinates.
 type EdwardsPoint struct {
@@ -26,7 +30,7 @@ type EdwardsPoint struct {
 }
 
 // Edwards does BabyJubjub arithmetic in a circuit: the in-circuit
-// counterpart of package trustee's group and encryption, from the same curve
+// counterpart of package trustee's group, from the same curve
 // constants (gnark-crypto's). It adds no commitment to the circuit (unlike
 // gnark's std twisted Edwards scalar multiplication, which the verifier's
 // Groth16 keys would have to carry).
@@ -109,13 +113,15 @@ func (e *Edwards) ScalarMulBase(bits []frontend.Variable) EdwardsPoint {
 	return acc
 }
 
-// lookup returns table[Σ w[i]·2^i] for constant points, as the multilinear
-// interpolation Σ_S c_S·Π_{i∈S} w[i], whose coefficients c_S come from the
-// table by Möbius inversion over subsets S of the window's bits.
+// lookup returns table[Σ w[i]·2^i] for constant points; see [Edwards.lookupConst].
 func (e *Edwards) lookup(w []frontend.Variable, table []twistededwards.PointAffine) EdwardsPoint {
-	api := e.api
-	n := len(table)
-	// prods[S] = Π_{i∈S} w[i], one constraint for each |S| ≥ 2.
+	return e.lookupConst(e.monomials(w), table)
+}
+
+// monomials returns the products Π_{i∈S} w[i] for every subset S of the bits
+// w, indexed by S as a bit mask: one constraint for each |S| ≥ 2.
+func (e *Edwards) monomials(w []frontend.Variable) []frontend.Variable {
+	n := 1 << len(w)
 	prods := make([]frontend.Variable, n)
 	prods[0] = 1
 	for s := 1; s < n; s++ {
@@ -127,9 +133,20 @@ func (e *Edwards) lookup(w []frontend.Variable, table []twistededwards.PointAffi
 		if rest := s &^ low; rest == 0 {
 			prods[s] = w[bit]
 		} else {
-			prods[s] = api.Mul(prods[rest], w[bit])
+			prods[s] = e.api.Mul(prods[rest], w[bit])
 		}
 	}
+	return prods
+}
+
+// lookupConst returns table[S] for constant points, S the subset of bits
+// that are set, from their monomials (as [Edwards.monomials] returns them):
+// the multilinear interpolation Σ_S c_S·prods[S], whose coefficients c_S
+// come from the table by Möbius inversion. It adds no constraint: each
+// coordinate is a linear combination of the monomials.
+func (e *Edwards) lookupConst(prods []frontend.Variable, table []twistededwards.PointAffine) EdwardsPoint {
+	api := e.api
+	n := len(table)
 	var out EdwardsPoint
 	for coord := range 2 {
 		vals := make([]*big.Int, n)
@@ -176,22 +193,4 @@ func (e *Edwards) ScalarMul(p EdwardsPoint, bits []frontend.Variable) EdwardsPoi
 		acc = EdwardsPoint{X: e.api.Select(bits[i], sum.X, acc.X), Y: e.api.Select(bits[i], sum.Y, acc.Y)}
 	}
 	return acc
-}
-
-// randomnessBits is the width of ElGamal randomness in a circuit: below the
-// subgroup order's 251 bits, so every k below 2^251 is accepted.
-const randomnessBits = 251
-
-// Encrypt returns the exponential ElGamal encryption of value (vBits wide)
-// under pk with randomness k: C1 = k·G, C2 = value·G + k·pk; the native
-// counterpart is trustee.EncryptWith. It decomposes k into randomnessBits
-// bits (so asserts k < 2^251) and value into vBits bits, and asserts that pk
-// is on the curve (whether it is in the prime-order subgroup is checked
-// natively where the key is accepted).
-func (e *Edwards) Encrypt(pk EdwardsPoint, value frontend.Variable, vBits int, k frontend.Variable) (c1, c2 EdwardsPoint) {
-	e.AssertOnCurve(pk)
-	kb := e.api.ToBinary(k, randomnessBits)
-	c1 = e.ScalarMulBase(kb)
-	c2 = e.Add(e.ScalarMulBase(e.api.ToBinary(value, vBits)), e.ScalarMul(pk, kb))
-	return c1, c2
 }

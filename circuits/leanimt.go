@@ -17,7 +17,7 @@ const (
 	guardRootNonZero                      // the root is not 0
 	guardNodeTag                          // nodes are Compress(l, r) + TagNode
 	guardPublicSquares                    // every public input squared on its own
-	guardVoteRange                        // every vote value < 2^VoteBits
+	guardVoteRange                        // every vote value < 2^VoteBits (secret vote: and its plaintext bits)
 	guardVoteMax                          // every vote value ≤ MaxPerOption
 	guardInactiveZero                     // options beyond NumOptions are 0
 	guardTotalMax                         // the cost total ≤ MaxTotal
@@ -29,6 +29,8 @@ const (
 	guardCount                            // tally: 0 ≤ Count ≤ batch size
 	guardLeafTag                          // level 0 is Leaf(commitment), never a bare commitment
 	guardCiphertextHash                   // secret vote: the public hash is of the ciphertexts computed
+	guardRandomnessBits                   // encryption: every bit of the randomness wire is 0 or 1
+	guardKeyOnCurve                       // encryption: the key is on the curve
 )
 
 // LeanIMT is the in-circuit counterpart of a membership.Proof: the path of

@@ -40,7 +40,7 @@ func New(s statement.Statement) (frontend.Circuit, error) {
 	case statement.KindVote:
 		return newVote(s.Depth(), s.Options()), nil
 	case statement.KindSecretVote:
-		return newSecretVote(s.Depth(), s.Options()), nil
+		return newSecretVote(s), nil
 	default:
 		return newTally(s.Batch(), s.Options()), nil
 	}
@@ -51,7 +51,8 @@ func New(s statement.Statement) (frontend.Circuit, error) {
 // of them). w must be the witness type of s's kind. It returns an error,
 // never panics, for a witness that does not fit s (a path longer than the
 // depth, more votes than options, more ballots than the batch, a vote value
-// of 2^32 or more in a tally); a witness that fits but breaks the statement
+// of 2^32 or more in a tally or a secret ballot, secret-ballot randomness
+// that is missing, zero or repeated); a witness that fits but breaks the statement
 // (a wrong secret, votes against the rules) yields an assignment the circuit
 // rejects.
 func Assign(s statement.Statement, w Witness) (frontend.Circuit, []fr.Element, error) {
@@ -75,7 +76,7 @@ func Assign(s statement.Statement, w Witness) (frontend.Circuit, []fr.Element, e
 		}
 		return c, w.Public(s.Options()).Vector(), nil
 	case *SecretVoteWitness:
-		c, pub, err := assignSecretVote(s.Depth(), s.Options(), w)
+		c, pub, err := assignSecretVote(s, w)
 		if err != nil {
 			return nil, nil, err
 		}

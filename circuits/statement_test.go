@@ -30,7 +30,7 @@ func TestPublicOrder(t *testing.T) {
 	sk, err := trustee.RandomScalar(nil)
 	require.NoError(t, err)
 	sv := &SecretVoteWitness{VoteWitness: *v, Counter: 7, Key: trustee.BaseMul(sk)}
-	for range 5 {
+	for range statement.SecretVote(4, 5, 2).Ciphertexts() {
 		k, err := trustee.RandomScalar(nil)
 		require.NoError(t, err)
 		sv.Randomness = append(sv.Randomness, k)
@@ -42,7 +42,7 @@ func TestPublicOrder(t *testing.T) {
 		{statement.Membership(4), &m},
 		{statement.Vote(4, 5), v},
 		{statement.Tally(3, 4), ta},
-		{statement.SecretVote(4, 5), sv},
+		{statement.SecretVote(4, 5, 2), sv},
 	} {
 		a, pub, err := Assign(c.s, c.w)
 		require.NoError(t, err, c.s.Name())
@@ -65,6 +65,11 @@ func TestPublicOrder(t *testing.T) {
 	gv, err := statement.ParseVote(vp.Vector())
 	require.NoError(t, err)
 	require.Equal(t, vp, gv)
+	sp, err := sv.Public(statement.SecretVote(4, 5, 2))
+	require.NoError(t, err)
+	gs, err := statement.ParseSecretVote(sp.Vector())
+	require.NoError(t, err)
+	require.Equal(t, sp, gs)
 	res, err := ta.Result(3, 4)
 	require.NoError(t, err)
 	gt, err := statement.ParseTally(res.Public.Vector())

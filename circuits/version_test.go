@@ -30,10 +30,14 @@ func digestCircuits(t *testing.T) map[string]frontend.Circuit {
 	require.NoError(t, err)
 	ta, err := shapeTally(4, 4)
 	require.NoError(t, err)
-	sv, err := New(statement.SecretVote(4, 2))
+	sv1, err := New(statement.SecretVote(4, 2, 1))
+	require.NoError(t, err)
+	sv2, err := New(statement.SecretVote(4, 3, 2))
+	require.NoError(t, err)
+	sv3, err := New(statement.SecretVote(4, 2, 2)) // one ciphertext: the other plan for the key's multiple
 	require.NoError(t, err)
 	return map[string]frontend.Circuit{"membership/depth=4": m, "vote/depth=4/options=4": v, "tally/batch=4/options=4": ta,
-		"secret-vote/depth=4/options=2": sv}
+		"secret-vote/depth=4/options=2/pack=1": sv1, "secret-vote/depth=4/options=3/pack=2": sv2, "secret-vote/depth=4/options=2/pack=2": sv3}
 }
 
 func compiledDigest(t *testing.T, c frontend.Circuit) string {

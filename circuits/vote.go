@@ -89,13 +89,17 @@ func (c *Vote) Define(api frontend.API) error {
 	return nil
 }
 
-// assertRange asserts 0 ≤ v < 2^bits (as an integer below r).
-func assertRange(api frontend.API, v frontend.Variable, bits int) {
-	api.ToBinary(v, bits)
+// assertRange asserts 0 ≤ v < 2^bits (as an integer below r) and returns
+// the bits of v, least significant first.
+func assertRange(api frontend.API, v frontend.Variable, bits int) []frontend.Variable {
+	return api.ToBinary(v, bits)
 }
 
-// assertRules enforces a ballot's rules; see [Vote].
-func assertRules(api frontend.API, votes []frontend.Variable, numOptions, maxPer, minTotal, maxTotal, costExp frontend.Variable, off guard) {
+// assertRules enforces a ballot's rules (see [Vote]) and returns each vote's
+// statement.VoteBits bits, least significant first, from its range check:
+// a circuit that needs them (the encryptions of [SecretVote]) reuses them.
+// Under the test-only guardVoteRange the votes have no bits (nil).
+func assertRules(api frontend.API, votes []frontend.Variable, numOptions, maxPer, minTotal, maxTotal, costExp frontend.Variable, off guard) [][]frontend.Variable {
 	if off&guardRuleRange == 0 {
 		assertRange(api, maxPer, statement.VoteBits)
 		assertRange(api, minTotal, totalBits)
@@ -110,6 +114,7 @@ func assertRules(api frontend.API, votes []frontend.Variable, numOptions, maxPer
 	active := frontend.Variable(1)
 	ends := frontend.Variable(0)
 	total := frontend.Variable(0)
+	bits := make([][]frontend.Variable, len(votes))
 	for i, v := range votes {
 		if i > 0 {
 			end := api.IsZero(api.Sub(numOptions, i))
@@ -117,7 +122,7 @@ func assertRules(api frontend.API, votes []frontend.Variable, numOptions, maxPer
 			active = api.Sub(active, end)
 		}
 		if off&guardVoteRange == 0 {
-			assertRange(api, v, statement.VoteBits)
+			bits[i] = assertRange(api, v, statement.VoteBits)
 		}
 		if off&guardVoteMax == 0 {
 			assertRange(api, api.Sub(maxPer, v), statement.VoteBits)
@@ -139,6 +144,7 @@ func assertRules(api frontend.API, votes []frontend.Variable, numOptions, maxPer
 	if off&guardTotalMin == 0 {
 		assertRange(api, api.Sub(total, minTotal), costBits)
 	}
+	return bits
 }
 
 // VoteWitness holds the values of one ballot statement: the voter's

@@ -625,7 +625,7 @@ func parseCeremonyHeader(b []byte) (phase int, c statement.Statement, body []byt
 	case statement.KindTally:
 		c = statement.Tally(first, second)
 	case statement.KindSecretVote:
-		c = statement.SecretVote(first, second)
+		c = statement.SecretVote(first, second&0xff, second>>8)
 	}
 	if err := c.Check(); err != nil {
 		return 0, statement.Statement{}, nil, fmt.Errorf("%w: %v", ErrMalformedContribution, err)
@@ -637,10 +637,11 @@ func parseCeremonyHeader(b []byte) (phase int, c statement.Statement, body []byt
 }
 
 // ceremonySizes returns the two sizes a state header records for c: the
-// depth or batch, and the options (0 for membership). Every statement that
-// passes Check fits the header's two uint16 fields.
+// depth or batch, and the options (0 for membership), with a secret vote's
+// packing in the second's high byte. Every statement that passes Check fits
+// the header's two uint16 fields (options are below 256).
 func ceremonySizes(c statement.Statement) (first, second int) {
-	return c.Depth() + c.Batch(), c.Options()
+	return c.Depth() + c.Batch(), c.Options() | c.Pack()<<8
 }
 
 // layout walks an encoding in the order gnark writes it, checking what

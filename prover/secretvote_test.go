@@ -3,6 +3,7 @@ package prover
 import (
 	"context"
 	"encoding/binary"
+	"fmt"
 	"sync"
 	"testing"
 
@@ -18,8 +19,8 @@ import (
 )
 
 // secretBallot returns the witness of a secret ballot of member 3 of a tree
-// of n, voting votes under key, with fresh randomness.
-func secretBallot(t testing.TB, n, options int, key trustee.Point, votes []uint64) *circuits.SecretVoteWitness {
+// of n for s, voting votes under key, with fresh randomness.
+func secretBallot(t testing.TB, n int, s statement.Statement, key trustee.Point, votes []uint64) *circuits.SecretVoteWitness {
 	tr := membership.NewTree(nil)
 	_, err := tr.InsertMany(context.Background(), membershiptest.Commitments(0, n))
 	require.NoError(t, err)
@@ -28,12 +29,12 @@ func secretBallot(t testing.TB, n, options int, key trustee.Point, votes []uint6
 	m, err := NewMembershipWitness(membershiptest.Identity(3), p, fe(5), fe(0))
 	require.NoError(t, err)
 	w := &circuits.SecretVoteWitness{
-		VoteWitness: circuits.VoteWitness{Membership: *m, ParamsDigest: fe(6), NumOptions: uint64(options),
+		VoteWitness: circuits.VoteWitness{Membership: *m, ParamsDigest: fe(6), NumOptions: uint64(s.Options()),
 			MaxPerOption: 1, MinTotal: 1, MaxTotal: 1, CostExponent: 1, Votes: votes},
 		Counter: 1,
 		Key:     key,
 	}
-	for range options {
+	for range s.Ciphertexts() {
 		k, err := trustee.RandomScalar(nil)
 		require.NoError(t, err)
 		w.Randomness = append(w.Randomness, k)
@@ -44,16 +45,17 @@ func secretBallot(t testing.TB, n, options int, key trustee.Point, votes []uint6
 // TestSecretVoteProve proves a secret ballot with Groth16 and checks what a
 // ballot box would: the proof verifies, its public inputs read by name carry
 // the counter and the hash of the ciphertexts the voter submits, and the
-// ciphertexts decrypt (here with the whole key) to the votes.
+// ciphertexts decrypt (here with the whole key) to the packed votes: options
+// 0 and 1 in the two slots of the first, option 2 alone in the second.
 func TestSecretVoteProve(t *testing.T) {
 	ctx := context.Background()
-	s := statement.SecretVote(testDepth, 2)
+	s := statement.SecretVote(testDepth, 3, 2)
 	keys, err := SetupInsecure(ctx, s)
 	require.NoError(t, err)
 	sk, err := trustee.RandomScalar(nil)
 	require.NoError(t, err)
 	pk := trustee.BaseMul(sk)
-	w := secretBallot(t, 9, 2, pk, []uint64{0, 1})
+	w := secretBallot(t, 9, s, pk, []uint64{0, 1, 0})
 	proof, err := keys.Prove(ctx, w)
 	require.NoError(t, err)
 	require.NoError(t, verifier.Verify(keys.VerifyingKey(), proof))
@@ -61,62 +63,71 @@ func TestSecretVoteProve(t *testing.T) {
 	pub, err := statement.ParseSecretVote(proof.Public)
 	require.NoError(t, err)
 	require.Equal(t, uint64(1), pub.Counter)
-	cs, err := w.Ciphertexts(2)
+	cs, err := w.Ciphertexts(s)
 	require.NoError(t, err)
+	require.Len(t, cs, 2)
 	require.Equal(t, trustee.HashCiphertexts(pk, cs), pub.Ciphertexts)
-	for i, c := range cs {
-		v, err := trustee.Solve(c.C2.Sub(c.C1.Mul(sk)), 1)
-		require.NoError(t, err)
-		require.Equal(t, w.Votes[i], v)
+	for i, m := range []uint64{1 << statement.SlotBits, 0} {
+		require.True(t, cs[i].C2.Sub(cs[i].C1.Mul(sk)).Equal(trustee.BaseMul(trustee.NewScalar(m))), "ciphertext %d", i)
 	}
 	// Submitted under another key, the same ciphertexts do not match.
 	require.NotEqual(t, trustee.HashCiphertexts(trustee.Generator(), cs), pub.Ciphertexts)
 	// A ballot against the rules cannot be proven; a witness of an open
 	// ballot is refused by these keys.
-	_, err = keys.Prove(ctx, secretBallot(t, 9, 2, pk, []uint64{1, 1}))
+	_, err = keys.Prove(ctx, secretBallot(t, 9, s, pk, []uint64{1, 1, 0}))
 	require.Error(t, err)
 	_, err = keys.Prove(ctx, &w.VoteWitness)
 	require.Error(t, err)
 }
 
-var secretBench = sync.OnceValues(func() (*Keys, error) {
-	return SetupInsecure(context.Background(), statement.SecretVote(20, statement.DefaultOptions))
-})
+// secretBench holds the benchmark's keys for each packing, set up once.
+var secretBench = [...]func() (*Keys, error){1: secretSetup(1), 2: secretSetup(2)}
+
+func secretSetup(pack int) func() (*Keys, error) {
+	return sync.OnceValues(func() (*Keys, error) {
+		return SetupInsecure(context.Background(), statement.SecretVote(statement.DefaultDepth, statement.DefaultOptions, pack))
+	})
+}
 
 // BenchmarkSecretVoteProof measures proving a secret ballot: witness
-// assembly (the ciphertexts natively), proving and encoding.
+// assembly (the ciphertexts natively), proving and encoding, for the
+// default packing and without packing.
 func BenchmarkSecretVoteProof(b *testing.B) {
 	logger.Disable()
-	b.Run("backend=groth16/depth=20/options=8", func(b *testing.B) {
-		keys, err := secretBench()
-		if err != nil {
-			b.Fatal(err)
-		}
-		pk := trustee.BaseMul(trustee.NewScalar(12345))
-		w := secretBallot(b, 64, statement.DefaultOptions, pk, []uint64{0, 0, 1, 0, 0, 0, 0, 0})
-		var size int
-		for b.Loop() {
-			p, err := keys.Prove(context.Background(), w)
+	for _, pack := range []int{statement.DefaultPack, 1} {
+		s := statement.SecretVote(statement.DefaultDepth, statement.DefaultOptions, pack)
+		b.Run(fmt.Sprintf("backend=groth16/depth=%d/options=%d/pack=%d", s.Depth(), s.Options(), s.Pack()), func(b *testing.B) {
+			keys, err := secretBench[pack]()
 			if err != nil {
 				b.Fatal(err)
 			}
-			size = len(p.Data)
-		}
-		b.ReportMetric(float64(keys.NbConstraints()), "constraints")
-		b.ReportMetric(float64(size), "proof-bytes")
-	})
+			pk := trustee.BaseMul(trustee.NewScalar(12345))
+			w := secretBallot(b, 64, s, pk, []uint64{0, 0, 1, 0, 0, 0, 0, 0})
+			var size int
+			for b.Loop() {
+				p, err := keys.Prove(context.Background(), w)
+				if err != nil {
+					b.Fatal(err)
+				}
+				size = len(p.Data)
+			}
+			b.ReportMetric(float64(keys.NbConstraints()), "constraints")
+			b.ReportMetric(float64(size), "proof-bytes")
+		})
+	}
 }
 
 // TestCeremonyHeaderSecretVote: a ceremony state names a secret vote
 // statement by its kind and sizes, and reads back as the same statement;
 // sizes out of range are refused as for every kind.
 func TestCeremonyHeaderSecretVote(t *testing.T) {
-	s := statement.SecretVote(20, 8)
+	s := statement.SecretVote(20, 8, 2)
 	first, second := ceremonySizes(s)
 	_, got, _, err := parseCeremonyHeader(append(stateHeader(1, byte(statement.KindSecretVote), uint16(first), uint16(second)), 0))
 	require.NoError(t, err)
 	require.Equal(t, s, got)
-	for _, sizes := range [][2]uint16{{0, 8}, {20, 0}, {20, statement.MaxOptions + 1}, {statement.MaxDepth + 1, 8}} {
+	for _, sizes := range [][2]uint16{{0, 8 | 2<<8}, {20, 0}, {20, statement.MaxOptions + 1 | 2<<8}, {statement.MaxDepth + 1, 8 | 2<<8},
+		{20, 8}, {20, 8 | (statement.MaxPack+1)<<8}} {
 		_, _, _, err := parseCeremonyHeader(append(stateHeader(1, byte(statement.KindSecretVote), sizes[0], sizes[1]), 0))
 		require.ErrorIs(t, err, ErrMalformedContribution, "sizes %v", sizes)
 	}

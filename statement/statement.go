@@ -60,6 +60,16 @@ const (
 
 	// MaxBatch bounds the number of ballots in one tally proof.
 	MaxBatch = 1 << 14
+
+	// MaxPack bounds the options a secret ballot packs into one plaintext
+	// ([SecretVote]); DefaultPack is the usual packing.
+	MaxPack     = 2
+	DefaultPack = 2
+	// SlotBits is the width of one option's slot in a packed plaintext:
+	// option j of a ciphertext is worth 2^(SlotBits·j). A slot holds a
+	// whole option's total, so an election's totals must stay below
+	// 2^SlotBits.
+	SlotBits = VoteBits
 )
 
 // Kind is the kind of a statement.
@@ -96,8 +106,8 @@ func (k Kind) String() string {
 // of range is a value like any other; [Statement.Check] reports it, and
 // every package that compiles, loads or accepts one calls Check first.
 type Statement struct {
-	kind Kind
-	a, b int // membership: depth; vote: depth, options; tally: batch, options
+	kind    Kind
+	a, b, c int // membership: depth; vote: depth, options; tally: batch, options; secret vote: depth, options, pack
 }
 
 // Membership is the statement "I know the secret of a commitment in the
@@ -113,10 +123,15 @@ func Vote(depth, options int) Statement { return Statement{kind: KindVote, a: de
 // SecretVote is the statement of an anonymous secret ballot: membership
 // and the ballot nullifier as in [Vote], a counter (a later ballot of the
 // same citizen replaces an earlier one), and options values that obey the
-// election's rules, each encrypted with exponential ElGamal under the
-// election key; the ciphertexts enter as one hash ([SecretVotePublic]).
-func SecretVote(depth, options int) Statement {
-	return Statement{kind: KindSecretVote, a: depth, b: options}
+// election's rules, encrypted with exponential ElGamal under the election
+// key, pack options per ciphertext (option j of a ciphertext in the slot
+// worth 2^(SlotBits·j)); the ciphertexts enter as one hash
+// ([SecretVotePublic]). Packing two options halves the ciphertexts, and so
+// most of the proof's cost, but the trustees' search for a packed total
+// grows with the product of its slots' bounds: the election parameters
+// refuse a packing whose search is too large.
+func SecretVote(depth, options, pack int) Statement {
+	return Statement{kind: KindSecretVote, a: depth, b: options, c: pack}
 }
 
 // Tally is the statement that a batch of up to batch ballots of options
@@ -145,6 +160,25 @@ func (s Statement) Options() int {
 	return 0
 }
 
+// Pack returns the number of options per ciphertext of a secret vote
+// statement, and 0 for the others.
+func (s Statement) Pack() int {
+	if s.kind == KindSecretVote {
+		return s.c
+	}
+	return 0
+}
+
+// Ciphertexts returns the number of ciphertexts of a secret vote
+// statement's ballot, ⌈options/pack⌉, and 0 for the others or a pack out of
+// range.
+func (s Statement) Ciphertexts() int {
+	if s.kind != KindSecretVote || s.c < 1 {
+		return 0
+	}
+	return (s.b + s.c - 1) / s.c
+}
+
 // Batch returns the number of ballot slots of a tally statement, and 0 for
 // the others.
 func (s Statement) Batch() int {
@@ -166,8 +200,10 @@ func (s Statement) Check() error {
 	switch s.kind {
 	case KindMembership:
 		return inside("depth", s.a, MaxDepth)
-	case KindVote, KindSecretVote:
+	case KindVote:
 		return errors.Join(inside("depth", s.a, MaxDepth), inside("options", s.b, MaxOptions))
+	case KindSecretVote:
+		return errors.Join(inside("depth", s.a, MaxDepth), inside("options", s.b, MaxOptions), inside("pack", s.c, MaxPack))
 	case KindTally:
 		return errors.Join(inside("batch", s.a, MaxBatch), inside("options", s.b, MaxOptions))
 	}
@@ -175,8 +211,8 @@ func (s Statement) Check() error {
 }
 
 // Name returns the name under which keys for s are stored and verifying keys
-// state their circuit: "membership/v2/depth=20", "vote/v2/depth=20/options=8"
-// or "tally/v2/batch=64/options=8", with v2 the [Version]. It is the inverse
+// state their circuit: "membership/v2/depth=20", "vote/v2/depth=20/options=8",
+// "tally/v2/batch=64/options=8" or "secret-vote/v2/depth=20/options=8/pack=2", with v2 the [Version]. It is the inverse
 // of [Parse].
 func (s Statement) Name() string {
 	var b strings.Builder
@@ -200,8 +236,10 @@ func (s Statement) params() []param {
 	switch s.kind {
 	case KindMembership:
 		return []param{{"depth", s.a}}
-	case KindVote, KindSecretVote:
+	case KindVote:
 		return []param{{"depth", s.a}, {"options", s.b}}
+	case KindSecretVote:
+		return []param{{"depth", s.a}, {"options", s.b}, {"pack", s.c}}
 	case KindTally:
 		return []param{{"batch", s.a}, {"options", s.b}}
 	}
@@ -226,7 +264,7 @@ func Parse(name string) (Statement, error) {
 	if fields[0] != "v"+strconv.Itoa(Version) {
 		return Statement{}, fmt.Errorf("statement: %q is of another version than v%d", name, Version)
 	}
-	vals := [2]*int{&s.a, &s.b}
+	vals := [3]*int{&s.a, &s.b, &s.c}
 	for i, p := range s.params() {
 		v, ok := strings.CutPrefix(fields[1+i], p.key+"=")
 		n, err := strconv.Atoi(v)

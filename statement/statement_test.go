@@ -19,8 +19,8 @@ func TestNames(t *testing.T) {
 		{Vote(20, 8), "vote/v2/depth=20/options=8", 17},
 		{Tally(64, 8), "tally/v2/batch=64/options=8", 6},
 		{Vote(MaxDepth, MaxOptions), "vote/v2/depth=32/options=55", MaxPublic},
-		{SecretVote(20, 8), "secret-vote/v2/depth=20/options=8", 11},
-		{SecretVote(MaxDepth, MaxOptions), "secret-vote/v2/depth=32/options=55", 11},
+		{SecretVote(20, 8, 2), "secret-vote/v2/depth=20/options=8/pack=2", 11},
+		{SecretVote(MaxDepth, MaxOptions, 1), "secret-vote/v2/depth=32/options=55/pack=1", 11},
 	} {
 		require.NoError(t, c.s.Check())
 		require.Equal(t, c.name, c.s.Name())
@@ -35,9 +35,13 @@ func TestNames(t *testing.T) {
 	require.Equal(t, [3]int{20, 8, 0}, [3]int{s.Depth(), s.Options(), s.Batch()})
 	s = Tally(64, 8)
 	require.Equal(t, [3]int{0, 8, 64}, [3]int{s.Depth(), s.Options(), s.Batch()})
-	s = SecretVote(20, 8)
+	s = SecretVote(20, 8, 2)
 	require.Equal(t, [3]int{20, 8, 0}, [3]int{s.Depth(), s.Options(), s.Batch()})
 	require.Equal(t, "secret-vote", s.Kind().String())
+	require.Equal(t, [2]int{2, 4}, [2]int{s.Pack(), s.Ciphertexts()})
+	require.Equal(t, 5, SecretVote(20, 9, 2).Ciphertexts(), "an odd option has a ciphertext of its own")
+	require.Equal(t, 9, SecretVote(20, 9, 1).Ciphertexts())
+	require.Zero(t, Vote(20, 8).Pack()+Vote(20, 8).Ciphertexts()+SecretVote(20, 8, 0).Ciphertexts())
 	s = Membership(10)
 	require.Equal(t, [3]int{10, 0, 0}, [3]int{s.Depth(), s.Options(), s.Batch()})
 	require.Equal(t, "kind(9)", Kind(9).String())
@@ -50,7 +54,7 @@ func TestLimits(t *testing.T) {
 	for _, bad := range []Statement{
 		{}, Membership(0), Membership(MaxDepth + 1), Vote(0, 8), Vote(20, 0), Vote(20, MaxOptions+1),
 		Vote(MaxDepth+1, 8), Tally(0, 8), Tally(MaxBatch+1, 8), Tally(8, MaxOptions+1), {kind: 7, a: 1},
-		SecretVote(0, 8), SecretVote(20, 0), SecretVote(20, MaxOptions+1),
+		SecretVote(0, 8, 2), SecretVote(20, 0, 2), SecretVote(20, MaxOptions+1, 2), SecretVote(20, 8, 0), SecretVote(20, 8, MaxPack+1),
 	} {
 		require.Error(t, bad.Check(), "%v", bad)
 	}
@@ -67,6 +71,8 @@ func TestParseRefuses(t *testing.T) {
 		"tally/v2/batch=0/options=8", "ballot/v2/depth=20", "Vote/v2/depth=20/options=8",
 		"vote/v2/depth=20/options=8 ", "membership/v2/depth=-1", "membership/v2/depth=99999999999999999999",
 		"secret-vote/v2/depth=20", "secret-vote/v2/batch=20/options=8", "secret_vote/v2/depth=20/options=8",
+		"secret-vote/v2/depth=20/options=8", "secret-vote/v2/depth=20/options=8/pack=0", "secret-vote/v2/depth=20/options=8/pack=3",
+		"secret-vote/v2/depth=20/pack=2/options=8", "vote/v2/depth=20/options=8/pack=2",
 	} {
 		_, err := Parse(name)
 		require.Error(t, err, name)
@@ -77,6 +83,7 @@ func FuzzParse(f *testing.F) {
 	f.Add("vote/v2/depth=20/options=8")
 	f.Add("membership/v2/depth=1")
 	f.Add("tally/v2/batch=16384/options=55")
+	f.Add("secret-vote/v2/depth=20/options=8/pack=2")
 	f.Fuzz(func(t *testing.T, name string) {
 		s, err := Parse(name)
 		if err != nil {
@@ -114,7 +121,7 @@ func TestPublicRoundTrip(t *testing.T) {
 	sv := &SecretVotePublic{Root: element(1), Nullifier: element(2), Scope: element(3), ParamsDigest: element(4),
 		NumOptions: 5, MaxPerOption: 6, MinTotal: 7, MaxTotal: 8, CostExponent: 1, Counter: 9, Ciphertexts: element(10)}
 	svec := sv.Vector()
-	require.Len(t, svec, SecretVote(1, 3).NbPublic())
+	require.Len(t, svec, SecretVote(1, 3, 2).NbPublic())
 	require.Equal(t, element(9), svec[9])
 	gsv, err := ParseSecretVote(svec)
 	require.NoError(t, err)

@@ -448,7 +448,8 @@ func checkGates(root string, results map[string]*result) error {
 		{"BenchmarkProve/backend=groth16/depth=32", "membership depth=32 backend=groth16", 164},
 		{"BenchmarkProve/backend=plonk/depth=20", "membership depth=20 backend=plonk", 520},
 		{"BenchmarkVoteProof/backend=groth16/depth=20/options=8", "vote depth=20 options=8 backend=groth16", 164},
-		{"BenchmarkSecretVoteProof/backend=groth16/depth=20/options=8", "secret-vote depth=20 options=8 backend=groth16", 164},
+		{"BenchmarkSecretVoteProof/backend=groth16/depth=20/options=8/pack=2", "secret-vote depth=20 options=8 pack=2 backend=groth16", 164},
+		{"BenchmarkSecretVoteProof/backend=groth16/depth=20/options=8/pack=1", "secret-vote depth=20 options=8 pack=1 backend=groth16", 164},
 		{"BenchmarkTallyProof/backend=groth16/batch=64/options=8", "tally batch=64 options=8 backend=groth16", 0},
 		{"BenchmarkTallyProof/backend=groth16/batch=256/options=8", "tally batch=256 options=8 backend=groth16", 0},
 	}
