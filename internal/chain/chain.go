@@ -6,12 +6,22 @@
 //	entry(prev, nullifier, v) = Poseidon2(TagBallot, prev, nullifier, w₀, …, w_k)
 //	tally(scope, n, t)        = Poseidon2(TagTally, scope, n, t₀, …, t_m)
 //
+// A secret ballot's entry hashes what its proof makes public about it
+// (package election, secret mode), with SHA-256 since no circuit reads it:
+//
+//	secret(prev, nullifier, c, h) = SHA-256("zkvote/v2/secret-ballot" ‖ prev ‖ nullifier ‖ c ‖ h), first 31 bytes
+//
+// with c the ballot's counter (8 bytes, big-endian) and h its ciphertext
+// hash; the result, below 2^248, is a field element as it stands.
+//
 // where w are the vote values packed VotesPerWord to a field element, 32
 // bits each, little-endian (vote j is bits 32·(j mod 7) of word ⌊j/7⌋), n is
 // the number of ballots counted and t the per-option totals.
 package chain
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"math/big"
 
@@ -60,6 +70,25 @@ func Entry(prev, nullifier fr.Element, votes []uint64) (fr.Element, error) {
 		return fr.Element{}, err
 	}
 	return poseidon2.Hash(poseidon2.TagBallot, append([]fr.Element{prev, nullifier}, words...)...), nil
+}
+
+// SecretEntry returns the head after appending a secret ballot with
+// nullifier, counter and ciphertext hash to a log whose head is prev.
+func SecretEntry(prev, nullifier fr.Element, counter uint64, ciphertexts fr.Element) fr.Element {
+	h := sha256.New()
+	h.Write([]byte("zkvote/v2/secret-ballot"))
+	for _, e := range []fr.Element{prev, nullifier} {
+		b := e.Bytes()
+		h.Write(b[:])
+	}
+	h.Write(binary.BigEndian.AppendUint64(nil, counter))
+	b := ciphertexts.Bytes()
+	h.Write(b[:])
+	var out [32]byte
+	copy(out[1:], h.Sum(nil)[:31])
+	var e fr.Element
+	e.SetBytes(out[:]) // below 2^248 < r: no reduction
+	return e
 }
 
 // Tally returns the commitment to a tally of ballots ballots with per-option

@@ -53,3 +53,28 @@ func TestEntryAndTally(t *testing.T) {
 	require.NotEqual(t, a, b)
 	require.NotEqual(t, Tally(scope, 0, []uint64{0, 0, 0}), Tally(scope, 1, []uint64{0, 0, 0}))
 }
+
+// TestSecretEntry: every input moves the head, and the head is a canonical
+// field element of 248 bits.
+func TestSecretEntry(t *testing.T) {
+	var prev, n, h fr.Element
+	prev.SetUint64(1)
+	n.SetUint64(2)
+	h.SetUint64(3)
+	base := SecretEntry(prev, n, 7, h)
+	require.Equal(t, base, SecretEntry(prev, n, 7, h))
+	var one fr.Element
+	one.SetOne()
+	var p2, n2, h2 fr.Element
+	p2.Add(&prev, &one)
+	n2.Add(&n, &one)
+	h2.Add(&h, &one)
+	for _, other := range []fr.Element{
+		SecretEntry(p2, n, 7, h), SecretEntry(prev, n2, 7, h), SecretEntry(prev, n, 8, h), SecretEntry(prev, n, 7, h2),
+		SecretEntry(n, prev, 7, h),
+	} {
+		require.NotEqual(t, base, other)
+	}
+	b := base.Bytes()
+	require.Zero(t, b[0], "a head holds 248 bits")
+}
