@@ -9,12 +9,14 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 
 	"github.com/netstate/zkvote/internal/chain"
 	"github.com/netstate/zkvote/internal/wal"
+	"github.com/netstate/zkvote/trustee"
 	"github.com/netstate/zkvote/verifier"
 )
 
@@ -65,16 +67,30 @@ const (
 type Receipt struct {
 	Position  uint64     // the ballot's index in the log, from 0
 	Nullifier fr.Element // the voter's nullifier in this election
-	Votes     []uint64   // the votes, one per option of the election
+	Votes     []uint64   // the votes, one per option of the election (nil in secret mode)
 	Head      fr.Element // the chain head after this ballot
+	// Secret mode only: the ballot's counter and the hash of its
+	// ciphertexts, which the chain covers instead of votes.
+	Counter     uint64
+	Ciphertexts fr.Element
 }
 
-// Results are the per-option totals of every durable ballot.
+// Results are the per-option totals of every durable ballot. In secret
+// mode a box knows no totals: it shows the number of ballots and of
+// citizens who voted, and the encrypted sum of each citizen's latest
+// ballot; [AuditSecret] adds the totals once the trustees decrypt.
 type Results struct {
-	Ballots uint64
-	Totals  []uint64   // one per option
+	Ballots uint64     // ballots in the log (in secret mode, replaced ones too)
+	Totals  []uint64   // one per option; nil in secret mode before decryption
 	Head    fr.Element // the chain head after the last ballot
 	Closed  bool       // the log ends with a durable close record
+
+	// Secret mode only.
+	Voters    uint64               // citizens with a ballot: the ballots that count
+	Encrypted []trustee.Ciphertext // the sum of the counted ballots' ciphertexts
+	// Decryption says whose partial decryptions gave the totals (from
+	// AuditSecret with decryption shares).
+	Decryption *Decryption
 }
 
 // ErrOutcomeUnknown is wrapped, together with ErrBoxFailed, by the error of
@@ -107,7 +123,8 @@ type Box struct {
 	lock   *os.File
 
 	mu      sync.Mutex
-	used    map[fr.Element]struct{} // nullifiers of durable and pending ballots
+	used    map[fr.Element]struct{} // nullifiers of durable and pending ballots (open mode)
+	latest  map[fr.Element]*latest  // secret mode: each citizen's latest ballot, durable or pending
 	head    fr.Element              // chain head including pending ballots
 	pos     uint64                  // ballots including pending
 	closing *pending                // the close record, pending or durable: no more ballots
@@ -116,6 +133,7 @@ type Box struct {
 	queue   []*pending
 	totals  []uint64 // per option, including pending ballots
 	durable Results
+	sums    []trustee.Sum // secret mode: the encrypted sum of the durable ballots that count
 	logSize int64 // bytes of the log that are durable
 
 	// The commit goroutine owns the log file and the directory lock from
@@ -143,6 +161,15 @@ type pending struct {
 	head  fr.Element
 	err   error
 	fin   chan struct{}
+	// A secret ballot: its ciphertexts, and those of the citizen's ballot it
+	// replaces (nil for a first ballot), to move the durable sum.
+	cts, replaced []trustee.Ciphertext
+}
+
+// latest is a citizen's latest secret ballot.
+type latest struct {
+	counter uint64
+	cts     []trustee.Ciphertext
 }
 
 // OpenBox opens the ballot box for params in dir, creating it if dir holds
@@ -189,12 +216,16 @@ func openBox(ctx context.Context, dir string, params *Params, vk *verifier.Verif
 	}
 	b := &Box{
 		params: params, scope: params.Scope(), digest: digest, vk: vk, dir: dir, lock: lock,
-		used: make(map[fr.Element]struct{}),
+		used: make(map[fr.Element]struct{}), latest: make(map[fr.Element]*latest),
 		wake: make(chan struct{}, 1), stop: make(chan struct{}), exited: make(chan struct{}),
 	}
 	b.head = chain.Genesis(b.scope)
 	b.durable = Results{Totals: make([]uint64, len(params.Options)), Head: b.head}
 	b.totals = make([]uint64, len(params.Options))
+	if params.Secret != nil {
+		b.durable.Totals = nil
+		b.sums = make([]trustee.Sum, params.VoteStatement().Ciphertexts())
+	}
 	if err := b.load(ctx, enc); err != nil {
 		wal.Unlock(lock)
 		return nil, err
@@ -279,6 +310,14 @@ func (b *Box) load(ctx context.Context, enc []byte) error {
 		}
 		if err := bal.checkStatement(b.params, b.scope, b.digest); err != nil {
 			return fmt.Errorf("%w: ballot %d: %v", ErrCorrupt, pos, err)
+		}
+		if bal.Secret() {
+			p, err := b.admitSecret(bal)
+			if err != nil {
+				return fmt.Errorf("%w: ballot %d: %v", ErrCorrupt, pos, err)
+			}
+			b.countSecret(p)
+			return nil
 		}
 		n := bal.Nullifier()
 		if _, dup := b.used[n]; dup {
@@ -388,6 +427,14 @@ func (b *Box) count(votes []uint64, head fr.Element) {
 // nullifier are one atomic step: of many concurrent ballots with one
 // nullifier exactly one is accepted, whatever their bytes.
 //
+// In secret mode a ballot's ciphertexts must also be the ones its proof
+// hashes under the election key (ErrCiphertextHash, checked before the
+// proof), and instead of an unused nullifier the ballot needs a counter
+// above that of its citizen's latest ballot (ErrStaleBallot); the new
+// ballot replaces the latest in the encrypted sum. For a client after
+// ErrOutcomeUnknown, ErrStaleBallot on resubmission means the ballot (or a
+// later one of the citizen) was recorded.
+//
 // Every error but ErrOutcomeUnknown means the ballot is not in the log. An
 // error wrapping ErrOutcomeUnknown means the write of its group commit
 // failed and it may be: see [ErrOutcomeUnknown] for what the client does.
@@ -407,7 +454,7 @@ func (b *Box) Submit(ctx context.Context, data []byte) (*Receipt, error) {
 	}
 	n := bal.Nullifier()
 	b.mu.Lock()
-	err = b.refuse(n)
+	err = b.refuse(bal)
 	b.mu.Unlock()
 	if err != nil {
 		return nil, err
@@ -419,9 +466,12 @@ func (b *Box) Submit(ctx context.Context, data []byte) (*Receipt, error) {
 		return nil, err
 	}
 	canonical := bal.Bytes()
+	if bal.Secret() {
+		return b.submitSecret(bal, canonical)
+	}
 	votes := bal.Votes(b.params.maxOptions())
 	b.mu.Lock()
-	if err := b.refuse(n); err != nil {
+	if err := b.refuse(bal); err != nil {
 		b.mu.Unlock()
 		return nil, err
 	}
@@ -451,10 +501,85 @@ func (b *Box) Submit(ctx context.Context, data []byte) (*Receipt, error) {
 	return &Receipt{Position: pos, Nullifier: n, Votes: votes[:len(b.params.Options)], Head: head}, nil
 }
 
-// refuse returns why the box takes no ballot with nullifier n now, or nil;
-// the caller holds mu.
-func (b *Box) refuse(n fr.Element) error {
+// submitSecret queues a verified secret ballot and waits until it is
+// durable.
+func (b *Box) submitSecret(bal *Ballot, canonical []byte) (*Receipt, error) {
+	b.mu.Lock()
+	if err := b.refuse(bal); err != nil {
+		b.mu.Unlock()
+		return nil, err
+	}
+	pos := b.pos
+	p, err := b.admitSecret(bal)
+	if err != nil {
+		b.mu.Unlock()
+		return nil, err
+	}
+	p.rec = wal.Frame(append([]byte{recBallot}, canonical...))
+	b.queue = append(b.queue, p)
+	b.mu.Unlock()
+	b.signal()
+	<-p.fin
+	if p.err != nil {
+		return nil, p.err
+	}
+	return &Receipt{Position: pos, Nullifier: bal.Nullifier(), Counter: bal.Counter(), Ciphertexts: bal.CiphertextHash(), Head: p.head}, nil
+}
+
+// ErrStaleBallot: a secret ballot's counter is not above that of the
+// citizen's latest ballot in the box. A replayed old ballot, and the latest
+// one submitted again, get it.
+var ErrStaleBallot = errors.New("election: the ballot's counter is not above the citizen's latest ballot")
+
+// admitSecret takes a secret ballot whose statement was checked into the
+// box's state (its citizen's latest ballot, the chain head, the position)
+// and returns its pending record (without its bytes); the caller holds mu
+// or owns b.
+func (b *Box) admitSecret(bal *Ballot) (*pending, error) {
+	n := bal.Nullifier()
+	prev := b.latest[n]
+	if prev != nil && bal.Counter() <= prev.counter {
+		return nil, fmt.Errorf("%w: counter %d, the latest is %d", ErrStaleBallot, bal.Counter(), prev.counter)
+	}
+	p := &pending{kind: recBallot, cts: bal.cts, fin: make(chan struct{})}
+	if prev != nil {
+		p.replaced = prev.cts
+	}
+	b.latest[n] = &latest{counter: bal.Counter(), cts: bal.cts}
+	b.head = chain.SecretEntry(b.head, n, bal.Counter(), bal.CiphertextHash())
+	p.head = b.head
+	b.pos++
+	return p, nil
+}
+
+// countSecret adds a durable secret ballot to the results; the caller
+// holds mu (or owns b).
+func (b *Box) countSecret(p *pending) {
+	r := &b.durable
+	r.Ballots++
+	if p.replaced == nil {
+		r.Voters++
+	}
+	for i := range b.sums {
+		b.sums[i].Add(p.cts[i])
+		if p.replaced != nil {
+			b.sums[i].Sub(p.replaced[i])
+		}
+	}
+	r.Head = p.head
+}
+
+// refuse returns why the box takes no ballot bal now, or nil; the caller
+// holds mu. (A secret ballot's counter is checked as it is admitted.)
+func (b *Box) refuse(bal *Ballot) error {
+	n := bal.Nullifier()
 	_, dup := b.used[n]
+	if bal.Secret() {
+		dup = false
+		if prev := b.latest[n]; prev != nil && bal.Counter() <= prev.counter {
+			return fmt.Errorf("%w: counter %d, the latest is %d", ErrStaleBallot, bal.Counter(), prev.counter)
+		}
+	}
 	switch {
 	case b.failed != nil:
 		return b.failed
@@ -534,9 +659,12 @@ func (b *Box) write(batch []*pending) error {
 	}
 	b.logSize += int64(len(buf))
 	for _, p := range batch {
-		if p.kind == recBallot {
+		switch {
+		case p.kind == recBallot && p.cts != nil:
+			b.countSecret(p)
+		case p.kind == recBallot:
 			b.count(p.votes, p.head)
-		} else {
+		default:
 			b.durable.Closed = true
 		}
 	}
@@ -609,7 +737,10 @@ func (b *Box) Results() Results {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	r := b.durable
-	r.Totals = append([]uint64(nil), r.Totals...)
+	r.Totals = slices.Clone(r.Totals)
+	for i := range b.sums {
+		r.Encrypted = append(r.Encrypted, b.sums[i].Ciphertext())
+	}
 	return r
 }
 

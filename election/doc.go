@@ -1,8 +1,8 @@
 // Package election is the verifying side of zkvote's one-person-one-vote
 // elections over a citizen tree: parameters and ballot rules ([Params],
-// [Rules]), anonymous ballots ([Ballot]), a ballot box that accepts each
-// citizen once and keeps a durable, hash-chained public log ([Box]), and an
-// audit anyone can run ([Audit]).
+// [Rules]), anonymous ballots ([Ballot]), open or secret, a ballot box that
+// counts each citizen once and keeps a durable, hash-chained public log
+// ([Box]), and an audit anyone can run ([Audit], [AuditSecret]).
 //
 // It only verifies. Ballots are built on the citizen's device with
 // prover.Cast, and tallies are proven with prover.ProveTally; this package
@@ -51,9 +51,38 @@
 // nullifier, votes, head), never by proof bytes, which anyone can
 // re-randomise; [Log.CheckReceipt] checks one against an exported log.
 //
-// Votes are public in each ballot and only voters are hidden: the box sees
-// running totals, and it sees when and from where each ballot arrives. See
-// SECURITY.md in the module for the full threat model and its limits.
+// In an open election votes are public in each ballot and only voters are
+// hidden: the box sees running totals, and it sees when and from where each
+// ballot arrives. See SECURITY.md in the module for the full threat model
+// and its limits.
+//
+// # Secret ballots
+//
+// With [Params.Secret] set ([SecretMode], from the trustees' key
+// generation in package trustee), ballots are secret too: each carries its
+// votes encrypted with exponential ElGamal under the trustees' t-of-n
+// election key, and its proof (statement.SecretVote) shows that the
+// ciphertexts, which it binds by a hash, encrypt votes that obey the rules.
+// A citizen may vote again: a ballot with a higher counter replaces the
+// earlier one, and a ballot whose counter is not above the latest is
+// refused ([ErrStaleBallot]), so an old ballot cannot be replayed. The box
+// never sees a vote: its [Results] show the number of ballots and of
+// voters and the encrypted sum of each voter's latest ballot.
+//
+// After [Box.End], each trustee audits the exported log and publishes a
+// partial decryption of the sum with proofs ([PartialDecrypt]); any
+// threshold of valid shares decrypt the totals, and [AuditSecret] checks
+// everything from public material: every ballot, the counters, the sum,
+// every share (a bad one is named and skipped) and the totals. No tally
+// proof is needed.
+//
+// What re-voting gives and does not: the contents of every ballot stay
+// secret, and only a voter's latest ballot counts; but anyone who knows a
+// citizen's nullifier sees that they voted again, and a coercer who watches
+// the voter cast their last ballot gets the vote they want. This is not
+// coercion resistance in the sense of JCJ. The trustees, t of them
+// together, could decrypt any single ballot: they are trusted not to
+// collude.
 //
 // # Cost
 //

@@ -15,6 +15,7 @@ import (
 	"github.com/netstate/zkvote/internal/poseidon2"
 	"github.com/netstate/zkvote/membership"
 	"github.com/netstate/zkvote/statement"
+	"github.com/netstate/zkvote/trustee"
 	"github.com/netstate/zkvote/verifier"
 )
 
@@ -187,8 +188,13 @@ type Params struct {
 	// on the parameters). OpenBox and Audit, and the prover's Cast and
 	// ProveTally, refuse any other key with ErrKeyMismatch, even one for
 	// the same circuit: whoever holds the setup secrets of another key
-	// could forge ballots or results for it.
+	// could forge ballots or results for it. A secret election has no
+	// tally key: TallyKey must be zero.
 	VoteKey, TallyKey KeyPin
+	// Secret, if not nil, makes the ballots secret: encrypted to the
+	// trustees, counted by the latest ballot of each citizen, and decrypted
+	// only as a sum (see [SecretMode]).
+	Secret *SecretMode
 }
 
 func (p *Params) depth() int {
@@ -206,16 +212,23 @@ func (p *Params) maxOptions() int {
 }
 
 // VoteStatement returns the statement every ballot of the election proves:
-// statement.Vote of the census depth and the compiled number of options.
-// The vote key must be for it.
+// statement.Vote of the census depth and the compiled number of options,
+// or in secret mode statement.SecretVote with the mode's packing. The vote
+// key must be for it.
 func (p *Params) VoteStatement() statement.Statement {
+	if p.Secret != nil {
+		return statement.SecretVote(p.depth(), p.maxOptions(), p.Secret.pack())
+	}
 	return statement.Vote(p.depth(), p.maxOptions())
 }
 
 // CheckTallyStatement reports whether s is a statement that can count the
 // election's ballots: a tally of any batch size with the election's
-// compiled number of options.
+// compiled number of options. No statement counts a secret election's.
 func (p *Params) CheckTallyStatement(s statement.Statement) error {
+	if p.Secret != nil {
+		return errors.New("election: a secret election is counted by its trustees, not by tally proofs")
+	}
 	if s.Kind() != statement.KindTally || s.Options() != p.maxOptions() || s.Check() != nil {
 		return fmt.Errorf("election: %s cannot count ballots of %d options", s, p.maxOptions())
 	}
@@ -231,7 +244,9 @@ func (p *Params) Scope() fr.Element {
 
 // Validate checks the parameters: labels, census heads (nonzero, distinct
 // roots, strictly increasing sizes, as the heads of one epoch are), rules,
-// that the options fit the compiled circuit, and that both keys are pinned.
+// that the options fit the compiled circuit, and that both keys are pinned
+// (in secret mode: the vote key, with no tally key, a valid [SecretMode]
+// and totals the trustees can recover).
 func (p *Params) Validate() error {
 	if len(p.Question) == 0 || len(p.Question) > MaxQuestionLen || !utf8.ValidString(p.Question) {
 		return errors.New("election: question must be 1 to 4096 bytes of UTF-8")
@@ -263,10 +278,19 @@ func (p *Params) Validate() error {
 	if err := p.VoteKey.validate("vote"); err != nil {
 		return err
 	}
-	if err := p.TallyKey.validate("tally"); err != nil {
+	if err := p.Rules.Validate(); err != nil {
 		return err
 	}
-	return p.Rules.Validate()
+	if p.Secret == nil {
+		return p.TallyKey.validate("tally")
+	}
+	if p.TallyKey != (KeyPin{}) {
+		return errors.New("election: a secret election pins no tally key: its trustees count it")
+	}
+	if err := p.Secret.validate(); err != nil {
+		return err
+	}
+	return p.checkSearch()
 }
 
 // AcceptsRoot reports whether root is the root of one of the census heads.
@@ -297,12 +321,18 @@ func (p *Params) CheckCensus(commitments []membership.Commitment) error {
 //	| question (uint16 length, bytes)
 //	| options (count byte, then uint16 length and bytes each)
 //	| census heads (uint16 count, then size uint64 and root (32) each)
+//	and in secret mode (version 3 only):
+//	| pack (1) | threshold (1) | trustees n (1) | election key (32)
+//	| n verification shares (32 each)
 //
-// Version 2 added the key pins and the heads' sizes; version 1 is no longer
-// read.
+// Points are trustee.Point encodings, read strictly. Open elections are
+// version 2, secret ones version 3, so an open election's encoding and
+// digest are those of the versions before secret mode. Version 2 added the
+// key pins and the heads' sizes; version 1 is no longer read.
 const (
-	paramsMagic   = "ZKVOTEEL"
-	paramsVersion = 2
+	paramsMagic         = "ZKVOTEEL"
+	paramsVersion       = 2
+	paramsVersionSecret = 3
 )
 
 // ErrMalformedParams is wrapped by every decoding error of parameters.
@@ -314,7 +344,11 @@ func (p *Params) Encode() ([]byte, error) {
 		return nil, err
 	}
 	b := []byte(paramsMagic)
-	b = append(b, paramsVersion)
+	if p.Secret != nil {
+		b = append(b, paramsVersionSecret)
+	} else {
+		b = append(b, paramsVersion)
+	}
 	d, e := p.DeploymentID.Bytes(), p.ElectionID.Bytes()
 	b = append(b, d[:]...)
 	b = append(b, e[:]...)
@@ -340,6 +374,15 @@ func (p *Params) Encode() ([]byte, error) {
 		r := p.Census[i].Root.Bytes()
 		b = append(b, r[:]...)
 	}
+	if m := p.Secret; m != nil {
+		b = append(b, byte(m.pack()), byte(m.Threshold), byte(len(m.Shares)))
+		k := m.Key.Bytes()
+		b = append(b, k[:]...)
+		for _, s := range m.Shares {
+			e := s.Bytes()
+			b = append(b, e[:]...)
+		}
+	}
 	return b, nil
 }
 
@@ -353,7 +396,8 @@ func ParseParams(b []byte) (*Params, error) {
 	if string(r.next(len(paramsMagic))) != paramsMagic {
 		return bad("magic")
 	}
-	if v := r.byte(); v != paramsVersion {
+	v := r.byte()
+	if v != paramsVersion && v != paramsVersionSecret {
 		return bad(fmt.Sprintf("version %d", v))
 	}
 	p := &Params{}
@@ -387,6 +431,28 @@ func ParseParams(b []byte) (*Params, error) {
 			return bad("census root")
 		}
 		p.Census = append(p.Census, membership.Head{Size: size, Root: root})
+	}
+	if v == paramsVersionSecret {
+		m := &SecretMode{Pack: int(r.byte()), Threshold: int(r.byte())}
+		n := int(r.byte())
+		if n > trustee.MaxTrustees {
+			return bad("too many trustees")
+		}
+		var err error
+		if m.Key, err = trustee.ParsePoint(r.next(trustee.PointSize)); err != nil && !r.short {
+			return bad("election key")
+		}
+		for range n {
+			s, err := trustee.ParsePoint(r.next(trustee.PointSize))
+			if err != nil && !r.short {
+				return bad("verification share")
+			}
+			m.Shares = append(m.Shares, s)
+		}
+		if m.Pack == 0 {
+			return bad("zero pack")
+		}
+		p.Secret = m
 	}
 	if r.short || len(r.b) != 0 {
 		return bad("length")

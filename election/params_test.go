@@ -184,6 +184,11 @@ func FuzzParseParams(f *testing.F) {
 	f.Add(enc)
 	f.Add(enc[:20])
 	f.Add([]byte{})
+	secret, err := testSecretParams(f).Encode()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(secret)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		p, err := ParseParams(b)
 		if err != nil {
@@ -201,6 +206,7 @@ func FuzzParseBallot(f *testing.F) {
 	f.Add(make([]byte, 400))
 	w := testWorld(f)
 	f.Add(ballotOf(f, w, 0).Bytes())
+	f.Add(secretBallotOf(f, testSecretWorld(f), 0, 0, 1).Bytes())
 	f.Fuzz(func(t *testing.T, data []byte) {
 		b, err := ParseBallot(data)
 		if err != nil {

@@ -25,6 +25,9 @@ func (l *Log) CheckReceipt(r *Receipt) error {
 	if r == nil {
 		return fmt.Errorf("%w: no receipt", ErrReceiptMismatch)
 	}
+	if l.Params.Secret != nil {
+		return l.checkSecretReceipt(r)
+	}
 	opts := l.Params.maxOptions()
 	if len(r.Votes) != len(l.Params.Options) {
 		return fmt.Errorf("%w: %d votes, the election has %d options", ErrReceiptMismatch, len(r.Votes), len(l.Params.Options))
@@ -48,6 +51,36 @@ func (l *Log) CheckReceipt(r *Receipt) error {
 		if head, err = chain.Entry(head, b.Nullifier(), b.Votes(opts)); err != nil {
 			return fmt.Errorf("%w: ballot %d: %v", ErrCorrupt, i, err)
 		}
+	}
+	if !head.Equal(&r.Head) {
+		return fmt.Errorf("%w: the chain head after ballot %d differs: the log's history before it is not the receipt's", ErrReceiptMismatch, r.Position)
+	}
+	return nil
+}
+
+// checkSecretReceipt is CheckReceipt in secret mode: the ballot at the
+// position has the receipt's nullifier, counter and ciphertext hash, and
+// the chain head after it is the receipt's. Whether the ballot still
+// counts (no later ballot of the citizen replaced it) is for the voter to
+// see in the log: a later ballot with the same nullifier.
+func (l *Log) checkSecretReceipt(r *Receipt) error {
+	if r.Votes != nil {
+		return fmt.Errorf("%w: a secret ballot's receipt shows no votes", ErrReceiptMismatch)
+	}
+	if r.Position >= uint64(len(l.Ballots)) {
+		return fmt.Errorf("%w: position %d, the log holds %d ballots", ErrReceiptMismatch, r.Position, len(l.Ballots))
+	}
+	b := l.Ballots[r.Position]
+	n, h := b.Nullifier(), b.CiphertextHash()
+	if !n.Equal(&r.Nullifier) || b.Counter() != r.Counter || !h.Equal(&r.Ciphertexts) {
+		return fmt.Errorf("%w: ballot %d has another nullifier, counter or ciphertexts", ErrReceiptMismatch, r.Position)
+	}
+	head := chain.Genesis(l.Params.Scope())
+	for _, b := range l.Ballots[:r.Position+1] {
+		if !b.Secret() {
+			return fmt.Errorf("%w: an open ballot in a secret election's log", ErrCorrupt)
+		}
+		head = chain.SecretEntry(head, b.Nullifier(), b.Counter(), b.CiphertextHash())
 	}
 	if !head.Equal(&r.Head) {
 		return fmt.Errorf("%w: the chain head after ballot %d differs: the log's history before it is not the receipt's", ErrReceiptMismatch, r.Position)

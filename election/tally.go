@@ -50,7 +50,7 @@ func ReadLog(data []byte) (*Log, error) {
 
 // AuditError reports the first thing an audit found wrong.
 type AuditError struct {
-	What  string // "log", "tally file", "ballot" or "tally proof"
+	What  string // "log", "tally file", "ballot", "tally proof" or "decryption"
 	Index int    // the ballot's position or the tally proof's index; -1 for a whole file
 	Err   error
 }
@@ -97,6 +97,9 @@ var ErrTallyMismatch = errors.New("election: tally proof does not match the log"
 // ballots, the longest one; on cancellation Audit returns ctx.Err().
 func Audit(ctx context.Context, p *Params, voteVK, tallyVK *verifier.VerifyingKey, logData, tallyData []byte) (*Results, error) {
 	logErr := func(err error) (*Results, error) { return nil, &AuditError{What: "log", Index: -1, Err: err} }
+	if p != nil && p.Secret != nil {
+		return logErr(errors.New("election: a secret election is audited with AuditSecret"))
+	}
 	l, err := ReadLog(logData)
 	if err != nil {
 		return logErr(err)
@@ -137,25 +140,7 @@ func Audit(ctx context.Context, p *Params, voteVK, tallyVK *verifier.VerifyingKe
 		seen[b.Nullifier()] = i
 		proofs[i] = b.proof
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	if err := verifier.VerifyBatch(ctx, voteVK, proofs); err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		var be *verifier.BatchError
-		if errors.As(err, &be) {
-			return nil, &AuditError{What: "ballot", Index: be.Invalid[0], Err: verifier.ErrInvalidProof}
-		}
-		for i, pr := range proofs {
-			if err := verifier.Verify(voteVK, pr); err != nil {
-				return nil, &AuditError{What: "ballot", Index: i, Err: err}
-			}
-		}
-		return logErr(err)
-	}
-	if err := ctx.Err(); err != nil {
+	if err := verifyBallots(ctx, voteVK, proofs); err != nil {
 		return nil, err
 	}
 	return checkTallies(p, tallyVK, l, tallies)

@@ -2,13 +2,16 @@ package prover
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/netstate/zkvote/circuits"
 	"github.com/netstate/zkvote/election"
 	"github.com/netstate/zkvote/internal/chain"
 	"github.com/netstate/zkvote/membership"
+	"github.com/netstate/zkvote/trustee"
 	"github.com/netstate/zkvote/verifier"
 )
 
@@ -21,6 +24,64 @@ import (
 //
 // ctx is checked before proving (see [Keys.Prove]).
 func Cast(ctx context.Context, keys *Keys, p *election.Params, id *membership.Identity, path *membership.Proof, votes []uint64) (*election.Ballot, error) {
+	if p != nil && p.Secret != nil {
+		return nil, errors.New("prover: a secret election's ballots are cast with CastSecret")
+	}
+	w, err := ballotWitness(keys, p, id, path, votes)
+	if err != nil {
+		return nil, err
+	}
+	proof, err := keys.Prove(ctx, w)
+	if err != nil {
+		return nil, err
+	}
+	return election.ParseBallot(proof.Bytes())
+}
+
+// CastSecret proves a secret ballot on the citizen's device, as [Cast] does
+// for an open one: the votes are encrypted under the election key
+// (p.Secret), with fresh randomness from r (crypto/rand if nil) for each
+// ciphertext, and proven to obey the rules. counter orders the citizen's
+// ballots: a box keeps only the one with the highest counter, so a later
+// ballot needs a higher one (a clock reading or a count kept on the
+// device both do; a box refuses a counter not above the latest with
+// election.ErrStaleBallot).
+//
+// ctx is checked before proving (see [Keys.Prove]).
+func CastSecret(ctx context.Context, keys *Keys, p *election.Params, id *membership.Identity, path *membership.Proof, votes []uint64, counter uint64, r io.Reader) (*election.Ballot, error) {
+	if p != nil && p.Secret == nil {
+		return nil, errors.New("prover: an open election's ballots are cast with Cast")
+	}
+	vw, err := ballotWitness(keys, p, id, path, votes)
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		r = rand.Reader
+	}
+	s := p.VoteStatement()
+	w := &circuits.SecretVoteWitness{VoteWitness: *vw, Counter: counter, Key: p.Secret.Key}
+	for range s.Ciphertexts() {
+		k, err := trustee.RandomScalar(r)
+		if err != nil {
+			return nil, err
+		}
+		w.Randomness = append(w.Randomness, k)
+	}
+	cts, err := w.Ciphertexts(s)
+	if err != nil {
+		return nil, err
+	}
+	proof, err := keys.Prove(ctx, w)
+	if err != nil {
+		return nil, err
+	}
+	return election.NewSecretBallot(proof, cts)
+}
+
+// ballotWitness checks what Cast and CastSecret share and returns the
+// ballot's witness.
+func ballotWitness(keys *Keys, p *election.Params, id *membership.Identity, path *membership.Proof, votes []uint64) (*circuits.VoteWitness, error) {
 	if p == nil {
 		return nil, errors.New("prover: nil election parameters")
 	}
@@ -49,19 +110,14 @@ func Cast(ctx context.Context, keys *Keys, p *election.Params, id *membership.Id
 	if err != nil {
 		return nil, err
 	}
-	w := &circuits.VoteWitness{
+	return &circuits.VoteWitness{
 		Membership:   circuits.MembershipWitness{Root: path.Root, Scope: p.Scope(), Secret: id.Secret(), Siblings: path.Siblings, PathBits: path.PathBits},
 		ParamsDigest: digest,
 		NumOptions:   uint64(len(p.Options)),
 		MaxPerOption: p.Rules.MaxPerOption, MinTotal: p.Rules.MinTotal, MaxTotal: p.Rules.MaxTotal,
 		CostExponent: uint64(p.Rules.CostExponent),
 		Votes:        votes,
-	}
-	proof, err := keys.Prove(ctx, w)
-	if err != nil {
-		return nil, err
-	}
-	return election.ParseBallot(proof.Bytes())
+	}, nil
 }
 
 // ProveTally proves the tally of ballots (a log's, in order: election.Log's
