@@ -72,13 +72,9 @@ func parseSecretBallot(b []byte) (*Ballot, error) {
 	if n < 1 || n > statement.MaxOptions || len(b) < n*trustee.CiphertextSize {
 		return nil, fmt.Errorf("%w: %d ciphertexts", ErrMalformedBallot, n)
 	}
-	cts := make([]trustee.Ciphertext, n)
-	for i := range cts {
-		c, err := trustee.ParseCiphertext(b[i*trustee.CiphertextSize : (i+1)*trustee.CiphertextSize])
-		if err != nil {
-			return nil, fmt.Errorf("%w: ciphertext %d: %v", ErrMalformedBallot, i, err)
-		}
-		cts[i] = c
+	cts, err := decodeCiphertexts(b[:n*trustee.CiphertextSize])
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMalformedBallot, err)
 	}
 	p, err := verifier.ParseProof(b[n*trustee.CiphertextSize:])
 	if err != nil {
@@ -121,10 +117,7 @@ func (b *Ballot) Bytes() []byte {
 		return b.proof.Bytes()
 	}
 	out := append([]byte(secretBallotMagic), secretBallotVersion, byte(len(b.cts)))
-	for _, c := range b.cts {
-		e := c.Bytes()
-		out = append(out, e[:]...)
-	}
+	out = append(out, encodeCiphertexts(b.cts)...)
 	return append(out, b.proof.Bytes()...)
 }
 

@@ -134,7 +134,7 @@ type Box struct {
 	totals  []uint64 // per option, including pending ballots
 	durable Results
 	sums    []trustee.Sum // secret mode: the encrypted sum of the durable ballots that count
-	logSize int64 // bytes of the log that are durable
+	logSize int64         // bytes of the log that are durable
 
 	// The commit goroutine owns the log file and the directory lock from
 	// OpenBox on: it writes, then closes both after Close (stop).
@@ -166,10 +166,33 @@ type pending struct {
 	cts, replaced []trustee.Ciphertext
 }
 
-// latest is a citizen's latest secret ballot.
+// latest is a citizen's latest secret ballot: its counter and its
+// ciphertexts' encodings (half the memory of decoded points; they are
+// decoded again only when a re-vote replaces them).
 type latest struct {
 	counter uint64
-	cts     []trustee.Ciphertext
+	cts     []byte
+}
+
+func encodeCiphertexts(cts []trustee.Ciphertext) []byte {
+	out := make([]byte, 0, len(cts)*trustee.CiphertextSize)
+	for _, c := range cts {
+		e := c.Bytes()
+		out = append(out, e[:]...)
+	}
+	return out
+}
+
+func decodeCiphertexts(b []byte) ([]trustee.Ciphertext, error) {
+	out := make([]trustee.Ciphertext, len(b)/trustee.CiphertextSize)
+	for i := range out {
+		c, err := trustee.ParseCiphertext(b[i*trustee.CiphertextSize : (i+1)*trustee.CiphertextSize])
+		if err != nil {
+			return nil, fmt.Errorf("ciphertext %d: %v", i, err)
+		}
+		out[i] = c
+	}
+	return out, nil
 }
 
 // OpenBox opens the ballot box for params in dir, creating it if dir holds
@@ -375,6 +398,27 @@ func (b *Box) load(ctx context.Context, enc []byte) error {
 // ErrCorrupt naming the record (its number is the ballot's position) and
 // its offset.
 func scanBallots(r io.Reader, off, size int64, closed *bool, fn func(pos uint64, bal *Ballot) error) (int64, error) {
+	return scanRecords(r, off, size, closed, func(pos uint64, at int64, payload []byte) error {
+		bal, err := parseRecord(pos, at, payload)
+		if err != nil {
+			return err
+		}
+		return fn(pos, bal)
+	})
+}
+
+// parseRecord parses the ballot of a ballot record.
+func parseRecord(pos uint64, at int64, payload []byte) (*Ballot, error) {
+	bal, err := ParseBallot(payload)
+	if err != nil {
+		return nil, fmt.Errorf("%w: ballot %d at offset %d: %v", ErrCorrupt, pos, at, err)
+	}
+	return bal, nil
+}
+
+// scanRecords is scanBallots before parsing: fn gets each ballot record's
+// payload (after its kind byte, which it may keep) and offset.
+func scanRecords(r io.Reader, off, size int64, closed *bool, fn func(pos uint64, at int64, payload []byte) error) (int64, error) {
 	var pos uint64
 	end, err := wal.Scan(r, off, size, func(at int64, payload []byte) error {
 		if *closed {
@@ -385,11 +429,7 @@ func scanBallots(r io.Reader, off, size int64, closed *bool, fn func(pos uint64,
 			*closed = true
 			return nil
 		case len(payload) > 1 && payload[0] == recBallot:
-			bal, err := ParseBallot(payload[1:])
-			if err != nil {
-				return fmt.Errorf("%w: ballot %d at offset %d: %v", ErrCorrupt, pos, at, err)
-			}
-			if err := fn(pos, bal); err != nil {
+			if err := fn(pos, at, payload[1:]); err != nil {
 				return err
 			}
 			pos++
@@ -543,9 +583,13 @@ func (b *Box) admitSecret(bal *Ballot) (*pending, error) {
 	}
 	p := &pending{kind: recBallot, cts: bal.cts, fin: make(chan struct{})}
 	if prev != nil {
-		p.replaced = prev.cts
+		old, err := decodeCiphertexts(prev.cts)
+		if err != nil { // the box encoded them from points it had parsed
+			return nil, fmt.Errorf("election: the latest ballot's ciphertexts: %v", err)
+		}
+		p.replaced = old
 	}
-	b.latest[n] = &latest{counter: bal.Counter(), cts: bal.cts}
+	b.latest[n] = &latest{counter: bal.Counter(), cts: encodeCiphertexts(bal.cts)}
 	b.head = chain.SecretEntry(b.head, n, bal.Counter(), bal.CiphertextHash())
 	p.head = b.head
 	b.pos++
@@ -732,7 +776,8 @@ func (b *Box) Close() error {
 	return nil
 }
 
-// Results returns the totals of every durable ballot.
+// Results returns the results of every durable ballot: the totals, or in
+// secret mode the counts and the encrypted sum.
 func (b *Box) Results() Results {
 	b.mu.Lock()
 	defer b.mu.Unlock()

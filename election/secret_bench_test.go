@@ -147,11 +147,21 @@ func secretBallotPool(b *testing.B, e *benchSecret, n int) []*Ballot {
 	return secretPool
 }
 
+// benchBallots is the number of ballots of the secret benchmarks: 1,000,
+// or 100 with -short (the CI's quick pass, which would otherwise prove
+// 1,000 secret ballots on a fresh machine).
+func benchBallots() int {
+	if testing.Short() {
+		return 100
+	}
+	return 1000
+}
+
 // BenchmarkBallotVerify compares verifying open and secret ballots' proofs
 // (depth 10, 8 options), one at a time and batched, and times the secret
 // ballot's own extra check, the hash of its ciphertexts.
 func BenchmarkBallotVerify(b *testing.B) {
-	const n = 1000
+	n := benchBallots()
 	open := newBenchElection(b, 10, n)
 	openBallots := ballotPool(b, open, n)
 	secret := newBenchSecret(b, n)
@@ -201,7 +211,8 @@ func BenchmarkBallotVerify(b *testing.B) {
 // statement and ciphertext-hash checks, batch verification, the counters,
 // the encrypted sum and the decryption from three trustees' shares.
 func BenchmarkAuditSecret(b *testing.B) {
-	const n, revotes = 1000, 100
+	n := benchBallots()
+	revotes := n / 10
 	e := newBenchSecret(b, n)
 	ballots := secretBallotPool(b, e, n)
 	ctx := context.Background()
@@ -251,7 +262,7 @@ func BenchmarkAuditSecret(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			if res.Voters != n-revotes {
+			if res.Voters != uint64(n-revotes) {
 				b.Fatal("voters", res.Voters)
 			}
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"sync"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
@@ -107,19 +106,11 @@ func AuditSecret(ctx context.Context, p *Params, voteVK *verifier.VerifyingKey, 
 func checkStatements(ctx context.Context, p *Params, digest fr.Element, ballots []*Ballot) error {
 	scope := p.Scope()
 	errs := make([]error, len(ballots))
-	workers := min(runtime.GOMAXPROCS(0), max(1, len(ballots)))
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			for i := w; i < len(ballots); i += workers {
-				if ctx.Err() != nil {
-					return
-				}
-				errs[i] = ballots[i].checkStatement(p, scope, digest)
-			}
-		})
-	}
-	wg.Wait()
+	parallel(len(ballots), func(i int) {
+		if ctx.Err() == nil {
+			errs[i] = ballots[i].checkStatement(p, scope, digest)
+		}
+	})
 	if err := ctx.Err(); err != nil {
 		return err
 	}

@@ -6,6 +6,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"runtime"
+	"sync"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 
@@ -35,8 +37,13 @@ func ReadLog(data []byte) (*Log, error) {
 		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
 	l := &Log{Params: p}
-	end, err := scanBallots(r, off, int64(len(data)), &l.Closed, func(_ uint64, b *Ballot) error {
-		l.Ballots = append(l.Ballots, b)
+	type record struct {
+		at      int64
+		payload []byte
+	}
+	var records []record
+	end, err := scanRecords(r, off, int64(len(data)), &l.Closed, func(_ uint64, at int64, payload []byte) error {
+		records = append(records, record{at, payload})
 		return nil
 	})
 	if err != nil {
@@ -45,7 +52,34 @@ func ReadLog(data []byte) (*Log, error) {
 	if end != int64(len(data)) {
 		return nil, fmt.Errorf("%w: the log ends in a partial or zero-filled record at offset %d", ErrCorrupt, end)
 	}
+	// Decoding a ballot checks curve points (its proof's, a secret
+	// ballot's ciphertexts): most of an audit's cost after verification,
+	// so it runs on every core. The first bad record is the one reported.
+	l.Ballots = make([]*Ballot, len(records))
+	errs := make([]error, len(records))
+	parallel(len(records), func(i int) {
+		l.Ballots[i], errs[i] = parseRecord(uint64(i), records[i].at, records[i].payload)
+	})
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
 	return l, nil
+}
+
+// parallel calls fn(i) for every i below n, on every core.
+func parallel(n int, fn func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), max(1, n))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < n; i += workers {
+				fn(i)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // AuditError reports the first thing an audit found wrong.
