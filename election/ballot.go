@@ -252,6 +252,14 @@ func (b *Ballot) checkSecret(p *Params) error {
 	if want := p.VoteStatement().Ciphertexts(); len(b.cts) != want {
 		return fmt.Errorf("%w: %d ciphertexts, the election's ballots have %d", ErrMalformedBallot, len(b.cts), want)
 	}
+	for i, c := range b.cts {
+		// Randomness 0 mod l: the circuit allows it, but such a
+		// ciphertext is the vote in the clear (C2 = v·G), which a
+		// coercer could demand; refused like any other exposed vote.
+		if c.C1.IsIdentity() {
+			return fmt.Errorf("%w: ciphertext %d has no randomness (C1 is the identity)", ErrMalformedBallot, i)
+		}
+	}
 	if h := trustee.HashCiphertexts(p.Secret.Key, b.cts); !h.Equal(&v.Ciphertexts) {
 		return ErrCiphertextHash
 	}

@@ -1,15 +1,19 @@
 package election
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"slices"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 
+	"github.com/netstate/zkvote/internal/wal"
 	"github.com/netstate/zkvote/trustee"
 	"github.com/netstate/zkvote/verifier"
 )
@@ -87,30 +91,57 @@ func ParseDecryptionShare(b []byte) (*DecryptionShare, error) {
 }
 
 // decryptContext binds a partial decryption to the election (its
-// parameters' digest) and to the ciphertext's position in the sum.
-func decryptContext(digest fr.Element, i int) []byte {
-	d := digest.Bytes()
+// parameters' digest), to the one sum it decrypts (the chain head of the
+// log it was computed from) and to the ciphertext's position in that sum.
+func decryptContext(digest, head fr.Element, i int) []byte {
+	d, h := digest.Bytes(), head.Bytes()
 	b := append([]byte("zkvote/v2/decrypt;"), d[:]...)
+	b = append(b, h[:]...)
 	return binary.BigEndian.AppendUint16(b, uint16(i))
 }
 
-// ErrOpenElection: trustees decrypt only the sum of an ended election.
-var ErrOpenElection = errors.New("election: the log has no close record; the election may still take ballots")
+// Errors of PartialDecrypt.
+var (
+	// ErrOpenElection: trustees decrypt only the sum of an ended election.
+	ErrOpenElection = errors.New("election: the log has no close record; the election may still take ballots")
+	// ErrHeadMismatch: the log handed to a trustee is not the one whose
+	// final chain head the trustee was given.
+	ErrHeadMismatch = errors.New("election: the log's final chain head is not the election's")
+	// ErrAlreadyDecrypted: the trustee's journal shows it decrypted
+	// another sum of this election.
+	ErrAlreadyDecrypted = errors.New("election: this trustee already decrypted another sum of this election")
+)
 
-// PartialDecrypt is a trustee's step after the election ends: it audits the
-// exported log as [AuditSecret] does (without decryption shares), refuses
-// a log without its close record (ErrOpenElection: decrypting a running sum
-// would publish a partial result), and returns the trustee's partial
-// decryption of the encrypted sum it recomputed. key is the trustee's share
-// (trustee.LongTermKey.Share); its verification share must be the one the
-// parameters list for its index. r supplies the proofs' nonces
-// (crypto/rand if nil).
-func PartialDecrypt(ctx context.Context, p *Params, voteVK *verifier.VerifyingKey, logData []byte, key *trustee.KeyShare, r io.Reader) (*DecryptionShare, error) {
+// PartialDecrypt is a trustee's step after the election ends. head is the
+// election's final chain head (Results.Head of the ended box), which the
+// trustee takes from the box's publication and checks with the other
+// trustees and auditors: it names the one sum the trustees decrypt.
+// PartialDecrypt audits the exported log as [AuditSecret] does (without
+// decryption shares) and refuses a log without its close record
+// (ErrOpenElection) or whose final head is not head (ErrHeadMismatch):
+// otherwise anyone could hand trustees a log of their choosing, the
+// running log of an open election or a log of one citizen's ballot, and
+// have its sum, a partial result or that citizen's vote, decrypted. It
+// then returns the trustee's partial decryption of the encrypted sum, its
+// proofs bound to the election's digest and to head.
+//
+// journal is a directory the trustee keeps for good (one per trustee):
+// PartialDecrypt records in it, durably and before returning, the head it
+// decrypts for the election, and refuses to decrypt another head of the
+// same election (ErrAlreadyDecrypted); decrypting the same head again is
+// allowed. So even a trustee misled about the head decrypts at most one
+// sum per election. key is the trustee's share (trustee.LongTermKey.Share);
+// its verification share must be the one the parameters list for its
+// index. r supplies the proofs' nonces (crypto/rand if nil).
+func PartialDecrypt(ctx context.Context, p *Params, voteVK *verifier.VerifyingKey, logData []byte, head fr.Element, key *trustee.KeyShare, journal string, r io.Reader) (*DecryptionShare, error) {
 	if p == nil || p.Secret == nil {
 		return nil, errors.New("election: not a secret election")
 	}
 	if key == nil || key.Index < 1 || key.Index > len(p.Secret.Shares) || !key.VerificationShare().Equal(p.Secret.Shares[key.Index-1]) {
 		return nil, errors.New("election: the key share is not one of this election's trustees'")
+	}
+	if journal == "" {
+		return nil, errors.New("election: a trustee needs a journal directory")
 	}
 	res, err := AuditSecret(ctx, p, voteVK, logData, nil)
 	if err != nil {
@@ -119,19 +150,54 @@ func PartialDecrypt(ctx context.Context, p *Params, voteVK *verifier.VerifyingKe
 	if !res.Closed {
 		return nil, ErrOpenElection
 	}
+	if !res.Head.Equal(&head) {
+		return nil, ErrHeadMismatch
+	}
 	digest, err := p.Digest()
 	if err != nil {
 		return nil, err
 	}
+	if err := recordDecryption(journal, digest, head); err != nil {
+		return nil, err
+	}
 	d := &DecryptionShare{Trustee: key.Index}
 	for i, c := range res.Encrypted {
-		pd, err := key.PartialDecrypt(c, decryptContext(digest, i), r)
+		pd, err := key.PartialDecrypt(c, decryptContext(digest, head, i), r)
 		if err != nil {
 			return nil, err
 		}
 		d.Partials = append(d.Partials, pd)
 	}
 	return d, nil
+}
+
+// recordDecryption records in the journal that the trustee decrypts the
+// sum with head for the election with digest, unless it recorded another
+// head for it (ErrAlreadyDecrypted). The journal's lock makes the check
+// and the record one step.
+func recordDecryption(journal string, digest, head fr.Element) error {
+	if err := os.MkdirAll(journal, 0o700); err != nil {
+		return fmt.Errorf("election: journal: %v", err)
+	}
+	lock, err := wal.Lock(filepath.Join(journal, lockFile))
+	if err != nil {
+		return fmt.Errorf("election: journal: %w", err)
+	}
+	defer wal.Unlock(lock)
+	d, h := digest.Bytes(), head.Bytes()
+	name := fmt.Sprintf("decrypted-%x", d)
+	switch prev, err := os.ReadFile(filepath.Join(journal, name)); {
+	case err == nil && bytes.Equal(prev, h[:]):
+		return nil
+	case err == nil:
+		return fmt.Errorf("%w: the journal holds head %x…", ErrAlreadyDecrypted, prev[:min(8, len(prev))])
+	case !errors.Is(err, os.ErrNotExist):
+		return fmt.Errorf("election: journal: %v", err)
+	}
+	if err := wal.WriteFileAtomic(journal, name, func(w io.Writer) error { _, err := w.Write(h[:]); return err }); err != nil {
+		return fmt.Errorf("election: journal: %v", err)
+	}
+	return nil
 }
 
 // Decryption says how a secret election's totals were decrypted.
@@ -155,7 +221,7 @@ func (e *ShareError) Unwrap() error { return e.Err }
 
 // decrypt decrypts sum (the encrypted totals of p's election) from the
 // published shares and returns the totals, one per option.
-func decrypt(p *Params, digest fr.Element, sum []trustee.Ciphertext, shares [][]byte) ([]uint64, *Decryption, error) {
+func decrypt(p *Params, digest, head fr.Element, sum []trustee.Ciphertext, shares [][]byte) ([]uint64, *Decryption, error) {
 	m := p.Secret
 	dec := &Decryption{}
 	valid := map[int]*DecryptionShare{}
@@ -182,7 +248,7 @@ func decrypt(p *Params, digest fr.Element, sum []trustee.Ciphertext, shares [][]
 			refuse(errors.New("a second share of this trustee"))
 			continue
 		}
-		if err := checkShare(m.Shares[d.Trustee-1], d, sum, digest); err != nil {
+		if err := checkShare(m.Shares[d.Trustee-1], d, sum, digest, head); err != nil {
 			refuse(err)
 			continue
 		}
@@ -212,7 +278,7 @@ func decrypt(p *Params, digest fr.Element, sum []trustee.Ciphertext, shares [][]
 		for _, t := range dec.Used {
 			partials = append(partials, valid[t].Partials[i])
 		}
-		_, vG, err := trustee.CombinePoint(m.Threshold, vks, c, partials, decryptContext(digest, i))
+		_, vG, err := trustee.CombinePoint(m.Threshold, vks, c, partials, decryptContext(digest, head, i))
 		if err != nil {
 			return nil, dec, fmt.Errorf("election: decrypting ciphertext %d: %w", i, err)
 		}
@@ -237,9 +303,9 @@ func decrypt(p *Params, digest fr.Element, sum []trustee.Ciphertext, shares [][]
 }
 
 // checkShare verifies every partial decryption of a share.
-func checkShare(vk trustee.Point, d *DecryptionShare, sum []trustee.Ciphertext, digest fr.Element) error {
+func checkShare(vk trustee.Point, d *DecryptionShare, sum []trustee.Ciphertext, digest, head fr.Element) error {
 	for i, pd := range d.Partials {
-		if err := trustee.VerifyPartial(pd, vk, sum[i], decryptContext(digest, i)); err != nil {
+		if err := trustee.VerifyPartial(pd, vk, sum[i], decryptContext(digest, head, i)); err != nil {
 			return fmt.Errorf("partial decryption %d: %w", i, err)
 		}
 	}

@@ -70,6 +70,12 @@ func (m *SecretMode) validate() error {
 			return fmt.Errorf("election: verification share %d is not a point of the prime-order subgroup other than the identity", i+1)
 		}
 	}
+	// The key must be the shares' (else whoever chose it reads every
+	// ballot) and every share on their polynomial (else decryptions that
+	// use it fail).
+	if err := trustee.CheckKey(m.Threshold, m.Key, m.Shares); err != nil {
+		return fmt.Errorf("election: %w", err)
+	}
 	return nil
 }
 

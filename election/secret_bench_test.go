@@ -248,8 +248,9 @@ func BenchmarkAuditSecret(b *testing.B) {
 		b.Fatal(err)
 	}
 	var shares [][]byte
+	head := box.Results().Head
 	for _, s := range e.shares[:3] {
-		d, err := PartialDecrypt(ctx, e.params, e.keys.VerifyingKey(), log.Bytes(), s, nil)
+		d, err := PartialDecrypt(ctx, e.params, e.keys.VerifyingKey(), log.Bytes(), head, s, b.TempDir(), nil)
 		if err != nil {
 			b.Fatal(err)
 		}

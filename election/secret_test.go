@@ -111,11 +111,14 @@ func openSecretBox(t *testing.T, w *secretWorld, dir string) *Box {
 }
 
 // shareBytes returns the partial decryptions of the given trustees (by
-// index from 1) of the ended election in log.
+// index from 1) of the ended election in log, whose final head the
+// trustees take as the election's.
 func shareBytes(t *testing.T, w *secretWorld, log []byte, trustees ...int) [][]byte {
+	res, err := AuditSecret(context.Background(), w.params, w.keys.VerifyingKey(), log, nil)
+	require.NoError(t, err)
 	var out [][]byte
 	for _, i := range trustees {
-		d, err := PartialDecrypt(context.Background(), w.params, w.keys.VerifyingKey(), log, w.shares[i-1], nil)
+		d, err := PartialDecrypt(context.Background(), w.params, w.keys.VerifyingKey(), log, res.Head, w.shares[i-1], t.TempDir(), nil)
 		require.NoError(t, err)
 		back, err := ParseDecryptionShare(d.Bytes())
 		require.NoError(t, err)
@@ -167,7 +170,7 @@ func TestSecretElection(t *testing.T) {
 
 	// Before the end the trustees refuse to decrypt.
 	open := exportLog(t, box)
-	_, err = PartialDecrypt(ctx, w.params, w.keys.VerifyingKey(), open, w.shares[0], nil)
+	_, err = PartialDecrypt(ctx, w.params, w.keys.VerifyingKey(), open, res.Head, w.shares[0], t.TempDir(), nil)
 	require.ErrorIs(t, err, ErrOpenElection)
 
 	require.NoError(t, box.End())
@@ -260,10 +263,13 @@ func TestSecretBallotTampering(t *testing.T) {
 	require.NoError(t, err)
 	identity, err := ParseBallot(withBytes(good.Bytes(), 6, trustee.Identity().Bytes()))
 	require.NoError(t, err, "the identity is a point of the subgroup")
-	for name, b := range map[string]*Ballot{"swapped": swapped, "foreign": foreign, "bumped": bumped, "identity C1": identity} {
+	for name, b := range map[string]*Ballot{"swapped": swapped, "foreign": foreign, "bumped": bumped} {
 		_, err := box.Submit(ctx, b.Bytes())
 		require.ErrorIs(t, err, ErrCiphertextHash, name)
 	}
+	// C1 = O would be a vote in the clear (randomness 0 mod l).
+	_, err = box.Submit(ctx, identity.Bytes())
+	require.ErrorIs(t, err, ErrMalformedBallot)
 	_, err = box.Submit(ctx, short.Bytes())
 	require.ErrorIs(t, err, ErrMalformedBallot)
 
@@ -401,7 +407,9 @@ func TestDecryptionShares(t *testing.T) {
 
 	// A key share that is not the election's is refused.
 	stranger := &trustee.KeyShare{Index: 1, Secret: trustee.NewScalar(7)}
-	_, err = PartialDecrypt(ctx, w.params, w.keys.VerifyingKey(), log, stranger, nil)
+	res, err = AuditSecret(ctx, w.params, w.keys.VerifyingKey(), log, nil)
+	require.NoError(t, err)
+	_, err = PartialDecrypt(ctx, w.params, w.keys.VerifyingKey(), log, res.Head, stranger, t.TempDir(), nil)
 	require.Error(t, err)
 }
 
@@ -463,6 +471,7 @@ func TestSecretParams(t *testing.T) {
 
 	other, _ := runDKG(t, 3, 2)
 	for name, m := range map[string]func(p *Params){
+		"another key generation's key": func(p *Params) { p.Secret.Key = other.PublicKey },
 		"a tally key":          func(p *Params) { p.TallyKey = testPin(2) },
 		"threshold 0":          func(p *Params) { p.Secret.Threshold = 0 },
 		"threshold above n":    func(p *Params) { p.Secret.Threshold = 4 },
@@ -478,7 +487,6 @@ func TestSecretParams(t *testing.T) {
 		"zero share (no init)": func(p *Params) { p.Secret.Shares[0] = trustee.Point{} },
 	} {
 		q := testSecretParams(t)
-		q.Secret.Key = other.PublicKey
 		m(q)
 		require.Error(t, q.Validate(), name)
 		_, err := q.Encode()

@@ -91,7 +91,7 @@ func AuditSecret(ctx context.Context, p *Params, voteVK *verifier.VerifyingKey, 
 	if !l.Closed {
 		return logErr(ErrOpenElection)
 	}
-	totals, dec, err := decrypt(p, digest, res.Encrypted, shares)
+	totals, dec, err := decrypt(p, digest, res.Head, res.Encrypted, shares)
 	res.Decryption = dec
 	if err != nil {
 		return nil, &AuditError{What: "decryption", Index: -1, Err: err}

@@ -157,15 +157,58 @@ func CombinePoint(threshold int, shares map[int]Point, c Ciphertext, partials []
 
 // lagrangeAtZero returns λ_i = Π_{j ∈ set, j ≠ i} j / (j − i) mod l, the
 // weight of f(i) in f(0) for a polynomial of degree len(set) − 1.
-func lagrangeAtZero(i int, set []int) Scalar {
+func lagrangeAtZero(i int, set []int) Scalar { return lagrangeAt(0, i, set) }
+
+// lagrangeAt returns Π_{j ∈ set, j ≠ i} (j − x) / (j − i) mod l, the weight
+// of f(i) in f(x) for a polynomial of degree len(set) − 1.
+func lagrangeAt(x, i int, set []int) Scalar {
 	num, den := NewScalar(1), NewScalar(1)
 	for _, j := range set {
 		if j == i {
 			continue
 		}
-		num = num.Mul(NewScalar(uint64(j)))
+		num = num.Mul(NewScalar(uint64(j)).Sub(NewScalar(uint64(x))))
 		den = den.Mul(NewScalar(uint64(j)).Sub(NewScalar(uint64(i))))
 	}
 	inv, _ := den.Inverse() // distinct indices below l: never zero
 	return num.Mul(inv)
+}
+
+// ErrInconsistentKey: an election key and verification shares that are
+// not the values of one polynomial of the threshold's degree.
+var ErrInconsistentKey = errors.New("trustee: the verification shares are not shares of the election key")
+
+// CheckKey reports whether key and the verification shares (of trustees
+// 1, 2, … in order) are consistent: the values at 0, 1, 2, … of one
+// polynomial of degree threshold − 1 in the exponent, as every key
+// generation makes them. It interpolates the first threshold shares at 0
+// and at every other index (about n·t scalar multiplications). Anyone
+// holding published parameters can run it: a key that is not the shares'
+// would let whoever chose it read every ballot, and a share off the
+// polynomial would spoil the decryptions that use it.
+func CheckKey(threshold int, key Point, verification []Point) error {
+	n := len(verification)
+	if threshold < 1 || threshold > n || n > MaxTrustees {
+		return fmt.Errorf("trustee: threshold %d of %d trustees", threshold, n)
+	}
+	base := make([]int, threshold)
+	for i := range base {
+		base[i] = i + 1
+	}
+	at := func(x int) Point {
+		acc := Identity()
+		for _, i := range base {
+			acc = acc.Add(verification[i-1].Mul(lagrangeAt(x, i, base)))
+		}
+		return acc
+	}
+	if !at(0).Equal(key) {
+		return fmt.Errorf("%w: the first %d shares interpolate to another key", ErrInconsistentKey, threshold)
+	}
+	for j := threshold + 1; j <= n; j++ {
+		if !at(j).Equal(verification[j-1]) {
+			return fmt.Errorf("%w: share %d is not on the polynomial of the first %d", ErrInconsistentKey, j, threshold)
+		}
+	}
+	return nil
 }

@@ -336,3 +336,26 @@ func TestSignCheatingDeal(t *testing.T) {
 	require.Error(t, r.keys[2].Sign(other.setup, back, nil))
 	require.Error(t, r.keys[2].Sign(r.setup, nil, nil))
 }
+
+// TestCheckKey: a key generation's output passes; another key, a share off
+// the polynomial, or the shares of another key generation do not.
+func TestCheckKey(t *testing.T) {
+	for _, c := range [][2]int{{1, 1}, {3, 2}, {5, 3}, {4, 4}} {
+		r := newDKG(t, c[0], c[1], "check key")
+		key, err := Finish(r.setup, r.deals, nil)
+		require.NoError(t, err)
+		var vks []Point
+		for j := 1; j <= c[0]; j++ {
+			vks = append(vks, key.Verification[j])
+		}
+		require.NoError(t, CheckKey(c[1], key.PublicKey, vks), "%v", c)
+		require.ErrorIs(t, CheckKey(c[1], key.PublicKey.Add(Generator()), vks), ErrInconsistentKey)
+		for j := range vks {
+			bad := append([]Point(nil), vks...)
+			bad[j] = bad[j].Add(Generator())
+			require.ErrorIs(t, CheckKey(c[1], key.PublicKey, bad), ErrInconsistentKey, "%v share %d", c, j+1)
+		}
+		require.Error(t, CheckKey(0, key.PublicKey, vks))
+		require.Error(t, CheckKey(c[0]+1, key.PublicKey, vks))
+	}
+}

@@ -224,9 +224,13 @@ func run(n int, revote float64, keyDir string) error {
 	fmt.Printf("election ended: %d ballots in the log; citizen 0 finds their latest ballot in it: %v\n",
 		len(l.Ballots), l.CheckReceipt(receipt) == nil)
 
-	// The trustees decrypt the encrypted sum, never a single ballot. Each
-	// audits the log first and refuses one without its close record.
-	shares, err := decryptionShares(ctx, params, voteKeys, logFile.Bytes(), keyShares)
+	// The trustees decrypt the encrypted sum, never a single ballot. The
+	// box publishes the final chain head; each trustee audits the log, and
+	// refuses one that is not closed or does not end at that head (a log
+	// of one citizen's ballot, say), and records in its journal the one
+	// sum it decrypts for this election.
+	fmt.Printf("the box publishes the final chain head %x…\n", headPrefix(results.Head))
+	shares, err := decryptionShares(ctx, params, voteKeys, logFile.Bytes(), results.Head, keyShares, work)
 	if err != nil {
 		return err
 	}
@@ -349,14 +353,15 @@ func keyGeneration() (*trustee.ElectionKey, map[int]*trustee.KeyShare, error) {
 // decryptionShares returns the decryption shares the trustees publish: the
 // online honest ones', and the cheater's, altered; the offline trustee
 // publishes nothing.
-func decryptionShares(ctx context.Context, params *election.Params, keys *prover.Keys, logData []byte, keyShares map[int]*trustee.KeyShare) ([][]byte, error) {
+func decryptionShares(ctx context.Context, params *election.Params, keys *prover.Keys, logData []byte, head fr.Element, keyShares map[int]*trustee.KeyShare, work string) ([][]byte, error) {
 	done := step(fmt.Sprintf("decryption: trustee %d is offline, trustee %d publishes a bad share", offline, cheater))
 	var shares [][]byte
 	for i := 1; i <= trustees; i++ {
 		if i == offline {
 			continue
 		}
-		d, err := election.PartialDecrypt(ctx, params, keys.VerifyingKey(), logData, keyShares[i], nil)
+		journal := filepath.Join(work, fmt.Sprintf("trustee-%d", i))
+		d, err := election.PartialDecrypt(ctx, params, keys.VerifyingKey(), logData, head, keyShares[i], journal, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -370,6 +375,13 @@ func decryptionShares(ctx context.Context, params *election.Params, keys *prover
 	}
 	done()
 	return shares, nil
+}
+
+// headPrefix returns the first 8 bytes of a chain head (248 bits, so
+// after its leading zero byte).
+func headPrefix(h fr.Element) []byte {
+	b := h.Bytes()
+	return b[1:9]
 }
 
 // cast is one ballot a citizen casts.
