@@ -472,19 +472,19 @@ func TestSecretParams(t *testing.T) {
 	other, _ := runDKG(t, 3, 2)
 	for name, m := range map[string]func(p *Params){
 		"another key generation's key": func(p *Params) { p.Secret.Key = other.PublicKey },
-		"a tally key":          func(p *Params) { p.TallyKey = testPin(2) },
-		"threshold 0":          func(p *Params) { p.Secret.Threshold = 0 },
-		"threshold above n":    func(p *Params) { p.Secret.Threshold = 4 },
-		"pack 3":               func(p *Params) { p.Secret.Pack = 3 },
-		"pack -1":              func(p *Params) { p.Secret.Pack = -1 },
-		"identity key":         func(p *Params) { p.Secret.Key = trustee.Identity() },
-		"identity share":       func(p *Params) { p.Secret.Shares[1] = trustee.Identity() },
-		"no trustees":          func(p *Params) { p.Secret.Shares = nil },
-		"65 trustees":          func(p *Params) { p.Secret.Shares = make([]trustee.Point, 65) },
-		"search too large":     func(p *Params) { p.Census[1].Size = 1 << 21 },
-		"total beyond 2^32":    func(p *Params) { p.Secret.Pack = 1; p.Census[1].Size = 1 << 30; p.Rules = Budget(8, 8) },
-		"quadratic too large":  func(p *Params) { p.Census[1].Size = 1 << 16; p.Rules = Quadratic(10000) },
-		"zero share (no init)": func(p *Params) { p.Secret.Shares[0] = trustee.Point{} },
+		"a tally key":                  func(p *Params) { p.TallyKey = testPin(2) },
+		"threshold 0":                  func(p *Params) { p.Secret.Threshold = 0 },
+		"threshold above n":            func(p *Params) { p.Secret.Threshold = 4 },
+		"pack 3":                       func(p *Params) { p.Secret.Pack = 3 },
+		"pack -1":                      func(p *Params) { p.Secret.Pack = -1 },
+		"identity key":                 func(p *Params) { p.Secret.Key = trustee.Identity() },
+		"identity share":               func(p *Params) { p.Secret.Shares[1] = trustee.Identity() },
+		"no trustees":                  func(p *Params) { p.Secret.Shares = nil },
+		"65 trustees":                  func(p *Params) { p.Secret.Shares = make([]trustee.Point, 65) },
+		"search too large":             func(p *Params) { p.Census[1].Size = 1 << 21 },
+		"total beyond 2^32":            func(p *Params) { p.Secret.Pack = 1; p.Census[1].Size = 1 << 30; p.Rules = Budget(8, 8) },
+		"quadratic too large":          func(p *Params) { p.Census[1].Size = 1 << 16; p.Rules = Quadratic(10000) },
+		"zero share (no init)":         func(p *Params) { p.Secret.Shares[0] = trustee.Point{} },
 	} {
 		q := testSecretParams(t)
 		m(q)
