@@ -96,26 +96,27 @@ func BenchmarkVoteProof(b *testing.B) {
 	})
 }
 
-var (
-	poolMu sync.Mutex
-	pool   []*Ballot
-)
+// ballotCache is a pool of distinct valid ballots, proven once and cached
+// on disk next to the keys.
+type ballotCache struct {
+	mu      sync.Mutex
+	ballots []*Ballot
+}
 
-// ballotPool returns n distinct valid ballots of a depth-10 election (the
-// verification cost does not depend on the depth), cached on disk next to
-// the keys because proving them takes about a minute.
-func ballotPool(b *testing.B, e *benchElection, n int) []*Ballot {
-	poolMu.Lock()
-	defer poolMu.Unlock()
-	if len(pool) >= n {
-		return pool[:n]
+var openPool ballotCache
+
+// get returns n ballots from the cache, the file at path, or cast (on two
+// goroutines), in that order.
+func (c *ballotCache) get(b *testing.B, path string, n int, cast func(i int) *Ballot) []*Ballot {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.ballots) >= n {
+		return c.ballots[:n]
 	}
-	id := e.keys.VerifyingKey().ID()
-	path := filepath.Join(benchKeyDir(), fmt.Sprintf("ballots-%x-%d.bin", id[:8], n))
 	if data, err := os.ReadFile(path); err == nil {
 		if got, err := decodePool(data); err == nil && len(got) == n {
-			pool = got
-			return pool
+			c.ballots = got
+			return got
 		}
 	}
 	b.Logf("proving %d ballots once (cached in %s)", n, path)
@@ -123,13 +124,11 @@ func ballotPool(b *testing.B, e *benchElection, n int) []*Ballot {
 	var wg sync.WaitGroup
 	var next atomic.Int64
 	for range 2 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
-				out[i] = e.cast(b, i)
+				out[i] = cast(i)
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	var buf bytes.Buffer
@@ -139,8 +138,17 @@ func ballotPool(b *testing.B, e *benchElection, n int) []*Ballot {
 		buf.Write(raw)
 	}
 	_ = os.WriteFile(path, buf.Bytes(), 0o600)
-	pool = out
-	return pool
+	c.ballots = out
+	return out
+}
+
+// ballotPool returns n distinct valid ballots of a depth-10 election (the
+// verification cost does not depend on the depth), cached on disk next to
+// the keys because proving them takes about a minute.
+func ballotPool(b *testing.B, e *benchElection, n int) []*Ballot {
+	id := e.keys.VerifyingKey().ID()
+	path := filepath.Join(benchKeyDir(), fmt.Sprintf("ballots-%x-%d.bin", id[:8], n))
+	return openPool.get(b, path, n, func(i int) *Ballot { return e.cast(b, i) })
 }
 
 func decodePool(data []byte) ([]*Ballot, error) {

@@ -530,15 +530,22 @@ func (b *Box) Submit(ctx context.Context, data []byte) (*Receipt, error) {
 	b.head = head
 	pos := b.pos
 	b.pos++
-	p := &pending{rec: wal.Frame(append([]byte{recBallot}, canonical...)), kind: recBallot, votes: votes, head: head, fin: make(chan struct{})}
+	p := &pending{kind: recBallot, votes: votes, head: head, fin: make(chan struct{})}
+	if err := b.enqueue(p, canonical); err != nil {
+		return nil, err
+	}
+	return &Receipt{Position: pos, Nullifier: n, Votes: votes[:len(b.params.Options)], Head: head}, nil
+}
+
+// enqueue queues a ballot's record, releases mu (which the caller holds)
+// and waits until the record is durable or its write failed.
+func (b *Box) enqueue(p *pending, canonical []byte) error {
+	p.rec = wal.Frame(append([]byte{recBallot}, canonical...))
 	b.queue = append(b.queue, p)
 	b.mu.Unlock()
 	b.signal()
 	<-p.fin
-	if p.err != nil {
-		return nil, p.err
-	}
-	return &Receipt{Position: pos, Nullifier: n, Votes: votes[:len(b.params.Options)], Head: head}, nil
+	return p.err
 }
 
 // submitSecret queues a verified secret ballot and waits until it is
@@ -555,13 +562,8 @@ func (b *Box) submitSecret(bal *Ballot, canonical []byte) (*Receipt, error) {
 		b.mu.Unlock()
 		return nil, err
 	}
-	p.rec = wal.Frame(append([]byte{recBallot}, canonical...))
-	b.queue = append(b.queue, p)
-	b.mu.Unlock()
-	b.signal()
-	<-p.fin
-	if p.err != nil {
-		return nil, p.err
+	if err := b.enqueue(p, canonical); err != nil {
+		return nil, err
 	}
 	return &Receipt{Position: pos, Nullifier: bal.Nullifier(), Counter: bal.Counter(), Ciphertexts: bal.CiphertextHash(), Head: p.head}, nil
 }

@@ -3,13 +3,9 @@ package election_test
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
-	"sync"
-	"sync/atomic"
 	"testing"
 
 	"github.com/consensys/gnark/logger"
@@ -99,52 +95,18 @@ func (e *benchSecret) cast(b *testing.B, i int) *Ballot {
 	return bal
 }
 
-var (
-	secretPoolMu sync.Mutex
-	secretPool   []*Ballot
-)
+var secretPool ballotCache
 
 // secretBallotPool returns n distinct valid secret ballots, cached on disk
 // next to the keys (proving them takes minutes).
 func secretBallotPool(b *testing.B, e *benchSecret, n int) []*Ballot {
-	secretPoolMu.Lock()
-	defer secretPoolMu.Unlock()
-	if len(secretPool) >= n {
-		return secretPool[:n]
-	}
 	d, err := e.params.Digest()
 	if err != nil {
 		b.Fatal(err)
 	}
 	db := d.Bytes()
 	path := filepath.Join(benchKeyDir(), fmt.Sprintf("secret-ballots-%x-%d.bin", db[:8], n))
-	if data, err := os.ReadFile(path); err == nil {
-		if got, err := decodePool(data); err == nil && len(got) == n {
-			secretPool = got
-			return secretPool
-		}
-	}
-	b.Logf("proving %d secret ballots once (cached in %s)", n, path)
-	out := make([]*Ballot, n)
-	var wg sync.WaitGroup
-	var next atomic.Int64
-	for range 2 {
-		wg.Go(func() {
-			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
-				out[i] = e.cast(b, i)
-			}
-		})
-	}
-	wg.Wait()
-	var buf bytes.Buffer
-	for _, bal := range out {
-		raw := bal.Bytes()
-		buf.Write(binary.BigEndian.AppendUint32(nil, uint32(len(raw))))
-		buf.Write(raw)
-	}
-	_ = os.WriteFile(path, buf.Bytes(), 0o600)
-	secretPool = out
-	return secretPool
+	return secretPool.get(b, path, n, func(i int) *Ballot { return e.cast(b, i) })
 }
 
 // benchBallots is the number of ballots of the secret benchmarks: 1,000,
