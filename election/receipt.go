@@ -47,6 +47,9 @@ func (l *Log) CheckReceipt(r *Receipt) error {
 	}
 	head := chain.Genesis(l.Params.Scope())
 	for i, b := range l.Ballots[:r.Position+1] {
+		if b.Secret() {
+			return fmt.Errorf("%w: ballot %d is a secret ballot in an open election's log", ErrCorrupt, i)
+		}
 		var err error
 		if head, err = chain.Entry(head, b.Nullifier(), b.Votes(opts)); err != nil {
 			return fmt.Errorf("%w: ballot %d: %v", ErrCorrupt, i, err)
@@ -76,9 +79,9 @@ func (l *Log) checkSecretReceipt(r *Receipt) error {
 		return fmt.Errorf("%w: ballot %d has another nullifier, counter or ciphertexts", ErrReceiptMismatch, r.Position)
 	}
 	head := chain.Genesis(l.Params.Scope())
-	for _, b := range l.Ballots[:r.Position+1] {
+	for i, b := range l.Ballots[:r.Position+1] {
 		if !b.Secret() {
-			return fmt.Errorf("%w: an open ballot in a secret election's log", ErrCorrupt)
+			return fmt.Errorf("%w: ballot %d is an open ballot in a secret election's log", ErrCorrupt, i)
 		}
 		head = chain.SecretEntry(head, b.Nullifier(), b.Counter(), b.CiphertextHash())
 	}

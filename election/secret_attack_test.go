@@ -108,3 +108,17 @@ func TestJunkSharesDoNotBlock(t *testing.T) {
 	require.Equal(t, []int{1, 2, 3}, res.Decryption.Used)
 	require.Len(t, res.Decryption.Refused, 4)
 }
+
+// TestReceiptsOfTheOtherMode: a log that mixes in a ballot of the other
+// mode checks no receipt past it.
+func TestReceiptsOfTheOtherMode(t *testing.T) {
+	sw, ow := testSecretWorld(t), testWorld(t)
+	secret := secretBallotOf(t, sw, 0, 0, 1)
+	open := ballotOf(t, ow, 0)
+	l, err := ReadLog(buildLog(t, ow.params, [][]byte{secret.Bytes(), open.Bytes()}, false))
+	require.NoError(t, err)
+	require.ErrorIs(t, l.CheckReceipt(&Receipt{Position: 1, Nullifier: open.Nullifier(), Votes: open.Votes(3)}), ErrCorrupt)
+	l, err = ReadLog(buildLog(t, sw.params, [][]byte{open.Bytes(), secret.Bytes()}, false))
+	require.NoError(t, err)
+	require.ErrorIs(t, l.CheckReceipt(&Receipt{Position: 1, Nullifier: secret.Nullifier(), Counter: 1, Ciphertexts: secret.CiphertextHash()}), ErrCorrupt)
+}
