@@ -215,10 +215,7 @@ func OpenBox(ctx context.Context, dir string, params *Params, vk *verifier.Verif
 		return nil, err
 	}
 	digest, _ := params.Digest()
-	if s := params.VoteStatement(); vk == nil || vk.Circuit() != s.Name() || vk.NbPublic() != s.NbPublic() {
-		return nil, fmt.Errorf("election: the verifying key is not for %s", s)
-	}
-	if err := checkKey(params.VoteKey, vk, "vote"); err != nil {
+	if err := params.checkVoteKey(vk); err != nil {
 		return nil, err
 	}
 	return openBox(ctx, dir, params, vk, enc, digest, nil)
@@ -578,11 +575,11 @@ var ErrStaleBallot = errors.New("election: the ballot's counter is not above the
 // and returns its pending record (without its bytes); the caller holds mu
 // or owns b.
 func (b *Box) admitSecret(bal *Ballot) (*pending, error) {
+	if err := b.stale(bal); err != nil {
+		return nil, err
+	}
 	n := bal.Nullifier()
 	prev := b.latest[n]
-	if prev != nil && bal.Counter() <= prev.counter {
-		return nil, fmt.Errorf("%w: counter %d, the latest is %d", ErrStaleBallot, bal.Counter(), prev.counter)
-	}
 	p := &pending{kind: recBallot, cts: bal.cts, fin: make(chan struct{})}
 	if prev != nil {
 		old, err := decodeCiphertexts(prev.cts)
@@ -615,16 +612,25 @@ func (b *Box) countSecret(p *pending) {
 	r.Head = p.head
 }
 
+// stale returns ErrStaleBallot if the secret ballot's counter is not above
+// its citizen's latest; the caller holds mu or owns b.
+func (b *Box) stale(bal *Ballot) error {
+	if prev := b.latest[bal.Nullifier()]; prev != nil && bal.Counter() <= prev.counter {
+		return fmt.Errorf("%w: counter %d, the latest is %d", ErrStaleBallot, bal.Counter(), prev.counter)
+	}
+	return nil
+}
+
 // refuse returns why the box takes no ballot bal now, or nil; the caller
-// holds mu. (A secret ballot's counter is checked as it is admitted.)
+// holds mu. A secret ballot's counter is checked here, before its proof is
+// verified, and again as it is admitted (admitSecret).
 func (b *Box) refuse(bal *Ballot) error {
-	n := bal.Nullifier()
-	_, dup := b.used[n]
+	_, dup := b.used[bal.Nullifier()]
 	if bal.Secret() {
-		dup = false
-		if prev := b.latest[n]; prev != nil && bal.Counter() <= prev.counter {
-			return fmt.Errorf("%w: counter %d, the latest is %d", ErrStaleBallot, bal.Counter(), prev.counter)
+		if err := b.stale(bal); err != nil {
+			return err
 		}
+		dup = false
 	}
 	switch {
 	case b.failed != nil:

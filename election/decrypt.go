@@ -262,10 +262,6 @@ func decrypt(p *Params, digest, head fr.Element, sum []trustee.Ciphertext, share
 	}
 	slices.Sort(dec.Used)
 	dec.Used = dec.Used[:m.Threshold]
-	vks := make(map[int]trustee.Point, len(m.Shares))
-	for i, s := range m.Shares {
-		vks[i+1] = s
-	}
 	max := p.MaxOptionTotal().Uint64() // below 2^32: Validate checked
 	solver, err := trustee.NewSolver(m.pack(), max)
 	if err != nil {
@@ -274,14 +270,17 @@ func decrypt(p *Params, digest, head fr.Element, sum []trustee.Ciphertext, share
 	opts := p.maxOptions()
 	totals := make([]uint64, opts)
 	for i, c := range sum {
-		var partials []trustee.PartialDecryption
+		// Every partial decryption of the used shares was verified above
+		// (checkShare): interpolate their s_i·C1 to s·C1.
+		ds := make(map[int]trustee.Point, len(dec.Used))
 		for _, t := range dec.Used {
-			partials = append(partials, valid[t].Partials[i])
+			ds[t] = valid[t].Partials[i].D
 		}
-		_, vG, err := trustee.CombinePoint(m.Threshold, vks, c, partials, decryptContext(digest, head, i))
+		sC1, err := trustee.Interpolate(ds)
 		if err != nil {
 			return nil, dec, fmt.Errorf("election: decrypting ciphertext %d: %w", i, err)
 		}
+		vG := c.C2.Sub(sC1)
 		slots, err := solver.Solve(vG)
 		if err != nil {
 			return nil, dec, fmt.Errorf("election: decrypting ciphertext %d: %w", i, err)

@@ -144,6 +144,18 @@ func (k KeyPin) validate(what string) error {
 // same circuit.
 var ErrKeyMismatch = errors.New("election: verifying key is not the one the election pins")
 
+// checkVoteKey returns an error unless vk is the vote key p pins and is
+// for p's vote statement (ErrKeyMismatch for another key).
+func (p *Params) checkVoteKey(vk *verifier.VerifyingKey) error {
+	if err := checkKey(p.VoteKey, vk, "vote"); err != nil {
+		return err
+	}
+	if s := p.VoteStatement(); vk.Circuit() != s.Name() || vk.NbPublic() != s.NbPublic() {
+		return fmt.Errorf("election: the vote key is for %s, the election's ballots prove %s", vk.Circuit(), s)
+	}
+	return nil
+}
+
 // checkKey returns an error wrapping ErrKeyMismatch unless vk is pinned by
 // pin.
 func checkKey(pin KeyPin, vk *verifier.VerifyingKey, what string) error {

@@ -122,3 +122,14 @@ func TestReceiptsOfTheOtherMode(t *testing.T) {
 	require.NoError(t, err)
 	require.ErrorIs(t, l.CheckReceipt(&Receipt{Position: 1, Nullifier: secret.Nullifier(), Counter: 1, Ciphertexts: secret.CiphertextHash()}), ErrCorrupt)
 }
+
+// TestAuditNilParams: both audits refuse nil parameters with an error, not
+// a panic.
+func TestAuditNilParams(t *testing.T) {
+	w := testSecretWorld(t)
+	vk := w.keys.VerifyingKey()
+	_, err := Audit(context.Background(), nil, vk, vk, nil, nil)
+	require.Error(t, err)
+	_, err = AuditSecret(context.Background(), nil, vk, nil, nil)
+	require.Error(t, err)
+}

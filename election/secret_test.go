@@ -128,6 +128,15 @@ func shareBytes(t *testing.T, w *secretWorld, log []byte, trustees ...int) [][]b
 	return out
 }
 
+// requireSameSum requires two encrypted sums to be the same points.
+func requireSameSum(t *testing.T, a, b []trustee.Ciphertext, msg string) {
+	t.Helper()
+	require.Len(t, b, len(a), msg)
+	for i := range a {
+		require.True(t, a[i].C1.Equal(b[i].C1) && a[i].C2.Equal(b[i].C2), "%s: ciphertext %d", msg, i)
+	}
+}
+
 func exportLog(t *testing.T, b *Box) []byte {
 	var buf bytes.Buffer
 	require.NoError(t, b.ExportLog(&buf))
@@ -197,9 +206,7 @@ func TestSecretElection(t *testing.T) {
 	require.Equal(t, 1, got.Decryption.Refused[0].Trustee)
 	require.ErrorIs(t, got.Decryption.Refused[0], trustee.ErrInvalidProof)
 	require.Equal(t, res.Head, got.Head)
-	for i := range res.Encrypted {
-		require.True(t, res.Encrypted[i].C1.Equal(got.Encrypted[i].C1) && res.Encrypted[i].C2.Equal(got.Encrypted[i].C2), "the box's sum is the audit's")
-	}
+	requireSameSum(t, res.Encrypted, got.Encrypted, "the box's sum is the audit's")
 
 	// Two valid shares are fewer than the threshold.
 	_, err = AuditSecret(ctx, w.params, w.keys.VerifyingKey(), log, shares[:3])
@@ -228,9 +235,7 @@ func TestSecretBoxReopen(t *testing.T) {
 	require.Equal(t, before.Ballots, after.Ballots)
 	require.Equal(t, before.Voters, after.Voters)
 	require.Equal(t, before.Head, after.Head)
-	for i := range before.Encrypted {
-		require.True(t, before.Encrypted[i].C1.Equal(after.Encrypted[i].C1) && before.Encrypted[i].C2.Equal(after.Encrypted[i].C2))
-	}
+	requireSameSum(t, before.Encrypted, after.Encrypted, "the reopened box's sum")
 	_, err := box.Submit(ctx, secretBallotOf(t, w, 0, 0, 1).Bytes())
 	require.ErrorIs(t, err, ErrStaleBallot)
 }
@@ -549,7 +554,5 @@ func TestSecretConcurrentRevotes(t *testing.T) {
 	got, err := AuditSecret(ctx, w.params, w.keys.VerifyingKey(), log, shareBytes(t, w, log, 1, 2, 3))
 	require.NoError(t, err)
 	require.Equal(t, []uint64{0, 1, 0}, got.Totals, "counter 4 voted option 1")
-	for i := range res.Encrypted {
-		require.True(t, res.Encrypted[i].C1.Equal(got.Encrypted[i].C1) && res.Encrypted[i].C2.Equal(got.Encrypted[i].C2))
-	}
+	requireSameSum(t, res.Encrypted, got.Encrypted, "the box's sum is the audit's")
 }

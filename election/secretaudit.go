@@ -53,11 +53,8 @@ func AuditSecret(ctx context.Context, p *Params, voteVK *verifier.VerifyingKey, 
 	if !l.Params.equal(p) {
 		return logErr(ErrWrongElection)
 	}
-	if err := checkKey(p.VoteKey, voteVK, "vote"); err != nil {
+	if err := p.checkVoteKey(voteVK); err != nil {
 		return logErr(err)
-	}
-	if s := p.VoteStatement(); voteVK.Circuit() != s.Name() || voteVK.NbPublic() != s.NbPublic() {
-		return logErr(fmt.Errorf("vote key is for %s", voteVK.Circuit()))
 	}
 	digest, err := p.Digest()
 	if err != nil {

@@ -131,7 +131,10 @@ var ErrTallyMismatch = errors.New("election: tally proof does not match the log"
 // ballots, the longest one; on cancellation Audit returns ctx.Err().
 func Audit(ctx context.Context, p *Params, voteVK, tallyVK *verifier.VerifyingKey, logData, tallyData []byte) (*Results, error) {
 	logErr := func(err error) (*Results, error) { return nil, &AuditError{What: "log", Index: -1, Err: err} }
-	if p != nil && p.Secret != nil {
+	switch {
+	case p == nil:
+		return logErr(errors.New("election: nil parameters"))
+	case p.Secret != nil:
 		return logErr(errors.New("election: a secret election is audited with AuditSecret"))
 	}
 	l, err := ReadLog(logData)
@@ -145,14 +148,11 @@ func Audit(ctx context.Context, p *Params, voteVK, tallyVK *verifier.VerifyingKe
 	if !l.Params.equal(p) {
 		return logErr(ErrWrongElection)
 	}
-	if err := checkKey(p.VoteKey, voteVK, "vote"); err != nil {
+	if err := p.checkVoteKey(voteVK); err != nil {
 		return logErr(err)
 	}
 	if err := checkKey(p.TallyKey, tallyVK, "tally"); err != nil {
 		return logErr(err)
-	}
-	if s := p.VoteStatement(); voteVK.Circuit() != s.Name() || voteVK.NbPublic() != s.NbPublic() {
-		return logErr(fmt.Errorf("vote key is for %s", voteVK.Circuit()))
 	}
 	if ts, err := statement.Parse(tallyVK.Circuit()); err != nil || p.CheckTallyStatement(ts) != nil || tallyVK.NbPublic() != ts.NbPublic() {
 		return logErr(fmt.Errorf("tally key is for %s", tallyVK.Circuit()))

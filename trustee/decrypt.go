@@ -148,11 +148,38 @@ func CombinePoint(threshold int, shares map[int]Point, c Ciphertext, partials []
 	}
 	slices.Sort(res.Used)
 	res.Used = res.Used[:threshold]
-	sC1 := Identity()
-	for _, i := range res.Used {
-		sC1 = sC1.Add(valid[i].Mul(lagrangeAtZero(i, res.Used)))
+	return res, c.C2.Sub(interpolate(0, res.Used, func(i int) Point { return valid[i] })), nil
+}
+
+// Interpolate returns f(0)·H from points f(i)·H of a polynomial f of degree
+// below len(points), keyed by index i (1 to MaxTrustees): from the partial
+// decryptions s_i·C1 of a threshold of trustees it gives s·C1, so a
+// ciphertext (C1, C2) decrypts to v·G = C2 − s·C1. It checks nothing about
+// the points: verify each partial decryption first ([VerifyPartial]), as
+// [CombinePoint] does.
+func Interpolate(points map[int]Point) (Point, error) {
+	if len(points) == 0 {
+		return Point{}, errors.New("trustee: nothing to interpolate")
 	}
-	return res, c.C2.Sub(sC1), nil
+	set := make([]int, 0, len(points))
+	for i := range points {
+		if err := checkIndex(i); err != nil {
+			return Point{}, err
+		}
+		set = append(set, i)
+	}
+	slices.Sort(set)
+	return interpolate(0, set, func(i int) Point { return points[i] }), nil
+}
+
+// interpolate returns Σ λ_i(x)·at(i) over the indices of set: the value at
+// x, in the exponent, of the polynomial through the points (i, at(i)).
+func interpolate(x int, set []int, at func(i int) Point) Point {
+	acc := Identity()
+	for _, i := range set {
+		acc = acc.Add(at(i).Mul(lagrangeAt(x, i, set)))
+	}
+	return acc
 }
 
 // lagrangeAtZero returns λ_i = Π_{j ∈ set, j ≠ i} j / (j − i) mod l, the
@@ -195,13 +222,8 @@ func CheckKey(threshold int, key Point, verification []Point) error {
 	for i := range base {
 		base[i] = i + 1
 	}
-	at := func(x int) Point {
-		acc := Identity()
-		for _, i := range base {
-			acc = acc.Add(verification[i-1].Mul(lagrangeAt(x, i, base)))
-		}
-		return acc
-	}
+	share := func(i int) Point { return verification[i-1] }
+	at := func(x int) Point { return interpolate(x, base, share) }
 	if !at(0).Equal(key) {
 		return fmt.Errorf("%w: the first %d shares interpolate to another key", ErrInconsistentKey, threshold)
 	}

@@ -31,7 +31,8 @@
 // Chaum–Pedersen proof ([ProveDLEQ]) that log_G(s_i·G) = log_C1(D_i).
 // [CombinePoint] checks every partial decryption, names and skips bad
 // ones, and interpolates f(0)·C1 from any t valid ones (Lagrange at zero,
-// modulo l) to v·G = C2 − f(0)·C1. A [Solver], built once per election,
+// modulo l) to v·G = C2 − f(0)·C1; [Interpolate] is that last step alone,
+// for a caller that verified the partial decryptions itself. A [Solver], built once per election,
 // recovers v's slots by baby-step giant-step over the box [0, max]^slots
 // the election's parameters fix (at most [MaxSearch] values, never an
 // endless search); [Combine] does both for one unpacked value up to

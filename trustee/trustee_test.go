@@ -409,3 +409,38 @@ func FuzzParseDLEQProof(f *testing.F) {
 		require.Equal(t, b, enc[:])
 	})
 }
+
+// TestInterpolate: any threshold of verified partial decryptions
+// interpolates to s·C1, so C2 − s·C1 is v·G; CombinePoint agrees; empty
+// input and indices out of range are errors.
+func TestInterpolate(t *testing.T) {
+	r := newDKG(t, 5, 3, "interpolate")
+	key, err := Finish(r.setup, r.deals, nil)
+	require.NoError(t, err)
+	c, _, err := Encrypt(key.PublicKey, 77, nil)
+	require.NoError(t, err)
+	ds := map[int]Point{}
+	var partials []PartialDecryption
+	for _, k := range r.keys {
+		s, err := k.Share(r.setup, r.deals, key)
+		require.NoError(t, err)
+		p, err := s.PartialDecrypt(c, []byte("ctx"), nil)
+		require.NoError(t, err)
+		partials = append(partials, p)
+		if s.Index%2 == 1 { // trustees 1, 3, 5
+			ds[s.Index] = p.D
+		}
+	}
+	sC1, err := Interpolate(ds)
+	require.NoError(t, err)
+	require.True(t, c.C2.Sub(sC1).Equal(BaseMul(NewScalar(77))))
+	_, vG, err := CombinePoint(3, key.Verification, c, partials, []byte("ctx"))
+	require.NoError(t, err)
+	require.True(t, vG.Equal(c.C2.Sub(sC1)))
+	_, err = Interpolate(nil)
+	require.Error(t, err)
+	_, err = Interpolate(map[int]Point{0: sC1})
+	require.Error(t, err)
+	_, err = Interpolate(map[int]Point{MaxTrustees + 1: sC1})
+	require.Error(t, err)
+}
