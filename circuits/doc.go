@@ -42,22 +42,26 @@
 //
 // # Cost
 //
-// The secret ballot is built to stay well below 2^15 R1CS constraints at
-// depth 20 with 8 options:
-//   - packed by two (the default), 21,947: four ciphertexts, about 1,740
-//     per option;
-//   - one ciphertext per option, 34,403: about 3,295 per option;
+// The secret ballot is built to stay below 2^14 R1CS constraints at depth
+// 20 with 8 options, so that its Groth16 prover works on an FFT domain of
+// 16,384:
+//   - packed by two (the default), 15,424: four ciphertexts, about 1,150
+//     per option more than the open vote circuit;
+//   - one ciphertext per option, 22,410: about 2,030 per option;
 //   - gnark's std twisted Edwards scalar multiplication, which needs a
 //     BSB22 commitment in the keys, about 90,000;
 //   - Vocdoni's DAVINCI ballot circuit, in circom, about 69,000.
 //
 // What makes the difference: the randomness read in signed 2-bit windows
 // whose products select both the constants of C1 = k·G and the points of
-// k·Key, a table of the key's multiples built once per ballot (so k·Key
-// takes no doubling: 4.5 constraints per bit, against 13 for
-// double-and-add), the votes' range-check bits reused as the plaintext's
-// bits, and two votes per plaintext. Each ciphertext's four hashed
-// coordinates (864) are now about a quarter of its cost.
+// k·Key; a table of the key's multiples built once per ballot (so k·Key
+// takes no doubling); the windows summed on the curve's Montgomery form,
+// whose incomplete addition costs 3 constraints against the Edwards law's
+// 6 and provably never meets its exceptions there (elgamal.go), with the
+// complete law only for the top digit; the votes' range-check bits reused
+// as the plaintext's bits; two votes per plaintext; and the ciphertexts
+// hashed by a width-12 Poseidon2 chain, 459 constraints per 11
+// coordinates against 216 per coordinate for the width-2 chain.
 //
 // This package imports only gnark's frontend and std packages, zkvote's
 // statement, trustee and internal parameters, and gnark-crypto's field and

@@ -3,6 +3,7 @@ package circuits
 import (
 	"math/big"
 
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/consensys/gnark-crypto/ecc/bn254/twistededwards"
 	"github.com/consensys/gnark/frontend"
 )
@@ -20,9 +21,10 @@ import (
 // fixed-base multiplication 3-bit windows of precomputed constants, 10 per
 // window; variable-base multiplication 13 per bit (a doubling, an addition
 // and a selection of two coordinates). The encryption reads its randomness
-// in signed 2-bit windows: 4.5 per bit for the key's multiple once a table
-// of the key's multiples is built (about 2,000, once per ballot), 3 per bit
-// for the base's.
+// in signed 2-bit windows and sums them on the curve's Montgomery form
+// (montgomery.go: addition 3, doubling 4, incomplete but safe for those
+// sums): 3 per bit for the key's multiple once a table of the key's
+// multiples is built (1,383, once per ballot), 1.5 per bit for the base's.
 
 // EdwardsPoint is a BabyJubjub point in affine coordinates.
 type EdwardsPoint struct {
@@ -145,39 +147,36 @@ func (e *Edwards) monomials(w []frontend.Variable) []frontend.Variable {
 // come from the table by Möbius inversion. It adds no constraint: each
 // coordinate is a linear combination of the monomials.
 func (e *Edwards) lookupConst(prods []frontend.Variable, table []twistededwards.PointAffine) EdwardsPoint {
-	api := e.api
-	n := len(table)
-	var out EdwardsPoint
-	for coord := range 2 {
-		vals := make([]*big.Int, n)
-		for j := range table {
-			if coord == 0 {
-				vals[j] = table[j].X.BigInt(new(big.Int))
-			} else {
-				vals[j] = table[j].Y.BigInt(new(big.Int))
-			}
-		}
-		// Möbius inversion: c_S = Σ_{T⊆S} (−1)^{|S∖T|} table[T].
-		for bit := 1; bit < n; bit <<= 1 {
-			for s := range n {
-				if s&bit != 0 {
-					vals[s] = new(big.Int).Sub(vals[s], vals[s^bit])
-				}
-			}
-		}
-		acc := frontend.Variable(0)
+	xs, ys := make([]fr.Element, len(table)), make([]fr.Element, len(table))
+	for j := range table {
+		xs[j], ys[j] = table[j].X, table[j].Y
+	}
+	return EdwardsPoint{X: e.interpolate(prods, xs), Y: e.interpolate(prods, ys)}
+}
+
+// interpolate returns vals[S] for the subset S of bits that are set, as
+// the linear combination Σ_S c_S·prods[S] of the bits' monomials, with
+// c_S = Σ_{T⊆S} (−1)^{|S∖T|} vals[T] (Möbius inversion). No constraint.
+func (e *Edwards) interpolate(prods []frontend.Variable, vals []fr.Element) frontend.Variable {
+	n := len(vals)
+	c := make([]*big.Int, n)
+	for j := range vals {
+		c[j] = vals[j].BigInt(new(big.Int))
+	}
+	for bit := 1; bit < n; bit <<= 1 {
 		for s := range n {
-			if vals[s].Sign() != 0 {
-				acc = api.Add(acc, api.Mul(prods[s], vals[s]))
+			if s&bit != 0 {
+				c[s] = new(big.Int).Sub(c[s], c[s^bit])
 			}
-		}
-		if coord == 0 {
-			out.X = acc
-		} else {
-			out.Y = acc
 		}
 	}
-	return out
+	acc := frontend.Variable(0)
+	for s := range n {
+		if c[s].Sign() != 0 {
+			acc = e.api.Add(acc, e.api.Mul(prods[s], c[s]))
+		}
+	}
+	return acc
 }
 
 // ScalarMul returns (Σ bits[i]·2^i)·p, bits least significant first and

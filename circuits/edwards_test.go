@@ -327,7 +327,7 @@ func TestEncryptRandomnessBits(t *testing.T) {
 // the key's multiples pays for itself from two encryptions on.
 func TestEncryptCost(t *testing.T) {
 	total := map[int]int{}
-	for _, c := range []struct{ n, key, enc int }{{1, 15, 3609}, {2, 2004, 2359}} {
+	for _, c := range []struct{ n, key, enc int }{{1, 15, 3240}, {2, 1383, 1626}} {
 		ccs, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, &encryptCircuit{vBits: 32, n: c.n})
 		require.NoError(t, err)
 		key, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, &keyCircuit{n: c.n})

@@ -4,6 +4,7 @@ import (
 	"math/big"
 	"sync"
 
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/consensys/gnark-crypto/ecc/bn254/twistededwards"
 	"github.com/consensys/gnark/frontend"
 	stdbits "github.com/consensys/gnark/std/math/bits"
@@ -31,23 +32,51 @@ const randomnessBits = 251
 // trustee.EncryptWith(pk, m, k mod l) for a key in the prime-order
 // subgroup; [randomnessWire] gives the ρ of a native randomness.
 //
+// The digits' sums run on the Montgomery form (montgomery.go), three
+// constraints per addition instead of six, and only the lone top digit is
+// added with the complete Edwards law. The incomplete law is safe here for
+// every witness, whatever bits it holds: with Sⱼ = Σ_{i<j} dᵢ·4ⁱ the
+// integer sum of the digits below window j, |Sⱼ| ≤ 4ʲ − 1 (each |dᵢ| ≤ 3)
+// and Sⱼ is odd, so the partial sum is never zero, and Sⱼ ± dⱼ·4ʲ is a
+// nonzero integer of absolute value below 4ʲ⁺¹ (|dⱼ·4ʲ| ≥ 4ʲ > |Sⱼ|). For
+// j ≤ 124 that is below 4¹²⁵ = 2²⁵⁰ < l, so in a group of prime order l the
+// running sum is never the identity nor ± the point added: no divisor of
+// the Montgomery law is zero and every quotient is fixed by its
+// constraint. The top digit (j = 125, ±4¹²⁵) can meet the sum modulo l,
+// hence the complete law there. This holds for G and for the key, whose
+// order is l (it is the election's key, bound by the ciphertext hash, and
+// the parameters accept only keys of the prime-order subgroup other than
+// the identity); TestMontgomeryWindowsNeverCollide checks the bound.
+//
 // For k·pk the gadget has two plans, and takes the cheaper for the number
 // of encryptions it is made for. For several, it computes once the table
-// 4ʲ·pk and 3·4ʲ·pk of every window (two doublings and an addition per
-// window, about 2,000 constraints), and each k·pk is then the sum of its
-// digits' points (9 constraints per window). For one, it computes only
-// 3·pk, and k·pk goes from the top digit down with two doublings per
-// window (19 constraints per window).
+// 4ʲ·pk and 3·4ʲ·pk of every two-bit window in Montgomery form (two
+// doublings and an addition per window, 11 constraints) and 4¹²⁵·pk, about
+// 1,380 constraints; each k·pk is then the sum of its digits' points
+// (6 constraints per window). For one, it computes only 3·pk, and k·pk
+// goes from the top digit down with two Edwards doublings per window
+// (19 constraints per window).
 type elgamal struct {
 	e *Edwards
-	// keys[j] holds 4ʲ·pk and 3·4ʲ·pk for window j (the triple unset for a
-	// one-bit window); with a single encryption planned, only keys[0].
-	keys []keyMultiple
-	off  guard
+	// table[j] holds 4ʲ·pk and 3·4ʲ·pk in Montgomery form for the
+	// two-bit windows, and top is 4¹²⁵·pk; with a single encryption
+	// planned, only one: pk and 3·pk in Edwards form.
+	table []montMultiple
+	top   EdwardsPoint
+	one   keyMultiple
+	off   guard
 }
 
-// keyMultiple is the pair of points a window's digit selects from.
+// keyMultiple is the pair of Edwards points a window's digit selects from.
 type keyMultiple struct{ p1, p3 EdwardsPoint }
+
+// montMultiple is the pair of Montgomery points a window's digit selects
+// from.
+type montMultiple struct{ p1, p3 montPoint }
+
+// twoBitWindows is the number of two-bit windows of the randomness; a lone
+// top bit follows them.
+const twoBitWindows = randomnessBits / 2
 
 // newElGamal returns the encryption gadget for n encryptions under pk,
 // asserting that pk is on the curve (the doubling formula relies on it;
@@ -58,25 +87,17 @@ func newElGamal(e *Edwards, pk EdwardsPoint, n int, off guard) *elgamal {
 		e.AssertOnCurve(pk)
 	}
 	g := &elgamal{e: e, off: off}
-	windows := (randomnessBits + 1) / 2
 	if n < 2 {
-		windows = 1
+		g.one = keyMultiple{p1: pk, p3: e.Add(e.double(pk), pk)}
+		return g
 	}
-	p := pk
-	for j := range windows {
-		m := keyMultiple{p1: p}
-		two, last := 2*j+1 < randomnessBits, j == windows-1
-		if two || !last {
-			p2 := e.double(p)
-			if two {
-				m.p3 = e.Add(p2, p)
-			}
-			if !last {
-				p = e.double(p2)
-			}
-		}
-		g.keys = append(g.keys, m)
+	p := e.toMont(pk)
+	for range twoBitWindows {
+		p2 := e.montDouble(p)
+		g.table = append(g.table, montMultiple{p1: p, p3: e.montAdd(p2, p)})
+		p = e.montDouble(p2)
 	}
+	g.top = e.fromMont(p)
 	return g
 }
 
@@ -111,24 +132,25 @@ func (g *elgamal) encrypt(m []frontend.Variable, rho frontend.Variable) (c1, c2 
 	return c1, c2
 }
 
-// mulKey returns k·pk: with the table, the sum of every digit's point;
+// mulKey returns k·pk: with the table, the Montgomery sum of the two-bit
+// windows' points, back to Edwards form, plus the top digit's point;
 // without, the top digit's point, then for each lower window two doublings
 // and the addition of its digit's point.
 func (g *elgamal) mulKey(ws []digitWindow) EdwardsPoint {
 	e := g.e
-	if len(g.keys) > 1 {
-		acc := digit(e.api, ws[0], g.keys[0])
-		for j := 1; j < len(ws); j++ {
-			acc = e.Add(acc, digit(e.api, ws[j], g.keys[j]))
+	if g.table != nil {
+		acc := montDigit(e.api, ws[0], g.table[0])
+		for j := 1; j < twoBitWindows; j++ {
+			acc = e.montAdd(acc, montDigit(e.api, ws[j], g.table[j]))
 		}
-		return acc
+		return e.Add(e.fromMont(acc), digit(e.api, ws[twoBitWindows], keyMultiple{p1: g.top}))
 	}
-	acc := digit(e.api, ws[len(ws)-1], g.keys[0])
+	acc := digit(e.api, ws[len(ws)-1], g.one)
 	for j := len(ws) - 2; j >= 0; j-- {
 		for range ws[j].bits {
 			acc = e.double(acc)
 		}
-		acc = e.Add(acc, digit(e.api, ws[j], g.keys[0]))
+		acc = e.Add(acc, digit(e.api, ws[j], g.one))
 	}
 	return acc
 }
@@ -149,32 +171,51 @@ func digit(api frontend.API, w digitWindow, m keyMultiple) EdwardsPoint {
 	return EdwardsPoint{X: x, Y: y}
 }
 
-// mulBase returns k·G: window j selects the constant dⱼ·4ʲ·G by the
-// interpolation of [Edwards.lookupConst] over the monomials 1, a, b, ab
-// (no constraint beyond the shared ab), and the selections are added up.
+// montDigit is [digit] in Montgomery form, where −(u, v) = (u, −v): the
+// magnitude (P when a ⊕ b, else 3·P) selects u and v, and the sign 2b − 1
+// multiplies v. Three constraints.
+func montDigit(api frontend.API, w digitWindow, m montMultiple) montPoint {
+	a, b := w.bits[0], w.bits[1]
+	xor := api.Sub(api.Add(a, b), api.Mul(w.both, 2))
+	u := api.Add(m.p3.U, api.Mul(xor, api.Sub(m.p1.U, m.p3.U)))
+	v := api.Add(m.p3.V, api.Mul(xor, api.Sub(m.p1.V, m.p3.V)))
+	return montPoint{U: u, V: api.Mul(api.Sub(api.Mul(b, 2), 1), v)}
+}
+
+// mulBase returns k·G: two-bit window j selects the Montgomery constant
+// dⱼ·4ʲ·G by the interpolation of [Edwards.interpolate] over the monomials
+// 1, a, b, ab (no constraint beyond the shared ab), the selections are
+// added up in Montgomery form (see [elgamal] for why the incomplete law is
+// safe), and the top digit's constant ±4¹²⁵·G is added in Edwards form.
 func (g *elgamal) mulBase(ws []digitWindow) EdwardsPoint {
 	e := g.e
-	acc := e.identity()
 	step := e.base // 4^j·G
-	for _, w := range ws {
+	var acc montPoint
+	for j, w := range ws[:twoBitWindows] {
 		var minus, three, minus3 twistededwards.PointAffine
 		minus.Neg(&step)
 		three.Double(&step)
 		three.Add(&three, &step)
 		minus3.Neg(&three)
-		var q EdwardsPoint
-		if len(w.bits) == 1 {
-			q = e.lookupConst([]frontend.Variable{1, w.bits[0]}, []twistededwards.PointAffine{minus, step})
-		} else {
-			// Indexed by a + 2b: (0,0) −3, (1,0) −1, (0,1) 1, (1,1) 3.
-			q = e.lookupConst([]frontend.Variable{1, w.bits[0], w.bits[1], w.both},
-				[]twistededwards.PointAffine{minus3, minus, step, three})
+		// Indexed by a + 2b: (0,0) −3, (1,0) −1, (0,1) 1, (1,1) 3.
+		var us, vs [4]fr.Element
+		for i, p := range []twistededwards.PointAffine{minus3, minus, step, three} {
+			us[i], vs[i] = montNative(p)
 		}
-		acc = e.Add(acc, q)
+		prods := []frontend.Variable{1, w.bits[0], w.bits[1], w.both}
+		q := montPoint{U: e.interpolate(prods, us[:]), V: e.interpolate(prods, vs[:])}
+		if j == 0 {
+			acc = q
+		} else {
+			acc = e.montAdd(acc, q)
+		}
 		step.Double(&step)
 		step.Double(&step)
 	}
-	return acc
+	var minus twistededwards.PointAffine
+	minus.Neg(&step)
+	top := e.lookupConst([]frontend.Variable{1, ws[twoBitWindows].bits[0]}, []twistededwards.PointAffine{minus, step})
+	return e.Add(e.fromMont(acc), top)
 }
 
 // randomnessConstants returns the subgroup order l and the inverse of 2

@@ -93,3 +93,46 @@ func TestCompressConstraints(t *testing.T) {
 	// the output equality: 216 + 1.
 	require.Equal(t, 217, ccs.GetNbConstraints())
 }
+
+type wideCircuit struct {
+	In  []frontend.Variable
+	Out frontend.Variable `gnark:",public"`
+}
+
+func (c *wideCircuit) Define(api frontend.API) error {
+	h, err := NewHasher(api)
+	if err != nil {
+		return err
+	}
+	out, err := h.hashWide(poseidon2.TagCiphertexts, c.In...)
+	if err != nil {
+		return err
+	}
+	api.AssertIsEqual(out, c.Out)
+	return nil
+}
+
+// TestHashWideMatchesNative: the in-circuit wide chain is
+// poseidon2.HashWide for input counts around the block boundaries, a wrong
+// digest is refused, and one permutation costs 459 constraints.
+func TestHashWideMatchesNative(t *testing.T) {
+	inputs := hashInputs()
+	for _, n := range []int{0, 1, poseidon2.WideRate, poseidon2.WideRate + 1, 18} {
+		msgs := make([]fr.Element, n)
+		for i := range msgs {
+			msgs[i] = inputs[i%len(inputs)]
+			msgs[i].Add(&msgs[i], new(fr.Element).SetUint64(uint64(i/len(inputs))))
+		}
+		a := &wideCircuit{Out: bi(poseidon2.HashWide(poseidon2.TagCiphertexts, msgs...))}
+		for _, m := range msgs {
+			a.In = append(a.In, bi(m))
+		}
+		shape := &wideCircuit{In: make([]frontend.Variable, n)}
+		require.NoError(t, test.IsSolved(shape, a, ecc.BN254.ScalarField()), "n=%d", n)
+		a.Out = new(big.Int).Add(a.Out.(*big.Int), big.NewInt(1))
+		require.Error(t, test.IsSolved(shape, a, ecc.BN254.ScalarField()), "n=%d, wrong digest", n)
+	}
+	ccs, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, &wideCircuit{In: make([]frontend.Variable, poseidon2.WideRate)})
+	require.NoError(t, err)
+	require.Equal(t, 460, ccs.GetNbConstraints(), "one permutation and the equality")
+}

@@ -28,7 +28,8 @@ const (
 // mᵢ = Σⱼ v_{pack·i+j}·2^(SlotBits·j), with randomness of its own:
 // C1 = k·G, C2 = mᵢ·G + k·Key (package trustee; the trustees decrypt only
 // the sum of many ballots). The ciphertexts are not public inputs: the
-// public Ciphertexts is Poseidon2(TagCiphertexts, Key, each C1 and C2),
+// public Ciphertexts is the wide Poseidon2 hash (width 12) of
+// TagCiphertexts, Key, each C1 and C2,
 // which a ballot box recomputes from the submitted points with the
 // election's key (trustee.HashCiphertexts), so the hash binds the ballot to
 // that key too. Counter is public and bound by the proof: a box keeps, for
@@ -56,16 +57,19 @@ const (
 //
 // # Cost
 //
-// At depth 20 with 8 options packed by two (statement.DefaultPack): 21,947
-// R1CS constraints for Groth16 and 44,401 for PLONK; unpacked, 34,403 and
-// 71,461 (testdata/constraints.txt has every size). A ciphertext costs
-// 3,295 R1CS constraints with its first option: 2,359 to encrypt (the
-// randomness in signed 2-bit windows that C1 = k·G and k·Key share, the
-// plaintext's bits in a fixed-base multiplication), 864 to hash its four
-// coordinates and 72 for the option's rules; a second option in it costs
-// 181 (its rules and 32 more plaintext bits). A ballot of two ciphertexts
-// or more also builds, once, the table of the key's multiples (2,004). An
-// option costs about 1,740 packed by two, 3,295 unpacked.
+// At depth 20 with 8 options packed by two (statement.DefaultPack): 15,424
+// R1CS constraints for Groth16, below 2^14, so the prover's FFT domain is
+// 16,384; 38,838 for PLONK. Unpacked, 22,410 and 61,510
+// (testdata/constraints.txt has every size). A ciphertext costs about
+// 1,900 R1CS constraints with its first option: 1,626 to encrypt (the
+// randomness in signed 2-bit windows that C1 = k·G and k·Key share, summed
+// in Montgomery form; the plaintext's bits in a fixed-base multiplication),
+// about 200 to hash its four coordinates (the width-12 Poseidon2 chain:
+// one permutation, 459 constraints, per 11 inputs) and 72 for the option's rules; a second option in it
+// costs 181 (its rules and 32 more plaintext bits). A ballot of two
+// ciphertexts or more also builds, once, the table of the key's multiples
+// (1,383). Against the open vote circuit (6,188), an option costs about
+// 1,150 more packed by two, 2,030 unpacked.
 type SecretVote struct {
 	Root         frontend.Variable `gnark:",public"`
 	Nullifier    frontend.Variable `gnark:",public"`
@@ -119,7 +123,11 @@ func (c *SecretVote) Define(api frontend.API) error {
 		in = append(in, c1.X, c1.Y, c2.X, c2.Y)
 	}
 	if c.off&guardCiphertextHash == 0 {
-		api.AssertIsEqual(h.hash(poseidon2.TagCiphertexts, in...), c.Ciphertexts)
+		sum, err := h.hashWide(poseidon2.TagCiphertexts, in...)
+		if err != nil {
+			return err
+		}
+		api.AssertIsEqual(sum, c.Ciphertexts)
 	}
 	if c.off&guardPublicSquares == 0 {
 		BindPublic(api, c.Root, c.Nullifier, c.Scope, c.ParamsDigest, c.NumOptions, c.MaxPerOption,

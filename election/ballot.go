@@ -33,24 +33,37 @@ type Ballot struct {
 
 // A secret ballot's encoding:
 //
-//	magic "ZKSB" | version 1 | ciphertext count (1) | ciphertexts (64 each: C1, C2)
+//	magic "ZKSB" | version 2 | ciphertext count (1)
+//	| ciphertexts (128 each: trustee.Ciphertext.XY, C1.x, C1.y, C2.x, C2.y)
 //	| the proof's encoding (verifier.Proof.Bytes, to the end)
+//
+// Version 2 carries every point's affine coordinates, the values the
+// proof's ciphertext hash covers, so decoding takes no square root.
+// Version 1 (compressed points, 64 bytes a ciphertext) is refused.
 //
 // An open ballot's encoding is its proof's, which starts "ZKVP".
 const (
 	secretBallotMagic   = "ZKSB"
-	secretBallotVersion = 1
+	secretBallotVersion = 2
 )
 
 // ParseBallot decodes ballot bytes strictly, open or secret (see
-// verifier.ParseProof and trustee.ParseCiphertext: every point canonical,
+// verifier.ParseProof and trustee.ParseCiphertextXY: every point canonical,
 // on the curve and in the prime-order subgroup), and checks that the
 // public inputs have a ballot's layout, with rule and vote values of 64
 // bits. It does not verify the proof, nor that a secret ballot's
 // ciphertexts are those its proof hashes: a box or audit does both.
 func ParseBallot(b []byte) (*Ballot, error) {
+	return parseBallot(b, trustee.ParseCiphertextXY)
+}
+
+// parseBallot is ParseBallot with parse decoding each of a secret ballot's
+// ciphertexts: trustee.ParseCiphertextXY, or [parseBoundCiphertext] for a
+// reader that checks every ballot's hash and proof before it uses any
+// ballot's points.
+func parseBallot(b []byte, parse func([]byte) (trustee.Ciphertext, error)) (*Ballot, error) {
 	if rest, ok := bytes.CutPrefix(b, []byte(secretBallotMagic)); ok {
-		return parseSecretBallot(rest)
+		return parseSecretBallot(rest, parse)
 	}
 	p, err := verifier.ParseProof(b)
 	if err != nil {
@@ -63,20 +76,55 @@ func ParseBallot(b []byte) (*Ballot, error) {
 	return &Ballot{proof: p, pub: pub}, nil
 }
 
-func parseSecretBallot(b []byte) (*Ballot, error) {
-	if len(b) < 2 || b[0] != secretBallotVersion {
-		return nil, fmt.Errorf("%w: secret ballot version or length", ErrMalformedBallot)
+// parseBoundCiphertext decodes a secret ballot's ciphertext without the
+// prime-order subgroup test (trustee.ParseCiphertextXYOnCurve), for
+// [AuditSecret] (and so [PartialDecrypt]) alone, which sum ciphertexts
+// only after every ballot of the log passed its checks. The subgroup
+// test is most of the cost of decoding a ciphertext.
+//
+// # Why the test may be skipped there
+//
+// A secret ballot's proof (statement.SecretVote) computes C1 = k·G and
+// C2 = m·G + k·PK in its circuit, from the base point G and the key PK,
+// and its public input Ciphertexts is trustee.HashCiphertexts of PK and
+// every coordinate, x and y, of every such point. The audit recomputes
+// that hash from the election's key, which the parameters accept only in
+// the prime-order subgroup ([Params.Validate]), and from the submitted
+// coordinates (checkStatement, else ErrCiphertextHash), and verifies the
+// proof against it (else verifier.ErrInvalidProof). For a ballot that
+// passes both, the hash binds the in-circuit PK to the election's key and
+// the submitted points to the in-circuit ones, combinations of G and PK,
+// which lie in the subgroup. A point with a small-order component
+// therefore fails the hash or the proof, and no sum, and no trustee's
+// partial decryption of one, ever sees it: the audit adds ciphertexts
+// (sumLatest) only once checkStatements and verifyBallots have passed for
+// every ballot of the log. The box's Submit and its replay of the log on
+// OpenBox, and [ReadLog], whose ballots reach callers, stay strict.
+func parseBoundCiphertext(b []byte) (trustee.Ciphertext, error) {
+	return trustee.ParseCiphertextXYOnCurve(b)
+}
+
+func parseSecretBallot(b []byte, parse func([]byte) (trustee.Ciphertext, error)) (*Ballot, error) {
+	if len(b) < 2 {
+		return nil, fmt.Errorf("%w: secret ballot of %d bytes", ErrMalformedBallot, len(secretBallotMagic)+len(b))
+	}
+	if b[0] != secretBallotVersion {
+		return nil, fmt.Errorf("%w: secret ballot version %d is unsupported (want %d)", ErrMalformedBallot, b[0], secretBallotVersion)
 	}
 	n := int(b[1])
 	b = b[2:]
-	if n < 1 || n > statement.MaxOptions || len(b) < n*trustee.CiphertextSize {
+	if n < 1 || n > statement.MaxOptions || len(b) < n*trustee.CiphertextXYSize {
 		return nil, fmt.Errorf("%w: %d ciphertexts", ErrMalformedBallot, n)
 	}
-	cts, err := decodeCiphertexts(b[:n*trustee.CiphertextSize])
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrMalformedBallot, err)
+	cts := make([]trustee.Ciphertext, n)
+	for i := range cts {
+		c, err := parse(b[i*trustee.CiphertextXYSize : (i+1)*trustee.CiphertextXYSize])
+		if err != nil {
+			return nil, fmt.Errorf("%w: ciphertext %d: %v", ErrMalformedBallot, i, err)
+		}
+		cts[i] = c
 	}
-	p, err := verifier.ParseProof(b[n*trustee.CiphertextSize:])
+	p, err := verifier.ParseProof(b[n*trustee.CiphertextXYSize:])
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrMalformedBallot, err)
 	}
@@ -117,7 +165,10 @@ func (b *Ballot) Bytes() []byte {
 		return b.proof.Bytes()
 	}
 	out := append([]byte(secretBallotMagic), secretBallotVersion, byte(len(b.cts)))
-	out = append(out, encodeCiphertexts(b.cts)...)
+	for _, c := range b.cts {
+		e := c.XY()
+		out = append(out, e[:]...)
+	}
 	return append(out, b.proof.Bytes()...)
 }
 

@@ -167,14 +167,17 @@ type pending struct {
 }
 
 // latest is a citizen's latest secret ballot: its counter and its
-// ciphertexts' encodings (half the memory of decoded points; they are
+// ciphertexts' compressed encodings (compressCiphertexts: half the memory
+// of decoded points or of the ballot's uncompressed encoding; they are
 // decoded again only when a re-vote replaces them).
 type latest struct {
 	counter uint64
 	cts     []byte
 }
 
-func encodeCiphertexts(cts []trustee.Ciphertext) []byte {
+// compressCiphertexts returns the ciphertexts' compressed encodings
+// (trustee.Ciphertext.Bytes), one after another.
+func compressCiphertexts(cts []trustee.Ciphertext) []byte {
 	out := make([]byte, 0, len(cts)*trustee.CiphertextSize)
 	for _, c := range cts {
 		e := c.Bytes()
@@ -183,7 +186,8 @@ func encodeCiphertexts(cts []trustee.Ciphertext) []byte {
 	return out
 }
 
-func decodeCiphertexts(b []byte) ([]trustee.Ciphertext, error) {
+// decompressCiphertexts decodes compressCiphertexts' output strictly.
+func decompressCiphertexts(b []byte) ([]trustee.Ciphertext, error) {
 	out := make([]trustee.Ciphertext, len(b)/trustee.CiphertextSize)
 	for i := range out {
 		c, err := trustee.ParseCiphertext(b[i*trustee.CiphertextSize : (i+1)*trustee.CiphertextSize])
@@ -396,7 +400,7 @@ func (b *Box) load(ctx context.Context, enc []byte) error {
 // its offset.
 func scanBallots(r io.Reader, off, size int64, closed *bool, fn func(pos uint64, bal *Ballot) error) (int64, error) {
 	return scanRecords(r, off, size, closed, func(pos uint64, at int64, payload []byte) error {
-		bal, err := parseRecord(pos, at, payload)
+		bal, err := parseRecord(pos, at, payload, trustee.ParseCiphertextXY)
 		if err != nil {
 			return err
 		}
@@ -404,9 +408,10 @@ func scanBallots(r io.Reader, off, size int64, closed *bool, fn func(pos uint64,
 	})
 }
 
-// parseRecord parses the ballot of a ballot record.
-func parseRecord(pos uint64, at int64, payload []byte) (*Ballot, error) {
-	bal, err := ParseBallot(payload)
+// parseRecord parses the ballot of a ballot record, decoding a secret
+// ballot's ciphertexts with parse (see parseBallot).
+func parseRecord(pos uint64, at int64, payload []byte, parse func([]byte) (trustee.Ciphertext, error)) (*Ballot, error) {
+	bal, err := parseBallot(payload, parse)
 	if err != nil {
 		return nil, fmt.Errorf("%w: ballot %d at offset %d: %v", ErrCorrupt, pos, at, err)
 	}
@@ -582,13 +587,13 @@ func (b *Box) admitSecret(bal *Ballot) (*pending, error) {
 	prev := b.latest[n]
 	p := &pending{kind: recBallot, cts: bal.cts, fin: make(chan struct{})}
 	if prev != nil {
-		old, err := decodeCiphertexts(prev.cts)
+		old, err := decompressCiphertexts(prev.cts)
 		if err != nil { // the box encoded them from points it had parsed
 			return nil, fmt.Errorf("election: the latest ballot's ciphertexts: %v", err)
 		}
 		p.replaced = old
 	}
-	b.latest[n] = &latest{counter: bal.Counter(), cts: encodeCiphertexts(bal.cts)}
+	b.latest[n] = &latest{counter: bal.Counter(), cts: compressCiphertexts(bal.cts)}
 	b.head = chain.SecretEntry(b.head, n, bal.Counter(), bal.CiphertextHash())
 	p.head = b.head
 	b.pos++

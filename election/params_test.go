@@ -206,7 +206,9 @@ func FuzzParseBallot(f *testing.F) {
 	f.Add(make([]byte, 400))
 	w := testWorld(f)
 	f.Add(ballotOf(f, w, 0).Bytes())
-	f.Add(secretBallotOf(f, testSecretWorld(f), 0, 0, 1).Bytes())
+	secret := secretBallotOf(f, testSecretWorld(f), 0, 0, 1)
+	f.Add(secret.Bytes())
+	f.Add(versionOne(secret)) // refused: the version-1 encoding
 	f.Fuzz(func(t *testing.T, data []byte) {
 		b, err := ParseBallot(data)
 		if err != nil {

@@ -4,13 +4,21 @@ package election_test
 
 import (
 	"context"
+	"fmt"
+	"math/big"
+	"os"
+	"path/filepath"
 	"testing"
 
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	"github.com/consensys/gnark-crypto/ecc/bn254/twistededwards"
 	"github.com/stretchr/testify/require"
 
 	. "github.com/netstate/zkvote/election"
 	"github.com/netstate/zkvote/internal/wal"
+	"github.com/netstate/zkvote/statement"
 	"github.com/netstate/zkvote/trustee"
+	"github.com/netstate/zkvote/verifier"
 )
 
 // TestTrusteesDecryptOnlyTheElectionsSum: anyone can write a closed log of
@@ -132,4 +140,209 @@ func TestAuditNilParams(t *testing.T) {
 	require.Error(t, err)
 	_, err = AuditSecret(context.Background(), nil, vk, nil, nil)
 	require.Error(t, err)
+}
+
+// torsionPoint returns a point of the given order, 2, 4 or 8, of the
+// curve's 8-torsion (cyclic: E(F_p) ≅ Z/8 × Z/l): l·P for the first curve
+// point P (by increasing y) whose l·P has order 8, doubled as needed.
+func torsionPoint(t *testing.T, order int) twistededwards.PointAffine {
+	c := twistededwards.GetEdwardsCurve()
+	one := fr.One()
+	for y := uint64(2); y < 1000; y++ {
+		var p twistededwards.PointAffine
+		p.Y.SetUint64(y)
+		var num, den fr.Element // x² = (1 − y²)/(a − d·y²)
+		num.Square(&p.Y)
+		den.Mul(&num, &c.D)
+		num.Sub(&one, &num)
+		den.Sub(&c.A, &den)
+		num.Div(&num, &den)
+		if p.X.Sqrt(&num) == nil {
+			continue
+		}
+		var q, four twistededwards.PointAffine
+		q.ScalarMultiplication(&p, &c.Order)
+		four.ScalarMultiplication(&q, big.NewInt(4))
+		if four.IsZero() {
+			continue
+		}
+		for o := 8; o > order; o /= 2 {
+			q.Double(&q)
+		}
+		var full, half twistededwards.PointAffine
+		full.ScalarMultiplication(&q, big.NewInt(int64(order)))
+		half.ScalarMultiplication(&q, big.NewInt(int64(order/2)))
+		require.True(t, full.IsZero() && !half.IsZero(), "order %d", order)
+		return q
+	}
+	t.Fatal("no point of order 8 found")
+	return twistededwards.PointAffine{}
+}
+
+// withTorsion returns a secret ballot's encoding with tp added to point k
+// (0: C1, 1: C2) of ciphertext j: the same ciphertext plus a small-order
+// point, on the curve but outside the prime-order subgroup.
+func withTorsion(t *testing.T, enc []byte, j, k int, tp twistededwards.PointAffine) []byte {
+	at := ctOffset + j*trustee.CiphertextXYSize + k*pointXYSize
+	var p twistededwards.PointAffine
+	require.NoError(t, p.X.SetBytesCanonical(enc[at:at+fr.Bytes]))
+	require.NoError(t, p.Y.SetBytesCanonical(enc[at+fr.Bytes:at+pointXYSize]))
+	require.True(t, p.IsOnCurve())
+	p.Add(&p, &tp)
+	return withBytes(enc, at, pointXY(p))
+}
+
+// versionOne returns a secret ballot in the version-1 encoding: its
+// ciphertexts compressed, 64 bytes each.
+func versionOne(b *Ballot) []byte {
+	cts := b.Ciphertexts()
+	out := append([]byte("ZKSB"), 1, byte(len(cts)))
+	for _, c := range cts {
+		e := c.Bytes()
+		out = append(out, e[:]...)
+	}
+	return append(out, b.Proof().Bytes()...)
+}
+
+// TestSecretBallotTorsion: a secret ballot whose C1 or C2 is its own point
+// plus a point of order 2 or 8 is refused by ParseBallot and by the box,
+// which names the ciphertext and keeps its state.
+func TestSecretBallotTorsion(t *testing.T) {
+	w := testSecretWorld(t)
+	ctx := context.Background()
+	box := openSecretBox(t, w, t.TempDir())
+	defer box.Close()
+	good := secretBallotOf(t, w, 5, 1, 1)
+	enc := good.Bytes()
+	require.Len(t, enc, ctOffset+2*trustee.CiphertextXYSize+len(good.Proof().Bytes()), "two ciphertexts of 128 bytes")
+	before := box.Results()
+	for _, order := range []int{2, 8} {
+		tp := torsionPoint(t, order)
+		for _, at := range [][2]int{{0, 0}, {0, 1}, {1, 0}, {1, 1}} {
+			bad := withTorsion(t, enc, at[0], at[1], tp)
+			what := []string{"C1", "C2"}[at[1]]
+			_, err := ParseBallot(bad)
+			require.ErrorIs(t, err, ErrMalformedBallot, "order %d, %v", order, at)
+			require.ErrorContains(t, err, fmt.Sprintf("ciphertext %d: ", at[0]), "order %d, %v", order, at)
+			require.ErrorContains(t, err, what+" outside the prime-order subgroup", "order %d, %v", order, at)
+			_, err = box.Submit(ctx, bad)
+			require.ErrorIs(t, err, ErrMalformedBallot, "order %d, %v", order, at)
+			require.ErrorContains(t, err, what+" outside the prime-order subgroup", "order %d, %v", order, at)
+		}
+	}
+	after := box.Results()
+	require.Zero(t, after.Ballots)
+	require.Zero(t, after.Voters)
+	require.Equal(t, before.Head, after.Head)
+	requireSameSum(t, before.Encrypted, after.Encrypted, "the refused ballots left the sum")
+	require.NoError(t, err2(box.Submit(ctx, enc)), "the untouched ballot is taken")
+}
+
+// TestSecretAuditTorsion: a log with a secret ballot spliced in whose C1
+// carries a small-order component is refused by AuditSecret (and so by
+// PartialDecrypt) at that ballot, with ErrCiphertextHash, although the
+// audit decodes without the subgroup test; with its hash forged to match,
+// by its proof. ReadLog and the box's replay refuse it as malformed.
+func TestSecretAuditTorsion(t *testing.T) {
+	w := testSecretWorld(t)
+	ctx := context.Background()
+	vk := w.keys.VerifyingKey()
+	box := openSecretBox(t, w, t.TempDir())
+	for i := range 2 {
+		_, err := box.Submit(ctx, secretBallotOf(t, w, i, i, 1).Bytes())
+		require.NoError(t, err)
+	}
+	running := exportLog(t, box)
+	require.NoError(t, box.Close())
+	splice := func(ballot []byte) []byte {
+		out := append(append([]byte{}, running...), wal.Frame(append([]byte{RecBallot}, ballot...))...)
+		return append(out, wal.Frame([]byte{RecClosed})...)
+	}
+	third := secretBallotOf(t, w, 2, 2, 1)
+	clean := splice(third.Bytes())
+	res, err := AuditSecret(ctx, w.params, vk, clean, nil)
+	require.NoError(t, err, "the log with the untouched ballot")
+	require.Equal(t, uint64(3), res.Voters)
+
+	// C1 of ciphertext 0 plus a point of order 8 under the proof's own
+	// hash: the audit's decoding takes the point, the hash check refuses
+	// it.
+	tampered := withTorsion(t, third.Bytes(), 0, 0, torsionPoint(t, 8))
+	// The same points with the public hash forged to match them: the
+	// proof fails.
+	cts := make([]trustee.Ciphertext, 2)
+	for j := range cts {
+		at := ctOffset + j*trustee.CiphertextXYSize
+		cts[j], err = trustee.ParseCiphertextXYOnCurve(tampered[at : at+trustee.CiphertextXYSize])
+		require.NoError(t, err)
+	}
+	p, err := verifier.ParseProof(third.Proof().Bytes())
+	require.NoError(t, err)
+	pub, err := statement.ParseSecretVote(p.Public)
+	require.NoError(t, err)
+	pub.Ciphertexts = trustee.HashCiphertexts(w.params.Secret.Key, cts)
+	p.Public = pub.Vector()
+	forged, err := NewSecretBallot(p, cts)
+	require.NoError(t, err)
+
+	for name, c := range map[string]struct {
+		ballot []byte
+		want   error
+	}{
+		"hash":   {tampered, ErrCiphertextHash},
+		"forged": {forged.Bytes(), verifier.ErrInvalidProof},
+	} {
+		log := splice(c.ballot)
+		_, err := AuditSecret(ctx, w.params, vk, log, nil)
+		var ae *AuditError
+		require.ErrorAs(t, err, &ae, name)
+		require.Equal(t, "ballot", ae.What, name)
+		require.Equal(t, 2, ae.Index, name)
+		require.ErrorIs(t, err, c.want, name)
+		require.ErrorContains(t, err, "ballot 2", name)
+
+		journal := t.TempDir()
+		_, err = PartialDecrypt(ctx, w.params, vk, log, res.Head, w.shares[0], journal, nil)
+		require.ErrorAs(t, err, &ae, name)
+		require.Equal(t, 2, ae.Index, name)
+		require.ErrorIs(t, err, c.want, name)
+		_, err = PartialDecrypt(ctx, w.params, vk, clean, res.Head, w.shares[0], journal, nil)
+		require.NoError(t, err, "%s: nothing was journalled", name)
+
+		// Strict readers: the ballot does not decode.
+		_, err = ReadLog(log)
+		require.ErrorIs(t, err, ErrCorrupt, name)
+		require.ErrorContains(t, err, "ballot 2 at offset", name)
+		require.ErrorContains(t, err, "outside the prime-order subgroup", name)
+		dir := t.TempDir()
+		require.NoError(t, os.WriteFile(filepath.Join(dir, LogFile), log, 0o600))
+		_, err = OpenBox(ctx, dir, w.params, vk)
+		require.ErrorIs(t, err, ErrCorrupt, name)
+		require.ErrorContains(t, err, "outside the prime-order subgroup", name)
+	}
+}
+
+// TestSecretBallotVersionOne: a secret ballot in the version-1 encoding
+// (compressed points) is refused as unsupported, by ParseBallot, the box
+// and the audit.
+func TestSecretBallotVersionOne(t *testing.T) {
+	w := testSecretWorld(t)
+	ctx := context.Background()
+	good := secretBallotOf(t, w, 6, 0, 1)
+	old := versionOne(good)
+	_, err := ParseBallot(old)
+	require.ErrorIs(t, err, ErrMalformedBallot)
+	require.ErrorContains(t, err, "version 1 is unsupported")
+	box := openSecretBox(t, w, t.TempDir())
+	defer box.Close()
+	_, err = box.Submit(ctx, old)
+	require.ErrorIs(t, err, ErrMalformedBallot)
+	require.ErrorContains(t, err, "version 1 is unsupported")
+	require.Zero(t, box.Results().Ballots)
+	_, err = AuditSecret(ctx, w.params, w.keys.VerifyingKey(), buildLog(t, w.params, [][]byte{old}, true), nil)
+	var ae *AuditError
+	require.ErrorAs(t, err, &ae)
+	require.Equal(t, "log", ae.What)
+	require.ErrorIs(t, err, ErrCorrupt)
+	require.ErrorContains(t, err, "version 1 is unsupported")
 }

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/consensys/gnark-crypto/ecc/bn254/twistededwards"
 	"github.com/stretchr/testify/require"
 
@@ -266,7 +267,7 @@ func TestSecretBallotTampering(t *testing.T) {
 	require.NoError(t, err)
 	short, err := NewSecretBallot(good.Proof(), cts[:1])
 	require.NoError(t, err)
-	identity, err := ParseBallot(withBytes(good.Bytes(), 6, trustee.Identity().Bytes()))
+	identity, err := ParseBallot(withBytes(good.Bytes(), ctOffset, pointXY(twistededwards.PointAffine{Y: fr.One()})))
 	require.NoError(t, err, "the identity is a point of the subgroup")
 	for name, b := range map[string]*Ballot{"swapped": swapped, "foreign": foreign, "bumped": bumped} {
 		_, err := box.Submit(ctx, b.Bytes())
@@ -280,11 +281,12 @@ func TestSecretBallotTampering(t *testing.T) {
 
 	enc := good.Bytes()
 	for name, bad := range map[string][]byte{
-		"version":        append([]byte("ZKSB\x02"), enc[5:]...),
-		"zero count":     append([]byte("ZKSB\x01\x00"), enc[6:]...),
+		"version 1":      append([]byte("ZKSB\x01"), enc[5:]...),
+		"version 3":      append([]byte("ZKSB\x03"), enc[5:]...),
+		"zero count":     append([]byte("ZKSB\x02\x00"), enc[6:]...),
 		"truncated":      enc[:len(enc)-1],
-		"point flipped":  flip(enc, 6+5),
-		"order-2 C1":     withBytes(enc, 6, orderTwo()),
+		"point flipped":  flip(enc, ctOffset+5),
+		"order-2 C1":     withBytes(enc, ctOffset, orderTwo()),
 		"trailing bytes": append(bytes.Clone(enc), 0),
 	} {
 		_, err := box.Submit(ctx, bad)
@@ -309,17 +311,33 @@ func flip(b []byte, i int) []byte {
 	return out
 }
 
-// orderTwo returns the encoding of (0, −1), the point of order 2.
-func orderTwo() [trustee.PointSize]byte {
+// ctOffset is where a secret ballot's first ciphertext starts in its
+// encoding: after "ZKSB", the version and the count. Ciphertext j's C1 is
+// at ctOffset + j·trustee.CiphertextXYSize, its C2 at pointXYSize after.
+const (
+	ctOffset    = 6
+	pointXYSize = trustee.CiphertextXYSize / 2
+)
+
+// pointXY returns p's uncompressed encoding, x then y, as a secret
+// ballot carries it.
+func pointXY(p twistededwards.PointAffine) []byte {
+	x, y := p.X.Bytes(), p.Y.Bytes()
+	return append(x[:], y[:]...)
+}
+
+// orderTwo returns the uncompressed encoding of (0, −1), the point of
+// order 2.
+func orderTwo() []byte {
 	var p twistededwards.PointAffine
 	p.Y.SetOne()
 	p.Y.Neg(&p.Y)
-	return p.Bytes()
+	return pointXY(p)
 }
 
-func withBytes(b []byte, at int, v [trustee.PointSize]byte) []byte {
+func withBytes(b []byte, at int, v []byte) []byte {
 	out := bytes.Clone(b)
-	copy(out[at:], v[:])
+	copy(out[at:], v)
 	return out
 }
 

@@ -28,6 +28,14 @@ import (
 // counters ([ErrStaleBallot]). It recomputes the chain head and the
 // encrypted sum of each citizen's latest ballot (Results.Encrypted).
 //
+// Unlike [ReadLog], it decodes the ballots' ciphertexts without the
+// prime-order subgroup test, the larger part of their decoding: a ballot
+// whose ciphertexts hash to its proof's public input and whose proof
+// verifies carries the points its proof computed, which lie in the
+// subgroup, and the audit adds ciphertexts only once every ballot of the
+// log passed both checks. A point outside the subgroup fails its ballot
+// with [ErrCiphertextHash] (or verifier.ErrInvalidProof).
+//
 // With shares (nil: none yet, as a trustee audits before decrypting), it
 // also decrypts: each share's partial decryptions are checked against the
 // trustee's verification share in p (Chaum–Pedersen proofs bound to the
@@ -46,7 +54,12 @@ func AuditSecret(ctx context.Context, p *Params, voteVK *verifier.VerifyingKey, 
 	if p == nil || p.Secret == nil {
 		return logErr(errors.New("election: not a secret election (use Audit)"))
 	}
-	l, err := ReadLog(logData)
+	// The ciphertexts are decoded without the subgroup test
+	// (parseBoundCiphertext): every ballot's hash is checked
+	// (checkStatements) and proof verified (verifyBallots) below before
+	// any ciphertext is added (sumLatest), and l never leaves this
+	// function.
+	l, err := readLog(logData, parseBoundCiphertext)
 	if err != nil {
 		return logErr(err)
 	}
@@ -145,7 +158,10 @@ func verifyBallots(ctx context.Context, vk *verifier.VerifyingKey, proofs []*ver
 }
 
 // sumLatest sums the ciphertexts of the counted ballots (positions in
-// ballots), each ciphertext position on its own goroutine.
+// ballots), each ciphertext position on its own goroutine. The caller has
+// checked every ballot's ciphertext hash and verified every proof: the
+// ballots may come from parseBoundCiphertext, whose points are in the
+// prime-order subgroup only once both checks passed.
 func sumLatest(ballots []*Ballot, counted map[fr.Element]int, n int) []trustee.Ciphertext {
 	positions := make([]int, 0, len(counted))
 	for _, i := range counted {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/netstate/zkvote/internal/chain"
 	"github.com/netstate/zkvote/statement"
+	"github.com/netstate/zkvote/trustee"
 	"github.com/netstate/zkvote/verifier"
 )
 
@@ -27,6 +28,12 @@ type Log struct {
 // ballot's encoding. An export is complete, so a torn last record is an
 // error here. It checks neither proofs nor nullifiers: [Audit] does.
 func ReadLog(data []byte) (*Log, error) {
+	return readLog(data, trustee.ParseCiphertextXY)
+}
+
+// readLog is ReadLog with parse decoding each of a secret ballot's
+// ciphertexts (see parseBallot).
+func readLog(data []byte, parse func([]byte) (trustee.Ciphertext, error)) (*Log, error) {
 	r := bytes.NewReader(data)
 	enc, off, err := readLogHeader(r, int64(len(data)))
 	if err != nil {
@@ -53,12 +60,13 @@ func ReadLog(data []byte) (*Log, error) {
 		return nil, fmt.Errorf("%w: the log ends in a partial or zero-filled record at offset %d", ErrCorrupt, end)
 	}
 	// Decoding a ballot checks curve points (its proof's, a secret
-	// ballot's ciphertexts): most of an audit's cost after verification,
-	// so it runs on every core. The first bad record is the one reported.
+	// ballot's ciphertexts): a large part of an audit's cost after
+	// verification, so it runs on every core. The first bad record is the
+	// one reported.
 	l.Ballots = make([]*Ballot, len(records))
 	errs := make([]error, len(records))
 	parallel(len(records), func(i int) {
-		l.Ballots[i], errs[i] = parseRecord(uint64(i), records[i].at, records[i].payload)
+		l.Ballots[i], errs[i] = parseRecord(uint64(i), records[i].at, records[i].payload, parse)
 	})
 	for _, err := range errs {
 		if err != nil {

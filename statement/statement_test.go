@@ -15,12 +15,12 @@ func TestNames(t *testing.T) {
 		name string
 		pub  int
 	}{
-		{Membership(20), "membership/v2/depth=20", 4},
-		{Vote(20, 8), "vote/v2/depth=20/options=8", 17},
-		{Tally(64, 8), "tally/v2/batch=64/options=8", 6},
-		{Vote(MaxDepth, MaxOptions), "vote/v2/depth=32/options=55", MaxPublic},
-		{SecretVote(20, 8, 2), "secret-vote/v2/depth=20/options=8/pack=2", 11},
-		{SecretVote(MaxDepth, MaxOptions, 1), "secret-vote/v2/depth=32/options=55/pack=1", 11},
+		{Membership(20), "membership/v3/depth=20", 4},
+		{Vote(20, 8), "vote/v3/depth=20/options=8", 17},
+		{Tally(64, 8), "tally/v3/batch=64/options=8", 6},
+		{Vote(MaxDepth, MaxOptions), "vote/v3/depth=32/options=55", MaxPublic},
+		{SecretVote(20, 8, 2), "secret-vote/v3/depth=20/options=8/pack=2", 11},
+		{SecretVote(MaxDepth, MaxOptions, 1), "secret-vote/v3/depth=32/options=55/pack=1", 11},
 	} {
 		require.NoError(t, c.s.Check())
 		require.Equal(t, c.name, c.s.Name())
@@ -65,14 +65,14 @@ func TestLimits(t *testing.T) {
 
 func TestParseRefuses(t *testing.T) {
 	for _, name := range []string{
-		"", "vote", "vote/v2", "vote/v1/depth=20/options=8", "vote/v2/depth=20", "vote/v2/options=8/depth=20",
-		"vote/v2/depth=020/options=8", "vote/v2/depth=+20/options=8", "vote/v2/depth=20/options=8/",
-		"vote/v2/depth=20/options=56", "membership/v2/depth=33", "membership/v2/depth=20/options=8",
-		"tally/v2/batch=0/options=8", "ballot/v2/depth=20", "Vote/v2/depth=20/options=8",
-		"vote/v2/depth=20/options=8 ", "membership/v2/depth=-1", "membership/v2/depth=99999999999999999999",
-		"secret-vote/v2/depth=20", "secret-vote/v2/batch=20/options=8", "secret_vote/v2/depth=20/options=8",
-		"secret-vote/v2/depth=20/options=8", "secret-vote/v2/depth=20/options=8/pack=0", "secret-vote/v2/depth=20/options=8/pack=3",
-		"secret-vote/v2/depth=20/pack=2/options=8", "vote/v2/depth=20/options=8/pack=2",
+		"", "vote", "vote/v3", "vote/v2/depth=20/options=8", "vote/v3/depth=20", "vote/v3/options=8/depth=20",
+		"vote/v3/depth=020/options=8", "vote/v3/depth=+20/options=8", "vote/v3/depth=20/options=8/",
+		"vote/v3/depth=20/options=56", "membership/v3/depth=33", "membership/v3/depth=20/options=8",
+		"tally/v3/batch=0/options=8", "ballot/v3/depth=20", "Vote/v3/depth=20/options=8",
+		"vote/v3/depth=20/options=8 ", "membership/v3/depth=-1", "membership/v3/depth=99999999999999999999",
+		"secret-vote/v3/depth=20", "secret-vote/v3/batch=20/options=8", "secret_vote/v3/depth=20/options=8",
+		"secret-vote/v3/depth=20/options=8", "secret-vote/v3/depth=20/options=8/pack=0", "secret-vote/v3/depth=20/options=8/pack=3",
+		"secret-vote/v3/depth=20/pack=2/options=8", "vote/v3/depth=20/options=8/pack=2",
 	} {
 		_, err := Parse(name)
 		require.Error(t, err, name)
@@ -80,10 +80,10 @@ func TestParseRefuses(t *testing.T) {
 }
 
 func FuzzParse(f *testing.F) {
-	f.Add("vote/v2/depth=20/options=8")
-	f.Add("membership/v2/depth=1")
-	f.Add("tally/v2/batch=16384/options=55")
-	f.Add("secret-vote/v2/depth=20/options=8/pack=2")
+	f.Add("vote/v3/depth=20/options=8")
+	f.Add("membership/v3/depth=1")
+	f.Add("tally/v3/batch=16384/options=55")
+	f.Add("secret-vote/v3/depth=20/options=8/pack=2")
 	f.Fuzz(func(t *testing.T, name string) {
 		s, err := Parse(name)
 		if err != nil {

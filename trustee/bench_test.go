@@ -186,3 +186,29 @@ func BenchmarkParsePoint(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkParseCiphertext times decoding one ciphertext in each encoding:
+// compressed (two square roots and two subgroup tests), uncompressed
+// (two subgroup tests) and uncompressed without the subgroup test.
+func BenchmarkParseCiphertext(b *testing.B) {
+	c := EncryptWith(BaseMul(NewScalar(987654321)), 3, NewScalar(123456789))
+	compressed, xy := c.Bytes(), c.XY()
+	for _, bc := range []struct {
+		form  string
+		enc   []byte
+		parse func([]byte) (Ciphertext, error)
+	}{
+		{"compressed", compressed[:], ParseCiphertext},
+		{"xy", xy[:], ParseCiphertextXY},
+		{"xy-oncurve", xy[:], ParseCiphertextXYOnCurve},
+	} {
+		b.Run("form="+bc.form, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := bc.parse(bc.enc); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

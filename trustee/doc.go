@@ -10,8 +10,15 @@
 // ecc/bn254/twistededwards), so that a BN254 circuit can prove an
 // encryption. [ParsePoint] accepts only canonical encodings of points in
 // that subgroup: a point of small order, or with a small-order component,
-// never enters. Scalars are integers modulo the subgroup order l
-// (about 2^251).
+// never enters. So does every other decoder but one:
+// [ParseCiphertextXYOnCurve] skips the subgroup test, for ciphertexts that
+// a verified proof binds to points of the subgroup. Scalars are integers
+// modulo the subgroup order l (about 2^251).
+//
+// A ciphertext has two encodings: compressed ([Ciphertext.Bytes], 64
+// bytes, each point's y and the sign of its x), and uncompressed
+// ([Ciphertext.XY], 128 bytes, every coordinate), whose decoding needs no
+// square root.
 //
 // # Encryption
 //

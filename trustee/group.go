@@ -29,8 +29,9 @@ var ErrMalformed = errors.New("trustee: malformed input")
 
 // Point is a point of BabyJubjub's prime-order subgroup (gnark-crypto's
 // ecc/bn254/twistededwards, the curve a BN254 circuit computes on). The zero
-// Point is the identity. Points from [ParsePoint] are always in the
-// subgroup; arithmetic keeps them there.
+// Point is the identity. Points from every decoder of this package but
+// [ParseCiphertextXYOnCurve] are in the subgroup, and arithmetic keeps
+// them there.
 type Point struct{ p twistededwards.PointAffine }
 
 // Scalar is an integer modulo the subgroup order l.

@@ -67,7 +67,7 @@ func Example() {
 	forged.Public = pub.Vector()
 	fmt.Println("changed message refused:", errors.Is(verifier.Verify(vk, &forged), verifier.ErrInvalidProof))
 	// Output:
-	// statement: membership/v2/depth=4
+	// statement: membership/v3/depth=4
 	// verified: true
 	// under the census root: true
 	// changed message refused: true

@@ -85,7 +85,7 @@ func (vk *VerifyingKey) Backend() Backend {
 }
 
 // Circuit returns the name of the circuit the key verifies, for example
-// "membership/v2/depth=20".
+// "membership/v3/depth=20".
 func (vk *VerifyingKey) Circuit() string {
 	if vk == nil {
 		return ""

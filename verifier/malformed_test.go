@@ -972,7 +972,7 @@ func TestParseVerifyingKeyValid(t *testing.T) {
 	require.Equal(t, f.vk.ID(), vk.ID())
 	require.Equal(t, 4, vk.NbPublic())
 	require.Equal(t, verifier.Groth16, vk.Backend())
-	require.Equal(t, "membership/v2/depth=4", vk.Circuit())
+	require.Equal(t, "membership/v3/depth=4", vk.Circuit())
 	require.NoError(t, verifier.Verify(vk, f.proof))
 	// Bytes returns a copy.
 	b := vk.Bytes()
