@@ -133,8 +133,11 @@ func parseSecretBallot(b []byte, parse func([]byte) (trustee.Ciphertext, error))
 
 // NewSecretBallot returns the secret ballot of a proof of
 // statement.SecretVote and the ciphertexts it hashes (in order, one per
-// ciphertext of the statement). It checks their layout, as [ParseBallot]
-// does, but neither the proof nor the hash.
+// ciphertext of the statement). It checks their count and the proof's
+// layout, but neither the proof, nor the hash, nor that the points are in
+// the prime-order subgroup (a Ciphertext from
+// trustee.ParseCiphertextXYOnCurve may not be): a box parses the ballot's
+// bytes again, strictly, on Submit.
 func NewSecretBallot(proof *verifier.Proof, cts []trustee.Ciphertext) (*Ballot, error) {
 	if proof == nil {
 		return nil, fmt.Errorf("%w: no proof", ErrMalformedBallot)

@@ -349,6 +349,8 @@ func label(v float64, unit string) string {
 		return "stock gnark " + format(v, unit)
 	case "ratio":
 		return fmt.Sprintf("ratio %.3f", v)
+	case "vote-proofs":
+		return fmt.Sprintf("%.2f× the open vote proof", v)
 	case "heap-MiB", "rss-MiB":
 		return fmt.Sprintf("%.1f %s", v, unit)
 	}
@@ -377,7 +379,7 @@ func format(v float64, unit string) string {
 
 // shown lists the units the table prints, in order; allocation counts are
 // in the JSON only.
-var shown = []string{"ns/op", "ratio", "ours-ns", "stock-ns", "ns/proof", "ns/ballot", "ballots/s", "constraints", "proof-bytes", "heap-MiB", "rss-MiB"}
+var shown = []string{"ns/op", "ratio", "vote-proofs", "ours-ns", "stock-ns", "ns/proof", "ns/ballot", "ballots/s", "constraints", "proof-bytes", "heap-MiB", "rss-MiB"}
 
 func render(m machineInfo, results map[string]*result, order []string, count int) string {
 	var b strings.Builder
