@@ -3,10 +3,12 @@ module github.com/netstate/zkvote
 go 1.26.0
 
 require (
+	filippo.io/torchwood v0.6.1
 	github.com/consensys/gnark v0.16.3
 	github.com/consensys/gnark-crypto v0.21.0
 	github.com/stretchr/testify v1.12.1
 	golang.org/x/crypto v0.58.0
+	golang.org/x/mod v0.38.0
 )
 
 require (

@@ -25,7 +25,9 @@ func deps(t *testing.T, pkg string) []string {
 //   - election (the ballot box and the audit) never reaches the prover, the
 //     circuits, gnark's constraint compilers, the circuits' hash gadget or the
 //     ceremony code (mpcsetup): a box or an auditor links only what it
-//     verifies with.
+//     verifies with;
+//   - the witness links none of zkvote's cryptography and no gnark: it
+//     runs alone, for anyone, and checks only signed notes and hashes.
 func TestImportBoundaries(t *testing.T) {
 	const mod = "github.com/netstate/zkvote/"
 	const gnark = "github.com/consensys/gnark/"
@@ -36,6 +38,8 @@ func TestImportBoundaries(t *testing.T) {
 		mod + "verifier":   append([]string{mod + "prover", mod + "circuits", mod + "membership", mod + "election"}, compilers...),
 		mod + "membership": {mod + "prover", mod + "verifier", mod + "circuits", gnark},
 		mod + "trustee":    {mod + "prover", mod + "verifier", mod + "circuits", mod + "election", gnark},
+		mod + "witness": {mod + "prover", mod + "verifier", mod + "circuits", mod + "election", mod + "membership",
+			mod + "trustee", mod + "statement", gnark, "github.com/consensys/gnark-crypto/"},
 		mod + "election": append([]string{mod + "prover", mod + "circuits", gnark + "std/permutation",
 			gnark + "backend/groth16/bn254/mpcsetup", gnark + "backend/groth16/mpcsetup"}, compilers...),
 	}

@@ -1,0 +1,564 @@
+package witness
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"filippo.io/torchwood"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// testLog is an in-memory log of C2SP checkpoints over RFC 6962 hashes, as
+// a ballot box's transparency log would sign them.
+type testLog struct {
+	origin string
+	signer note.Signer
+	key    note.Verifier
+	hashes []tlog.Hash // stored hashes, by storage index
+	n      int64
+}
+
+func newTestLog(t testing.TB, origin string) *testLog {
+	skey, vkey, err := note.GenerateKey(rand.Reader, origin)
+	require.NoError(t, err)
+	signer, err := note.NewSigner(skey)
+	require.NoError(t, err)
+	key, err := note.NewVerifier(vkey)
+	require.NoError(t, err)
+	return &testLog{origin: origin, signer: signer, key: key}
+}
+
+func (l *testLog) reader() tlog.HashReader {
+	return tlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) {
+		out := make([]tlog.Hash, len(idx))
+		for i, x := range idx {
+			if x >= int64(len(l.hashes)) {
+				return nil, fmt.Errorf("hash %d not stored", x)
+			}
+			out[i] = l.hashes[x]
+		}
+		return out, nil
+	})
+}
+
+// append adds entries to the log.
+func (l *testLog) append(t testing.TB, entries ...string) {
+	for _, e := range entries {
+		hs, err := tlog.StoredHashes(l.n, []byte(e), l.reader())
+		require.NoError(t, err)
+		l.hashes = append(l.hashes, hs...)
+		l.n++
+	}
+}
+
+// checkpoint signs the log's checkpoint at its current size.
+func (l *testLog) checkpoint(t testing.TB) []byte {
+	return l.checkpointAt(t, l.n)
+}
+
+func (l *testLog) checkpointAt(t testing.TB, n int64) []byte {
+	h, err := tlog.TreeHash(n, l.reader())
+	require.NoError(t, err)
+	text := torchwood.Checkpoint{Origin: l.origin, Tree: tlog.Tree{N: n, Hash: h}}.String()
+	b, err := note.Sign(&note.Note{Text: text}, l.signer)
+	require.NoError(t, err)
+	return b
+}
+
+// proof returns the consistency proof from size m to the current size.
+func (l *testLog) proof(t testing.TB, m int64) []tlog.Hash {
+	if m == 0 || m == l.n {
+		return nil
+	}
+	p, err := tlog.ProveTree(l.n, m, l.reader())
+	require.NoError(t, err)
+	return p
+}
+
+func entries(from, to int) []string {
+	var out []string
+	for i := from; i < to; i++ {
+		out = append(out, fmt.Sprintf("ballot %d", i))
+	}
+	return out
+}
+
+func newKey(t testing.TB) ed25519.PrivateKey {
+	_, k, err := ed25519.GenerateKey(rand.Reader)
+	require.NoError(t, err)
+	return k
+}
+
+func openWitness(t testing.TB, dir string, key ed25519.PrivateKey, logs ...*testLog) *Witness {
+	c := Config{Dir: dir, Name: "witness.example/w1", Key: key}
+	for _, l := range logs {
+		c.Logs = append(c.Logs, Log{Origin: l.origin, Key: l.key})
+	}
+	w, err := Open(c)
+	require.NoError(t, err)
+	t.Cleanup(func() { w.Close() })
+	return w
+}
+
+// cosigned checks that sigs are the witness's valid cosignature of the
+// checkpoint, next to the log's signature.
+func cosigned(t testing.TB, w *Witness, l *testLog, checkpoint, sigs []byte) {
+	n, err := note.Open(append(append([]byte(nil), checkpoint...), sigs...), note.VerifierList(l.key, w.Verifier()))
+	require.NoError(t, err)
+	require.Len(t, n.Sigs, 2)
+	var names []string
+	for _, s := range n.Sigs {
+		names = append(names, s.Name)
+	}
+	require.ElementsMatch(t, []string{l.origin, "witness.example/w1"}, names)
+	for _, s := range n.Sigs {
+		if s.Name == "witness.example/w1" {
+			_, err := torchwood.CosignatureTimestamp(s)
+			require.NoError(t, err)
+		}
+	}
+}
+
+// TestWitnessFollowsLog: the witness cosigns the first checkpoint it sees,
+// then each checkpoint that extends the last by a valid proof, and the same
+// checkpoint again; its cosignatures verify with its key.
+func TestWitnessFollowsLog(t *testing.T) {
+	l := newTestLog(t, "box.example/election-1")
+	w := openWitness(t, t.TempDir(), newKey(t), l)
+	require.Contains(t, w.VerifierKey(), "witness.example/w1+")
+	_, _, ok := w.Latest(l.origin)
+	require.False(t, ok)
+
+	l.append(t, entries(0, 10)...)
+	cp := l.checkpoint(t)
+	sigs, err := w.AddCheckpoint(0, nil, cp)
+	require.NoError(t, err)
+	cosigned(t, w, l, cp, sigs)
+
+	for _, grow := range []int{1, 7, 256, 3} {
+		old := l.n
+		l.append(t, entries(int(old), int(old)+grow)...)
+		cp = l.checkpoint(t)
+		sigs, err := w.AddCheckpoint(old, l.proof(t, old), cp)
+		require.NoError(t, err, "from %d to %d", old, l.n)
+		cosigned(t, w, l, cp, sigs)
+	}
+	sigs, err = w.AddCheckpoint(l.n, nil, cp)
+	require.NoError(t, err, "the same checkpoint again")
+	cosigned(t, w, l, cp, sigs)
+	got, size, ok := w.Latest(l.origin)
+	require.True(t, ok)
+	require.Equal(t, l.n, size)
+	require.Equal(t, cp, got)
+}
+
+// TestWitnessRefuses: every refusal of the specification, each with its
+// error, and none changes what the witness holds.
+func TestWitnessRefuses(t *testing.T) {
+	l := newTestLog(t, "box.example/election-1")
+	other := newTestLog(t, "box.example/election-2")
+	impostor := newTestLog(t, l.origin) // same name, another key
+	w := openWitness(t, t.TempDir(), newKey(t), l)
+	l.append(t, entries(0, 10)...)
+	first := l.checkpoint(t)
+	_, err := w.AddCheckpoint(0, nil, first)
+	require.NoError(t, err)
+	l.append(t, entries(10, 20)...)
+	next := l.checkpoint(t)
+
+	other.append(t, "x")
+	impostor.append(t, entries(0, 20)...)
+	unsigned := []byte(torchwood.Checkpoint{Origin: l.origin, Tree: tlog.Tree{N: 20}}.String())
+	badProof := l.proof(t, 10)
+	badProof[0][0] ^= 1
+
+	errConflict := errors.New("conflict") // marks the cases that expect a *ConflictError
+	for name, c := range map[string]struct {
+		old   int64
+		proof []tlog.Hash
+		cp    []byte
+		want  error
+	}{
+		"unknown log":             {0, nil, other.checkpoint(t), ErrUnknownLog},
+		"impostor key":            {10, l.proof(t, 10), impostor.checkpoint(t), ErrSignature},
+		"unsigned":                {10, l.proof(t, 10), unsigned, ErrMalformed},
+		"old size above":          {21, nil, next, ErrMalformed},
+		"stale old size":          {0, nil, next, errConflict},
+		"old size ahead":          {15, l.proof(t, 15), next, errConflict},
+		"bad proof":               {10, badProof, next, ErrProof},
+		"proof of another size":   {10, l.proof(t, 11), next, ErrProof},
+		"no proof":                {10, nil, next, ErrProof},
+		"too long a proof":        {10, make([]tlog.Hash, MaxProofHashes+1), next, ErrMalformed},
+		"negative old size":       {-1, nil, next, ErrMalformed},
+		"no newline":              {10, nil, []byte("box.example/election-1"), ErrMalformed},
+		"oversized":               {10, nil, make([]byte, MaxCheckpointSize+1), ErrMalformed},
+		"proof between one size":  {10, l.proof(t, 11), first, ErrMalformed},
+		"checkpoint body garbage": {10, nil, signBody(t, l, "box.example/election-1\n-3\nxx\n"), ErrMalformed},
+	} {
+		_, err := w.AddCheckpoint(c.old, c.proof, c.cp)
+		if c.want == errConflict {
+			var conflict *ConflictError
+			require.ErrorAs(t, err, &conflict, name)
+			require.Equal(t, int64(10), conflict.Size, name)
+		} else {
+			require.ErrorIs(t, err, c.want, name)
+		}
+		got, size, _ := w.Latest(l.origin)
+		require.Equal(t, int64(10), size, name)
+		require.Equal(t, first, got, name)
+	}
+	// A proof from 0 is refused even to a witness that has seen nothing.
+	w2 := openWitness(t, t.TempDir(), newKey(t), l)
+	_, err = w2.AddCheckpoint(0, l.proof(t, 10), next)
+	require.ErrorIs(t, err, ErrMalformed)
+}
+
+func signBody(t testing.TB, l *testLog, text string) []byte {
+	b, err := note.Sign(&note.Note{Text: text}, l.signer)
+	require.NoError(t, err)
+	return b
+}
+
+// TestWitnessCatchesEquivocation: a log that signs a second checkpoint of
+// the size already cosigned, with another root (it replaced a ballot), is
+// refused, and the evidence proves it to anyone with the log's key.
+func TestWitnessCatchesEquivocation(t *testing.T) {
+	l := newTestLog(t, "box.example/election-1")
+	w := openWitness(t, t.TempDir(), newKey(t), l)
+	l.append(t, entries(0, 10)...)
+	honest := l.checkpoint(t)
+	_, err := w.AddCheckpoint(0, nil, honest)
+	require.NoError(t, err)
+
+	fork := newTestLog(t, l.origin)
+	fork.signer, fork.key = l.signer, l.key
+	fork.append(t, append(entries(0, 7), entries(8, 11)...)...) // ballot 7 dropped, one more at the end
+	forged := fork.checkpoint(t)
+	_, err = w.AddCheckpoint(10, nil, forged)
+	var eq *EquivocationError
+	require.ErrorAs(t, err, &eq)
+	require.NoError(t, VerifyMisbehaviour(l.key, eq.Evidence))
+	parsed, err := ParseMisbehaviour(eq.Evidence.Bytes())
+	require.NoError(t, err)
+	require.NoError(t, VerifyMisbehaviour(l.key, parsed))
+	require.Equal(t, eq.Evidence, parsed)
+
+	got, _, _ := w.Latest(l.origin)
+	require.Equal(t, honest, got, "the witness keeps the checkpoint it cosigned")
+
+	// The evidence is worthless under another key, or with one checkpoint
+	// twice.
+	impostor := newTestLog(t, l.origin)
+	require.Error(t, VerifyMisbehaviour(impostor.key, eq.Evidence))
+	require.ErrorIs(t, VerifyMisbehaviour(l.key, &Misbehaviour{First: honest, Second: honest}), ErrNotMisbehaviour)
+	require.ErrorIs(t, VerifyMisbehaviour(l.key, nil), ErrNotMisbehaviour)
+}
+
+// TestForkAcrossSizes: the log drops a ballot it had checkpointed and goes
+// on growing. The witness refuses the new checkpoint (no valid proof can
+// exist), and a monitor holding the forked log's hashes proves the fork.
+// An honest extension is not misbehaviour.
+func TestForkAcrossSizes(t *testing.T) {
+	l := newTestLog(t, "box.example/election-1")
+	w := openWitness(t, t.TempDir(), newKey(t), l)
+	l.append(t, entries(0, 10)...)
+	honest := l.checkpoint(t)
+	_, err := w.AddCheckpoint(0, nil, honest)
+	require.NoError(t, err)
+
+	fork := newTestLog(t, l.origin)
+	fork.signer, fork.key = l.signer, l.key
+	fork.append(t, append(entries(0, 7), entries(8, 15)...)...)
+	forged := fork.checkpoint(t)
+	_, err = w.AddCheckpoint(10, fork.proof(t, 10), forged)
+	require.ErrorIs(t, err, ErrProof)
+
+	m, err := ProveFork(l.key, honest, forged, fork.reader())
+	require.NoError(t, err)
+	require.NoError(t, VerifyMisbehaviour(l.key, m))
+	back, err := ParseMisbehaviour(m.Bytes())
+	require.NoError(t, err)
+	require.NoError(t, VerifyMisbehaviour(l.key, back))
+	// Tampering with the evidence breaks it.
+	bad := *back
+	bad.Proof = append([]tlog.Hash(nil), back.Proof...)
+	bad.Proof[0][3] ^= 1
+	require.ErrorIs(t, VerifyMisbehaviour(l.key, &bad), ErrNotMisbehaviour)
+	bad = *back
+	bad.Root = func() tlog.Hash { h, _ := tlog.TreeHash(10, l.reader()); return h }()
+	require.ErrorIs(t, VerifyMisbehaviour(l.key, &bad), ErrNotMisbehaviour)
+	bad = *back
+	bad.First, bad.Second = back.Second, back.First
+	require.ErrorIs(t, VerifyMisbehaviour(l.key, &bad), ErrNotMisbehaviour)
+
+	l.append(t, entries(10, 15)...)
+	_, err = ProveFork(l.key, honest, l.checkpoint(t), l.reader())
+	require.ErrorIs(t, err, ErrNotMisbehaviour, "an honest extension")
+	_, err = ProveFork(l.key, l.checkpoint(t), honest, l.reader())
+	require.ErrorIs(t, err, ErrNotMisbehaviour, "the larger first")
+}
+
+// TestWitnessPersists: the witness reopens with what it cosigned, so a
+// rollback is refused after a restart; a second process cannot open its
+// state; a damaged state file, or one signed by another key, stops it.
+func TestWitnessPersists(t *testing.T) {
+	dir := t.TempDir()
+	key := newKey(t)
+	l := newTestLog(t, "box.example/election-1")
+	w := openWitness(t, dir, key, l)
+	l.append(t, entries(0, 10)...)
+	cp := l.checkpoint(t)
+	_, err := w.AddCheckpoint(0, nil, cp)
+	require.NoError(t, err)
+	_, err = Open(Config{Dir: dir, Name: "witness.example/w1", Key: key, Logs: []Log{{l.origin, l.key}}})
+	require.Error(t, err, "a second witness on the same state")
+	require.NoError(t, w.Close())
+	_, err = w.AddCheckpoint(10, nil, cp)
+	require.Error(t, err, "closed")
+
+	w = openWitness(t, dir, key, l)
+	got, size, ok := w.Latest(l.origin)
+	require.True(t, ok)
+	require.Equal(t, int64(10), size)
+	require.Equal(t, cp, got)
+	var conflict *ConflictError
+	_, err = w.AddCheckpoint(0, nil, l.checkpointAt(t, 5))
+	require.ErrorAs(t, err, &conflict, "a rollback after restart")
+	require.NoError(t, w.Close())
+
+	files, err := filepath.Glob(filepath.Join(dir, "log-*.checkpoint"))
+	require.NoError(t, err)
+	require.Len(t, files, 1)
+	require.NoError(t, os.WriteFile(files[0], []byte("garbage"), 0o600))
+	_, err = Open(Config{Dir: dir, Name: "witness.example/w1", Key: key, Logs: []Log{{l.origin, l.key}}})
+	require.ErrorIs(t, err, ErrMalformed)
+	impostor := newTestLog(t, l.origin)
+	impostor.append(t, "x")
+	require.NoError(t, os.WriteFile(files[0], impostor.checkpoint(t), 0o600))
+	_, err = Open(Config{Dir: dir, Name: "witness.example/w1", Key: key, Logs: []Log{{l.origin, l.key}}})
+	require.ErrorIs(t, err, ErrSignature)
+}
+
+// TestOpenRefusesConfig: a bad key, name or log list is refused.
+func TestOpenRefusesConfig(t *testing.T) {
+	l := newTestLog(t, "box.example/election-1")
+	for name, c := range map[string]Config{
+		"no key":          {Name: "w", Logs: []Log{{l.origin, l.key}}},
+		"bad name":        {Name: "a b", Key: newKey(t)},
+		"key misnamed":    {Name: "w", Key: newKey(t), Logs: []Log{{"box.example/other", l.key}}},
+		"log twice":       {Name: "w", Key: newKey(t), Logs: []Log{{l.origin, l.key}, {l.origin, l.key}}},
+		"log without key": {Name: "w", Key: newKey(t), Logs: []Log{{Origin: l.origin}}},
+	} {
+		c.Dir = t.TempDir()
+		_, err := Open(c)
+		require.Error(t, err, name)
+	}
+}
+
+// TestWitnessConcurrent: many clients race to extend the log; whatever the
+// interleaving, the witness never rolls back, and what it holds is the
+// largest checkpoint it cosigned.
+func TestWitnessConcurrent(t *testing.T) {
+	l := newTestLog(t, "box.example/election-1")
+	w := openWitness(t, t.TempDir(), newKey(t), l)
+	l.append(t, entries(0, 200)...)
+	var mu sync.Mutex
+	var best int64
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 20 {
+				_, old, _ := w.Latest(l.origin)
+				n := min(old+int64(1+(g+i)%5), l.n)
+				var proof []tlog.Hash
+				if old != 0 && old != n {
+					p, err := tlog.ProveTree(n, old, l.reader())
+					if err != nil {
+						panic(err)
+					}
+					proof = p
+				}
+				if _, err := w.AddCheckpoint(old, proof, l.checkpointAt(t, n)); err == nil {
+					mu.Lock()
+					best = max(best, n)
+					mu.Unlock()
+				} else {
+					var c *ConflictError
+					if !errors.As(err, &c) {
+						panic(err)
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	_, size, _ := w.Latest(l.origin)
+	require.Equal(t, best, size)
+}
+
+// TestHTTP: the handler and Submit speak C2SP tlog-witness, status codes
+// included.
+func TestHTTP(t *testing.T) {
+	l := newTestLog(t, "box.example/election-1")
+	other := newTestLog(t, "box.example/election-2")
+	w := openWitness(t, t.TempDir(), newKey(t), l)
+	srv := httptest.NewServer(w)
+	defer srv.Close()
+	ctx := t.Context()
+	l.append(t, entries(0, 10)...)
+	cp := l.checkpoint(t)
+	sigs, err := Submit(ctx, srv.Client(), srv.URL, 0, nil, cp)
+	require.NoError(t, err)
+	cosigned(t, w, l, cp, sigs)
+
+	var conflict *ConflictError
+	_, err = Submit(ctx, srv.Client(), srv.URL, 0, nil, cp)
+	require.ErrorAs(t, err, &conflict)
+	require.Equal(t, int64(10), conflict.Size)
+	other.append(t, "x")
+	_, err = Submit(ctx, srv.Client(), srv.URL, 0, nil, other.checkpoint(t))
+	require.ErrorIs(t, err, ErrUnknownLog)
+	impostor := newTestLog(t, l.origin)
+	impostor.append(t, "x")
+	_, err = Submit(ctx, srv.Client(), srv.URL, 10, nil, impostor.checkpointAt(t, 1))
+	require.ErrorIs(t, err, ErrSignature)
+	l.append(t, entries(10, 12)...)
+	_, err = Submit(ctx, srv.Client(), srv.URL, 10, nil, l.checkpoint(t))
+	require.ErrorIs(t, err, ErrProof)
+	_, err = Submit(ctx, srv.Client(), srv.URL, 13, nil, l.checkpoint(t))
+	require.ErrorIs(t, err, ErrMalformed)
+	sigs, err = Submit(ctx, srv.Client(), srv.URL+"/", 10, l.proof(t, 10), l.checkpoint(t))
+	require.NoError(t, err)
+	cosigned(t, w, l, l.checkpoint(t), sigs)
+
+	resp, err := srv.Client().Get(srv.URL + "/add-checkpoint")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode)
+	resp, err = srv.Client().Post(srv.URL+"/other", "text/plain", nil)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusNotFound, resp.StatusCode)
+}
+
+// TestRequestRoundTrip: FormatRequest and ParseRequest are inverses, and
+// ParseRequest refuses non-canonical forms.
+func TestRequestRoundTrip(t *testing.T) {
+	l := newTestLog(t, "box.example/election-1")
+	l.append(t, entries(0, 20)...)
+	proof := l.proof(t, 7)
+	body := FormatRequest(7, proof, l.checkpoint(t))
+	old, p, cp, err := ParseRequest(body)
+	require.NoError(t, err)
+	require.Equal(t, int64(7), old)
+	require.Equal(t, proof, p)
+	require.Equal(t, l.checkpoint(t), cp)
+	for _, bad := range []string{
+		"", "old 7", "old 07\n\n", "old -1\n\n", "old +7\n\n", "new 7\n\n", "old 7\nnot base64\n\n",
+		"old 7\n" + "AAAA\n\n", "old 7\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
+		"old 99999999999999999999\n\n",
+	} {
+		_, _, _, err := ParseRequest([]byte(bad))
+		require.ErrorIs(t, err, ErrMalformed, "%q", bad)
+	}
+	many := FormatRequest(7, make([]tlog.Hash, MaxProofHashes+1), nil)
+	_, _, _, err = ParseRequest(many)
+	require.ErrorIs(t, err, ErrMalformed)
+}
+
+func FuzzParseRequest(f *testing.F) {
+	l := newTestLog(f, "box.example/election-1")
+	l.append(f, entries(0, 20)...)
+	f.Add(FormatRequest(7, l.proof(f, 7), l.checkpoint(f)))
+	f.Add(FormatRequest(0, nil, l.checkpoint(f)))
+	f.Add([]byte("old 1\n\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		old, proof, cp, err := ParseRequest(b)
+		if err != nil {
+			require.ErrorIs(t, err, ErrMalformed)
+			return
+		}
+		require.Equal(t, b, FormatRequest(old, proof, cp), "the encoding is canonical")
+	})
+}
+
+func FuzzParseMisbehaviour(f *testing.F) {
+	l := newTestLog(f, "box.example/election-1")
+	l.append(f, entries(0, 10)...)
+	a := l.checkpoint(f)
+	l.append(f, entries(10, 12)...)
+	f.Add((&Misbehaviour{First: a, Second: l.checkpoint(f)}).Bytes())
+	f.Add((&Misbehaviour{First: a, Second: a, Root: tlog.Hash{1}, Proof: l.proof(f, 10)}).Bytes())
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, err := ParseMisbehaviour(b)
+		if err != nil {
+			require.ErrorIs(t, err, ErrMalformed)
+			return
+		}
+		require.Equal(t, b, m.Bytes(), "the encoding is canonical")
+		_ = VerifyMisbehaviour(l.key, m) // must not panic
+	})
+}
+
+// BenchmarkCosign measures what a witness does per checkpoint of a
+// growing log: verify the log's signature and a consistency proof, cosign,
+// and persist durably (fsync); op=verify is the client's side, a
+// checkpoint with the log's signature and one cosignature.
+func BenchmarkCosign(b *testing.B) {
+	l := newTestLog(b, "box.example/election-1")
+	l.append(b, entries(0, 100000)...)
+	var cps [][]byte
+	var proofs [][]tlog.Hash
+	const step = 16
+	for n := int64(step); n <= l.n; n += step {
+		cps = append(cps, l.checkpointAt(b, n))
+		if n > step {
+			p, err := tlog.ProveTree(n, n-step, l.reader())
+			require.NoError(b, err)
+			proofs = append(proofs, p)
+		} else {
+			proofs = append(proofs, nil)
+		}
+	}
+	var last []byte
+	var w *Witness
+	b.Run("op=cosign", func(b *testing.B) {
+		w = openWitness(b, b.TempDir(), newKey(b), l)
+		i := 0
+		for b.Loop() {
+			if i == len(cps) {
+				b.Fatal("out of checkpoints")
+			}
+			sigs, err := w.AddCheckpoint(int64(i*step), proofs[i], cps[i])
+			if err != nil {
+				b.Fatal(err)
+			}
+			last = append(append([]byte(nil), cps[i]...), sigs...)
+			i++
+		}
+	})
+	b.Run("op=verify", func(b *testing.B) {
+		if w == nil {
+			w = openWitness(b, b.TempDir(), newKey(b), l)
+			sigs, err := w.AddCheckpoint(0, nil, cps[0])
+			require.NoError(b, err)
+			last = append(append([]byte(nil), cps[0]...), sigs...)
+		}
+		vs := note.VerifierList(l.key, w.Verifier())
+		for b.Loop() {
+			if _, err := note.Open(last, vs); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
