@@ -562,3 +562,86 @@ func BenchmarkCosign(b *testing.B) {
 		}
 	})
 }
+
+// TestPolicy: a checkpoint counts only with the log's signature and a
+// quorum of distinct named witnesses; unknown cosigners do not count, a
+// bad signature from a named key is refused, and a policy that could count
+// a key twice is refused.
+func TestPolicy(t *testing.T) {
+	l := newTestLog(t, "box.example/election-1")
+	l.append(t, entries(0, 10)...)
+	cp := l.checkpoint(t)
+	var ws []*Witness
+	var cosigs [][]byte
+	for i := range 3 {
+		w, err := Open(Config{Dir: t.TempDir(), Name: fmt.Sprintf("witness.example/w%d", i), Key: newKey(t), Logs: []Log{{l.origin, l.key}}})
+		require.NoError(t, err)
+		t.Cleanup(func() { w.Close() })
+		sigs, err := w.AddCheckpoint(0, nil, cp)
+		require.NoError(t, err)
+		ws = append(ws, w)
+		cosigs = append(cosigs, sigs)
+	}
+	stranger := openWitness(t, t.TempDir(), newKey(t), l)
+	strangerSigs, err := stranger.AddCheckpoint(0, nil, cp)
+	require.NoError(t, err)
+	with := func(sigs ...[]byte) []byte {
+		out := append([]byte(nil), cp...)
+		for _, s := range sigs {
+			out = append(out, s...)
+		}
+		return out
+	}
+	p := Policy{Log: l.key, Witnesses: []note.Verifier{ws[0].Verifier(), ws[1].Verifier(), ws[2].Verifier()}, Quorum: 2}
+	tree, err := p.Verify(with(cosigs[0], cosigs[2]))
+	require.NoError(t, err)
+	require.Equal(t, l.n, tree.N)
+	_, err = p.Verify(with(cosigs[0], cosigs[1], cosigs[2], strangerSigs))
+	require.NoError(t, err)
+	for name, c := range map[string]struct {
+		cp   []byte
+		want error
+	}{
+		"one witness":               {with(cosigs[1]), ErrQuorum},
+		"one witness twice":         {with(cosigs[1], cosigs[1]), ErrQuorum},
+		"a stranger does not count": {with(cosigs[1], strangerSigs), ErrQuorum},
+		"none":                      {cp, ErrQuorum},
+		"bad cosignature":           {with(cosigs[0], flipLast(cosigs[1])), ErrSignature},
+		"cosignatures only":         {append(append([]byte(l.checkpoint(t)[:len(cp)-len(lastLine(cp))]), cosigs[0]...), cosigs[1]...), ErrSignature},
+		"oversized":                 {make([]byte, MaxCheckpointSize+1), ErrMalformed},
+	} {
+		_, err := p.Verify(c.cp)
+		require.ErrorIs(t, err, c.want, name)
+	}
+	for name, bad := range map[string]Policy{
+		"no log":               {Witnesses: p.Witnesses, Quorum: 1},
+		"quorum too high":      {Log: l.key, Witnesses: p.Witnesses, Quorum: 4},
+		"negative quorum":      {Log: l.key, Witnesses: p.Witnesses, Quorum: -1},
+		"a witness twice":      {Log: l.key, Witnesses: []note.Verifier{ws[0].Verifier(), ws[0].Verifier()}, Quorum: 1},
+		"the log as a witness": {Log: l.key, Witnesses: []note.Verifier{l.key}, Quorum: 1},
+	} {
+		_, err := bad.Verify(with(cosigs...))
+		require.Error(t, err, name)
+	}
+}
+
+// lastLine returns the last line of a note, its newline included.
+func lastLine(b []byte) []byte {
+	i := len(b) - 2
+	for i >= 0 && b[i] != '\n' {
+		i--
+	}
+	return b[i+1:]
+}
+
+// flipLast changes one base64 character of a signature line's signature.
+func flipLast(line []byte) []byte {
+	out := append([]byte(nil), line...)
+	i := len(out) - 6
+	if out[i] == 'A' {
+		out[i] = 'B'
+	} else {
+		out[i] = 'A'
+	}
+	return out
+}
