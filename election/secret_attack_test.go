@@ -5,7 +5,6 @@ package election_test
 import (
 	"context"
 	"fmt"
-	"math/big"
 	"os"
 	"path/filepath"
 	"testing"
@@ -15,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	. "github.com/netstate/zkvote/election"
+	"github.com/netstate/zkvote/internal/torsion"
 	"github.com/netstate/zkvote/internal/wal"
 	"github.com/netstate/zkvote/statement"
 	"github.com/netstate/zkvote/trustee"
@@ -143,40 +143,11 @@ func TestAuditNilParams(t *testing.T) {
 }
 
 // torsionPoint returns a point of the given order, 2, 4 or 8, of the
-// curve's 8-torsion (cyclic: E(F_p) ≅ Z/8 × Z/l): l·P for the first curve
-// point P (by increasing y) whose l·P has order 8, doubled as needed.
+// curve's 8-torsion.
 func torsionPoint(t *testing.T, order int) twistededwards.PointAffine {
-	c := twistededwards.GetEdwardsCurve()
-	one := fr.One()
-	for y := uint64(2); y < 1000; y++ {
-		var p twistededwards.PointAffine
-		p.Y.SetUint64(y)
-		var num, den fr.Element // x² = (1 − y²)/(a − d·y²)
-		num.Square(&p.Y)
-		den.Mul(&num, &c.D)
-		num.Sub(&one, &num)
-		den.Sub(&c.A, &den)
-		num.Div(&num, &den)
-		if p.X.Sqrt(&num) == nil {
-			continue
-		}
-		var q, four twistededwards.PointAffine
-		q.ScalarMultiplication(&p, &c.Order)
-		four.ScalarMultiplication(&q, big.NewInt(4))
-		if four.IsZero() {
-			continue
-		}
-		for o := 8; o > order; o /= 2 {
-			q.Double(&q)
-		}
-		var full, half twistededwards.PointAffine
-		full.ScalarMultiplication(&q, big.NewInt(int64(order)))
-		half.ScalarMultiplication(&q, big.NewInt(int64(order/2)))
-		require.True(t, full.IsZero() && !half.IsZero(), "order %d", order)
-		return q
-	}
-	t.Fatal("no point of order 8 found")
-	return twistededwards.PointAffine{}
+	q := torsion.Point(order)
+	require.Equal(t, order, torsion.Order(q))
+	return q
 }
 
 // withTorsion returns a secret ballot's encoding with tp added to point k

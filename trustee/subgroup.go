@@ -6,6 +6,8 @@ import (
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/consensys/gnark-crypto/ecc/bn254/twistededwards"
+
+	smallorder "github.com/netstate/zkvote/internal/torsion"
 )
 
 // The prime-order subgroup test of [ParsePoint]: one Tate pairing with a
@@ -98,34 +100,8 @@ var subgroup = sync.OnceValue(func() *subgroupConstants {
 	return k
 })
 
-// orderEight returns a point of order 8: l·P for the first curve point
-// P (by increasing y) whose l·P has order 8. About one point in two will
-// do, as E(F_p)/l·E(F_p)'s 2-part is cyclic of order 8.
-func orderEight() twistededwards.PointAffine {
-	c := curve()
-	var one fr.Element
-	one.SetOne()
-	for y := uint64(2); ; y++ {
-		var p twistededwards.PointAffine
-		p.Y.SetUint64(y)
-		var num, den fr.Element
-		num.Square(&p.Y)
-		den.Mul(&num, &c.D)
-		num.Sub(&one, &num)
-		den.Sub(&c.A, &den)
-		num.Div(&num, &den)
-		if p.X.Sqrt(&num) == nil {
-			continue
-		}
-		var t, q twistededwards.PointAffine
-		t.ScalarMultiplication(&p, &c.Order)
-		q.Double(&t)
-		q.Double(&q)
-		if !q.IsZero() {
-			return t
-		}
-	}
-}
+// orderEight returns a point of order 8 (package internal/torsion).
+func orderEight() twistededwards.PointAffine { return smallorder.OrderEight() }
 
 // inSubgroup reports whether p, a point of the curve, is in the subgroup
 // of prime order l (see the proof above).

@@ -229,22 +229,35 @@ func signBody(t testing.TB, l *testLog, text string) []byte {
 	return b
 }
 
+// cosignedLog returns a log of 10 ballots and a witness that cosigned its
+// checkpoint, honest.
+func cosignedLog(t *testing.T) (l *testLog, w *Witness, honest []byte) {
+	l = newTestLog(t, "box.example/election-1")
+	w = openWitness(t, t.TempDir(), newKey(t), l)
+	l.append(t, entries(0, 10)...)
+	honest = l.checkpoint(t)
+	_, err := w.AddCheckpoint(0, nil, honest)
+	require.NoError(t, err)
+	return l, w, honest
+}
+
+// forkWithout returns a log under the same key as l with the ballots below
+// end except ballot drop: a fork that dropped one.
+func (l *testLog) forkWithout(t *testing.T, drop, end int) *testLog {
+	fork := newTestLog(t, l.origin)
+	fork.signer, fork.key = l.signer, l.key
+	fork.append(t, append(entries(0, drop), entries(drop+1, end)...)...)
+	return fork
+}
+
 // TestWitnessCatchesEquivocation: a log that signs a second checkpoint of
 // the size already cosigned, with another root (it replaced a ballot), is
 // refused, and the evidence proves it to anyone with the log's key.
 func TestWitnessCatchesEquivocation(t *testing.T) {
-	l := newTestLog(t, "box.example/election-1")
-	w := openWitness(t, t.TempDir(), newKey(t), l)
-	l.append(t, entries(0, 10)...)
-	honest := l.checkpoint(t)
-	_, err := w.AddCheckpoint(0, nil, honest)
-	require.NoError(t, err)
-
-	fork := newTestLog(t, l.origin)
-	fork.signer, fork.key = l.signer, l.key
-	fork.append(t, append(entries(0, 7), entries(8, 11)...)...) // ballot 7 dropped, one more at the end
+	l, w, honest := cosignedLog(t)
+	fork := l.forkWithout(t, 7, 11) // ballot 7 dropped, one more at the end
 	forged := fork.checkpoint(t)
-	_, err = w.AddCheckpoint(10, nil, forged)
+	_, err := w.AddCheckpoint(10, nil, forged)
 	var eq *EquivocationError
 	require.ErrorAs(t, err, &eq)
 	require.NoError(t, VerifyMisbehaviour(l.key, eq.Evidence))
@@ -269,18 +282,10 @@ func TestWitnessCatchesEquivocation(t *testing.T) {
 // exist), and a monitor holding the forked log's hashes proves the fork.
 // An honest extension is not misbehaviour.
 func TestForkAcrossSizes(t *testing.T) {
-	l := newTestLog(t, "box.example/election-1")
-	w := openWitness(t, t.TempDir(), newKey(t), l)
-	l.append(t, entries(0, 10)...)
-	honest := l.checkpoint(t)
-	_, err := w.AddCheckpoint(0, nil, honest)
-	require.NoError(t, err)
-
-	fork := newTestLog(t, l.origin)
-	fork.signer, fork.key = l.signer, l.key
-	fork.append(t, append(entries(0, 7), entries(8, 15)...)...)
+	l, w, honest := cosignedLog(t)
+	fork := l.forkWithout(t, 7, 15)
 	forged := fork.checkpoint(t)
-	_, err = w.AddCheckpoint(10, fork.proof(t, 10), forged)
+	_, err := w.AddCheckpoint(10, fork.proof(t, 10), forged)
 	require.ErrorIs(t, err, ErrProof)
 
 	m, err := ProveFork(l.key, honest, forged, fork.reader())
