@@ -21,8 +21,8 @@ import (
 // the engine the ballot box's transparency log is built on) with this
 // witness as its only witness, over HTTP: Tessera publishes a checkpoint
 // only once the witness cosigned it, the checkpoint passes a Policy with a
-// quorum of one, an entry's inclusion proof from the log's tiles verifies
-// against it, and as the log grows the witness follows it through
+// quorum of one, an entry's receipt (with the inclusion proof from the
+// log's tiles) verifies against it, and as the log grows the witness follows it through
 // consistency proofs.
 func TestTesseraLogWitnessed(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -71,14 +71,14 @@ func TestTesseraLogWitnessed(t *testing.T) {
 			require.NoError(t, err)
 			raw, err := pb.InclusionProof(ctx, idx.Index)
 			require.NoError(t, err)
-			proof := make(tlog.RecordProof, len(raw))
+			r := &Receipt{Index: int64(idx.Index), Checkpoint: cp, Proof: make([]tlog.Hash, len(raw))}
 			for j, h := range raw {
-				copy(proof[j][:], h)
+				copy(r.Proof[j][:], h)
 			}
-			leaf := tlog.RecordHash(fmt.Appendf(nil, "ballot %d.%d", round, i))
-			require.NoError(t, tlog.CheckRecord(proof, tree.N, tree.Hash, int64(idx.Index), leaf), "round %d entry %d", round, i)
-			other := tlog.RecordHash([]byte("a ballot that is not there"))
-			require.Error(t, tlog.CheckRecord(proof, tree.N, tree.Hash, int64(idx.Index), other))
+			_, err = policy.VerifyReceipt(r, fmt.Appendf(nil, "ballot %d.%d", round, i))
+			require.NoError(t, err, "round %d entry %d", round, i)
+			_, err = policy.VerifyReceipt(r, []byte("a ballot that is not there"))
+			require.ErrorIs(t, err, ErrInclusion)
 		}
 		_, size, ok := w.Latest(origin)
 		require.True(t, ok)

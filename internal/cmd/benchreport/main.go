@@ -83,7 +83,7 @@ var standard = []spec{
 	{"./election", "^BenchmarkAudit$", "3x", "1x"},
 	{"./election", "^BenchmarkTallyProof$", "1x", "1x"},
 	{"./bench", "^Benchmark(Identity|IdentityFile|Registry)$", "3x", "1x"},
-	{"./witness", "^BenchmarkCosign$", "200x", "10x"},
+	{"./witness", "^Benchmark(Cosign|VerifyReceipt)$", "200x", "10x"},
 }
 
 // result gathers every value reported for one benchmark, per unit.
