@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"filippo.io/torchwood"
+	fnote "github.com/transparency-dev/formats/note"
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 )
@@ -86,4 +87,15 @@ func (p Policy) check() error {
 		seen[id{w.Name(), w.KeyHash()}] = true
 	}
 	return nil
+}
+
+// ParseWitnessKey parses a witness's public key as a note verifier key
+// string ([Witness.VerifierKey], or the witness's plain Ed25519 note key,
+// which names the same key) into the verifier of its cosignatures.
+func ParseWitnessKey(vkey string) (note.Verifier, error) {
+	v, err := fnote.NewVerifierForCosignatureV1(vkey)
+	if err != nil {
+		return nil, fmt.Errorf("witness: witness key %q: %v", vkey, err)
+	}
+	return v, nil
 }

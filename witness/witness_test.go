@@ -764,3 +764,24 @@ func BenchmarkVerifyReceipt(b *testing.B) {
 		}
 	})
 }
+
+// TestParseWitnessKey: a witness's published key parses into a verifier of
+// its cosignatures, the one Tessera's witness client uses too; garbage and
+// another algorithm's key are refused.
+func TestParseWitnessKey(t *testing.T) {
+	l := newTestLog(t, "box.example/election-1")
+	w := openWitness(t, t.TempDir(), newKey(t), l)
+	l.append(t, entries(0, 3)...)
+	cp := l.checkpoint(t)
+	sigs, err := w.AddCheckpoint(0, nil, cp)
+	require.NoError(t, err)
+	v, err := ParseWitnessKey(w.VerifierKey())
+	require.NoError(t, err)
+	require.Equal(t, w.Verifier().KeyHash(), v.KeyHash())
+	_, err = Policy{Log: l.key, Witnesses: []note.Verifier{v}, Quorum: 1}.Verify(append(cp, sigs...))
+	require.NoError(t, err)
+	for _, bad := range []string{"", "witness.example/w1", "witness.example/w1+00000000+AAAA", "a b+00000000+BAAA"} {
+		_, err := ParseWitnessKey(bad)
+		require.Error(t, err, "%q", bad)
+	}
+}
