@@ -2,7 +2,6 @@ package witness
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
 
@@ -110,16 +109,8 @@ const (
 // Bytes returns the evidence's encoding.
 func (m *Misbehaviour) Bytes() []byte {
 	out := append([]byte(misbehaviourMagic), misbehaviourVersion)
-	for _, n := range [][]byte{m.First, m.Second} {
-		out = binary.BigEndian.AppendUint32(out, uint32(len(n)))
-		out = append(out, n...)
-	}
-	out = append(out, m.Root[:]...)
-	out = append(out, byte(len(m.Proof)))
-	for _, h := range m.Proof {
-		out = append(out, h[:]...)
-	}
-	return out
+	out = appendNote(appendNote(out, m.First), m.Second)
+	return appendProof(append(out, m.Root[:]...), m.Proof)
 }
 
 // ParseMisbehaviour decodes evidence strictly (bounded sizes, no trailing
@@ -130,36 +121,23 @@ func ParseMisbehaviour(b []byte) (*Misbehaviour, error) {
 	if !ok || len(rest) < 1 || rest[0] != misbehaviourVersion {
 		return nil, fmt.Errorf("%w: not a version %d misbehaviour", ErrMalformed, misbehaviourVersion)
 	}
-	rest = rest[1:]
 	m := new(Misbehaviour)
-	for _, dst := range []*[]byte{&m.First, &m.Second} {
-		if len(rest) < 4 {
-			return nil, fmt.Errorf("%w: truncated misbehaviour", ErrMalformed)
-		}
-		n := binary.BigEndian.Uint32(rest)
-		rest = rest[4:]
-		if n > MaxCheckpointSize || uint64(n) > uint64(len(rest)) {
-			return nil, fmt.Errorf("%w: checkpoint of %d bytes", ErrMalformed, n)
-		}
-		*dst = bytes.Clone(rest[:n])
-		rest = rest[n:]
+	var err error
+	if m.First, rest, err = cutNote(rest[1:]); err != nil {
+		return nil, err
 	}
-	if len(rest) < tlog.HashSize+1 {
+	if m.Second, rest, err = cutNote(rest); err != nil {
+		return nil, err
+	}
+	if len(rest) < tlog.HashSize {
 		return nil, fmt.Errorf("%w: truncated misbehaviour", ErrMalformed)
 	}
 	copy(m.Root[:], rest)
-	count := int(rest[tlog.HashSize])
-	rest = rest[tlog.HashSize+1:]
-	if count > MaxProofHashes || len(rest) != count*tlog.HashSize {
-		return nil, fmt.Errorf("%w: %d proof hashes in %d bytes", ErrMalformed, count, len(rest))
+	if m.Proof, err = parseProof(rest[tlog.HashSize:]); err != nil {
+		return nil, err
 	}
-	if count == 0 && m.Root != (tlog.Hash{}) {
+	if len(m.Proof) == 0 && m.Root != (tlog.Hash{}) {
 		return nil, fmt.Errorf("%w: a root without a proof", ErrMalformed)
-	}
-	for i := range count {
-		var h tlog.Hash
-		copy(h[:], rest[i*tlog.HashSize:])
-		m.Proof = append(m.Proof, h)
 	}
 	return m, nil
 }

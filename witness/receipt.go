@@ -79,13 +79,7 @@ const (
 func (r *Receipt) Bytes() []byte {
 	out := append([]byte(receiptMagic), receiptVersion)
 	out = binary.BigEndian.AppendUint64(out, uint64(r.Index))
-	out = binary.BigEndian.AppendUint32(out, uint32(len(r.Checkpoint)))
-	out = append(out, r.Checkpoint...)
-	out = append(out, byte(len(r.Proof)))
-	for _, h := range r.Proof {
-		out = append(out, h[:]...)
-	}
-	return out
+	return appendProof(appendNote(out, r.Checkpoint), r.Proof)
 }
 
 // ParseReceipt decodes a receipt strictly (bounded sizes, a non-negative
@@ -93,28 +87,19 @@ func (r *Receipt) Bytes() []byte {
 // [Policy.VerifyReceipt].
 func ParseReceipt(b []byte) (*Receipt, error) {
 	rest, ok := bytes.CutPrefix(b, []byte(receiptMagic))
-	if !ok || len(rest) < 1+8+4 || rest[0] != receiptVersion {
+	if !ok || len(rest) < 1+8 || rest[0] != receiptVersion {
 		return nil, fmt.Errorf("%w: not a version %d receipt", ErrMalformed, receiptVersion)
 	}
 	r := &Receipt{Index: int64(binary.BigEndian.Uint64(rest[1:]))}
 	if r.Index < 0 {
 		return nil, fmt.Errorf("%w: negative index", ErrMalformed)
 	}
-	n := binary.BigEndian.Uint32(rest[9:])
-	rest = rest[13:]
-	if n > MaxCheckpointSize || uint64(n)+1 > uint64(len(rest)) {
-		return nil, fmt.Errorf("%w: checkpoint of %d bytes", ErrMalformed, n)
+	var err error
+	if r.Checkpoint, rest, err = cutNote(rest[9:]); err != nil {
+		return nil, err
 	}
-	r.Checkpoint = bytes.Clone(rest[:n])
-	count := int(rest[n])
-	rest = rest[n+1:]
-	if count > MaxProofHashes || len(rest) != count*tlog.HashSize {
-		return nil, fmt.Errorf("%w: %d proof hashes in %d bytes", ErrMalformed, count, len(rest))
-	}
-	for i := range count {
-		var h tlog.Hash
-		copy(h[:], rest[i*tlog.HashSize:])
-		r.Proof = append(r.Proof, h)
+	if r.Proof, err = parseProof(rest); err != nil {
+		return nil, err
 	}
 	return r, nil
 }

@@ -2,7 +2,6 @@ package witness
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"net/http/httptest"
 	"net/url"
@@ -28,14 +27,10 @@ func TestTesseraLogWitnessed(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	const origin = "box.example/election-1"
-	skey, vkey, err := note.GenerateKey(rand.Reader, origin)
-	require.NoError(t, err)
-	signer, err := note.NewSigner(skey)
-	require.NoError(t, err)
-	logKey, err := note.NewVerifier(vkey)
-	require.NoError(t, err)
+	l := newTestLog(t, origin) // only its keys: Tessera keeps the log
+	signer, logKey := l.signer, l.key
 
-	w := openWitness(t, t.TempDir(), newKey(t), &testLog{origin: origin, key: logKey})
+	w := openWitness(t, t.TempDir(), newKey(t), l)
 	srv := httptest.NewServer(w)
 	defer srv.Close()
 	root, err := url.Parse(srv.URL)

@@ -1,6 +1,7 @@
 package witness
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
@@ -784,4 +785,56 @@ func TestParseWitnessKey(t *testing.T) {
 		_, err := ParseWitnessKey(bad)
 		require.Error(t, err, "%q", bad)
 	}
+}
+
+func FuzzParseWitnessKey(f *testing.F) {
+	l := newTestLog(f, "box.example/election-1")
+	w := openWitness(f, f.TempDir(), newKey(f), l)
+	f.Add(w.VerifierKey())
+	f.Add("witness.example/w1+00000000+BAAA")
+	f.Fuzz(func(t *testing.T, vkey string) {
+		if v, err := ParseWitnessKey(vkey); err == nil {
+			require.NotNil(t, v)
+			require.False(t, v.Verify([]byte("x\n"), make([]byte, 72)), "a zero cosignature verifies nothing")
+		}
+	})
+}
+
+// FuzzAddCheckpoint: a log may sign any text as its checkpoint; whatever
+// it signs, and whatever old size and proof come with it, the witness
+// answers with an error or a cosignature, never panics, and cosigns only
+// a well-formed checkpoint of its log.
+func FuzzAddCheckpoint(f *testing.F) {
+	l := newTestLog(f, "box.example/election-1")
+	l.append(f, entries(0, 5)...)
+	good := l.checkpoint(f)
+	body := good[:bytes.Index(good, []byte("\n\n"))+1]
+	f.Add(string(body), int64(0), []byte(nil))
+	f.Add("box.example/election-1\n5\nnot base64\n", int64(0), []byte(nil))
+	f.Add("box.example/election-1\n07\n"+string(body[len("box.example/election-1\n5\n"):]), int64(0), []byte(nil))
+	f.Add(string(body)+"extension line\n", int64(3), make([]byte, 64))
+	key := newKey(f)
+	f.Fuzz(func(t *testing.T, text string, old int64, proof []byte) {
+		w, err := Open(Config{Dir: t.TempDir(), Name: "witness.example/w1", Key: key, Logs: []Log{{l.origin, l.key}}})
+		require.NoError(t, err)
+		defer w.Close()
+		signed, err := note.Sign(&note.Note{Text: text}, l.signer)
+		if err != nil {
+			return // not a note text at all
+		}
+		var hashes []tlog.Hash
+		for i := 0; i+tlog.HashSize <= len(proof) && len(hashes) < MaxProofHashes+1; i += tlog.HashSize {
+			var h tlog.Hash
+			copy(h[:], proof[i:])
+			hashes = append(hashes, h)
+		}
+		sigs, err := w.AddCheckpoint(old, hashes, signed)
+		if err != nil {
+			return
+		}
+		c, err := torchwood.ParseCheckpoint(text)
+		require.NoError(t, err, "cosigned a malformed checkpoint")
+		require.Equal(t, l.origin, c.Origin)
+		cosigned(t, w, l, signed, sigs)
+	})
 }
