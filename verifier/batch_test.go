@@ -399,3 +399,30 @@ func TestVerifyBatchContext(t *testing.T) {
 		})
 	}
 }
+
+// TestVerifyAll: one combined check, which accepts exactly the batches
+// VerifyBatch accepts and refuses, without naming a proof, any batch with
+// an invalid one, wherever it sits.
+func TestVerifyAll(t *testing.T) {
+	vk, ps := testFixture(t)
+	ctx := context.Background()
+	for _, n := range []int{0, 1, 2, 7, 16} {
+		require.NoError(t, verifier.VerifyAll(ctx, vk, cloneAll(t, ps, n)), "n=%d", n)
+	}
+	for _, n := range []int{1, 2, 7, 16} {
+		for _, at := range []int{0, n / 2, n - 1} {
+			batch := cloneAll(t, ps, n)
+			add(&batch[at].Public[1], 1)
+			err := verifier.VerifyAll(ctx, vk, batch)
+			require.ErrorIs(t, err, verifier.ErrInvalidProof, "n=%d at=%d", n, at)
+			require.Error(t, verifier.VerifyBatch(ctx, vk, batch))
+		}
+	}
+	other := clone(t, ps[0])
+	other.Data = other.Data[:len(other.Data)-1]
+	require.ErrorIs(t, verifier.VerifyAll(ctx, vk, []*verifier.Proof{ps[1], other}), verifier.ErrMalformed)
+	require.ErrorIs(t, verifier.VerifyAll(ctx, nil, ps[:2]), verifier.ErrMalformed)
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	require.ErrorIs(t, verifier.VerifyAll(cancelled, vk, ps[:3]), context.Canceled)
+}
