@@ -3,69 +3,83 @@ package election
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	"github.com/transparency-dev/tessera"
+	"github.com/transparency-dev/tessera/storage/posix"
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/netstate/zkvote/internal/chain"
+	"github.com/netstate/zkvote/internal/tiles"
 	"github.com/netstate/zkvote/internal/wal"
 	"github.com/netstate/zkvote/trustee"
 	"github.com/netstate/zkvote/verifier"
+	"github.com/netstate/zkvote/witness"
 )
 
-// The ballot log, one file per box:
+// A box's directory holds:
 //
-//	magic "ZKVOTEBX" | version 1 | params length uint32 | params encoding
-//	then internal/wal records, each kind (1 byte) | data:
-//	  kind 1: a ballot's canonical bytes
-//	  kind 2: the box was closed (the last record)
+//	LOCK    the box's lock (internal/wal.Lock): one process at a time
+//	params  the election's parameters (their canonical encoding)
+//	log/    the ballot log, a C2SP tlog-tiles log kept by Trillian
+//	        Tessera's POSIX storage, servable as static files (unless the
+//	        box was opened with another Tessera driver, which keeps it)
 //
-// Record k is ballot k (the close record follows the last ballot). A record
-// is acknowledged only once it and all before it are fsynced. On open, a
-// torn tail is dropped and any other damage refuses the log (see OpenBox
-// and internal/wal).
+// The log's entries (see logEntry):
+//
+//	entry 0: the header, kind 0 | "ZKVOTEBX" | version 2 | params digest (32)
+//	entry k+1: ballot k, kind 1 | the ballot's canonical bytes
+//	the last entry, once the election has ended: kind 2 (close)
+//
+// An entry is acknowledged once Tessera has integrated it (its index
+// future resolved: the entry, its hashes and the tree state are fsynced);
+// a checkpoint signed by the box's key and cosigned by the election's
+// witnesses publishes it later, within a checkpoint interval.
 //
 // The chain head over the ballots (internal/chain, with one vote per
 // compiled option) is recomputed on open and by every auditor; it is what
 // tally proofs certify.
 const (
-	logFile       = "ballots.log"
 	lockFile      = "LOCK"
+	paramsFile    = "params"
+	logDir        = "log"
 	boxMagic      = "ZKVOTEBX"
-	boxVersion    = 1
+	boxVersion    = 2
+	recHeader     = 0
 	recBallot     = 1
 	recClosed     = 2
-	maxBallotSize = 64 << 10
+	maxEntrySize  = tessera.DefaultEntrySizeLimit
+	maxBallotSize = maxEntrySize - 1
 	maxParamsSize = 1 << 20
 )
 
 // Receipt acknowledges a ballot once it is durable. It names the ballot by
-// exactly what the log's hash chain covers: its position, its nullifier, its
-// votes and the chain head after it. [Log.CheckReceipt] checks it against an
-// exported log.
+// what the log's hash chain covers: its position, its nullifier, its votes
+// and the chain head after it. [Box.Prove] adds the log's proof that the
+// ballot is in it: a checkpoint signed by the box and cosigned by the
+// election's witnesses, and an inclusion proof, which [VerifyReceipt]
+// checks offline with the ballot and the parameters alone.
 //
-// A receipt does not name the ballot's proof bytes, which the chain does not
-// cover: a Groth16 proof (A, B, C) can be re-randomised to (r·A, r⁻¹·B, C),
-// another valid proof of the same statement. A log may hold such a copy of
-// the ballot that was submitted; it has the same nullifier, votes and census
-// root, so it counts identically, and the receipt still checks.
-//
-// What a receipt proves: checked against a log that [Audit] accepts, that
-// this log holds this voter's ballot, with these votes, at this position
-// after exactly the ballots its head commits to, and that the log's tally
-// counts it. What it does not prove: a receipt is not signed, so anyone can
-// compute one from a public log, and it is no evidence to a third party that
-// the box acknowledged the ballot; and a box can show different logs to
-// different people, which only comparing chain heads with others reveals.
+// A receipt with its proof is evidence a voter can show anyone: the box
+// signed a log that holds this ballot. A later checkpoint of the log that is
+// not consistent with it (the box dropped the ballot, or showed another
+// history) is a signed, provable accusation (witness.ProveFork).
+// [Log.CheckReceipt] checks a receipt against a whole log, head included.
 type Receipt struct {
-	Position  uint64     // the ballot's index in the log, from 0
+	Position  uint64     // the ballot's index among the log's ballots, from 0 (its entry is Position+1)
 	Nullifier fr.Element // the voter's nullifier in this election
 	Votes     []uint64   // the votes, one per option of the election (nil in secret mode)
 	Head      fr.Element // the chain head after this ballot
@@ -73,6 +87,11 @@ type Receipt struct {
 	// ciphertexts, which the chain covers instead of votes.
 	Counter     uint64
 	Ciphertexts fr.Element
+	// Checkpoint and Proof are the log's proof, set by [Box.Prove]: a
+	// checkpoint note whose tree holds the ballot's entry, and the RFC
+	// 6962 inclusion proof of the entry in it.
+	Checkpoint []byte
+	Proof      []tlog.Hash
 }
 
 // Results are the per-option totals of every durable ballot. In secret
@@ -94,68 +113,104 @@ type Results struct {
 }
 
 // ErrOutcomeUnknown is wrapped, together with ErrBoxFailed, by the error of
-// every Submit (or End) whose record was in a group commit whose write or
-// fsync failed (a full disk, an I/O error). The record may be in the log or
-// not: the bytes may have reached the file, and a reopened box replays every
-// complete record it finds. The box is fail-stop: it accepts nothing more,
-// and every later Submit returns ErrBoxFailed alone (those ballots were
-// certainly not recorded).
+// every Submit (or End) whose entry Tessera failed to integrate (a full
+// disk, an I/O error, a database error) or integrated at another index than
+// the box expected. The entry may be in the log or not. The box is
+// fail-stop: it accepts nothing more, and every later Submit returns
+// ErrBoxFailed alone (those ballots were certainly not recorded).
 //
 // A client that gets ErrOutcomeUnknown learns the outcome once the box is
 // reopened: it submits the same ballot again. A receipt means it is
 // recorded now; ErrDuplicateNullifier means the first submission was
-// recorded and counts. (Looking its nullifier up in the exported log
+// recorded and counts. (Looking its nullifier up in the published log
 // tells the same.)
 var ErrOutcomeUnknown = errors.New("election: the ballot log write failed and the outcome is unknown; resubmit after the box is reopened")
 
-// errShutDown is End's error after Close: the close record was never
+// errShutDown is End's error after Close: the close entry was never
 // written.
 var errShutDown = errors.New("election: the box was closed and the election is still open; reopen the box to end it")
 
+// BoxOptions are how a box signs its log and reaches its witnesses: what
+// an operator configures, where the parameters say what voters check.
+type BoxOptions struct {
+	// Key is the box's checkpoint signing key, a note signer key
+	// ("PRIVATE+KEY+<name>+<hash>+<key>", from note.GenerateKey), whose
+	// verifier key is the parameters' Log.Box. Required.
+	Key string
+	// Witnesses are the base URLs of the parameters' witnesses, one per
+	// key of Log.Witnesses and in the same order; the box posts each
+	// checkpoint to <url>/add-checkpoint (C2SP tlog-witness) and publishes
+	// it once Log.Quorum of them cosigned. Required when Log.Quorum > 0.
+	Witnesses []string
+	// HTTPClient reaches the witnesses; nil is http.DefaultClient.
+	HTTPClient *http.Client
+	// Driver is the Tessera storage the log is kept in; nil keeps it in
+	// the box's directory with Tessera's POSIX driver. Another driver
+	// (storage/mysql, a cloud one) must hold this election's log or an
+	// empty one, and serve only this box.
+	Driver tessera.Driver
+	// CheckpointInterval is how often the box signs and publishes a
+	// checkpoint, the longest a receipt waits for its proof (Box.Prove)
+	// besides the witnesses' answers; 0 is 250 ms. Tessera's POSIX
+	// driver refuses less than 100 ms.
+	CheckpointInterval time.Duration
+	// WitnessTimeout bounds a checkpoint's wait for its cosignatures; 0 is
+	// 5 s. A checkpoint without its quorum is not published: acknowledged
+	// ballots stay durable, and their proofs wait for the next checkpoint.
+	WitnessTimeout time.Duration
+}
+
 // Box is a ballot box: it accepts each citizen's ballot once and keeps a
-// durable, hash-chained log. It is safe for concurrent use.
+// durable, witnessed transparency log of them. It is safe for concurrent
+// use.
 type Box struct {
 	params *Params
 	scope  fr.Element
 	digest fr.Element
 	vk     *verifier.VerifyingKey
+	policy witness.Policy
 	dir    string
 	lock   *os.File
+
+	// The log: Tessera's appender (add, a seam for tests), its reader and
+	// shutdown, and the context its background work runs under.
+	add      tessera.AddFn
+	reader   tessera.LogReader
+	shutdown func(context.Context) error
+	cancel   context.CancelFunc
+	cps      checkpoints
 
 	mu      sync.Mutex
 	used    map[fr.Element]struct{} // nullifiers of durable and pending ballots (open mode)
 	latest  map[fr.Element]*latest  // secret mode: each citizen's latest ballot, durable or pending
 	head    fr.Element              // chain head including pending ballots
 	pos     uint64                  // ballots including pending
-	closing *pending                // the close record, pending or durable: no more ballots
+	closing *pending                // the close entry, pending or durable: no more ballots
 	stopped bool                    // Close began: nothing more is queued
-	failed  error                   // a group commit failed: fail-stop
+	failed  error                   // an entry failed to integrate: fail-stop
 	queue   []*pending
 	totals  []uint64 // per option, including pending ballots
 	durable Results
 	sums    []trustee.Sum // secret mode: the encrypted sum of the durable ballots that count
-	logSize int64         // bytes of the log that are durable
+	size    uint64        // entries of the log that are durable
 
-	// The commit goroutine owns the log file and the directory lock from
-	// OpenBox on: it writes, then closes both after Close (stop).
-	logf     logWriter
+	// Proofs waiting to be verified in a batch (verify).
+	vmu       sync.Mutex
+	checks    []*check
+	verifying bool // verifyLoop runs
+
+	// The commit goroutine hands entries to Tessera in order, one batch at
+	// a time, and acknowledges them once integrated; after Close it shuts
+	// the log down and releases the directory.
 	wake     chan struct{}
 	stop     chan struct{} // closed once, by the first Close
-	exited   chan struct{} // closed by commit after it released the files
-	closeErr error         // closing the file; read after exited
+	exited   chan struct{} // closed by commit after it released the log
+	closeErr error         // shutting the log down; read after exited
 }
 
-// logWriter is what the commit goroutine needs of the log (an *os.File): a
-// seam for tests that inject write and fsync failures.
-type logWriter interface {
-	Write([]byte) (int, error)
-	Sync() error
-	Close() error
-}
-
-// pending is a record queued for the log: err is set before fin is closed.
+// pending is an entry queued for the log: err is set before fin is closed.
 type pending struct {
-	rec   []byte
+	entry []byte
 	kind  byte
 	votes []uint64
 	head  fr.Element
@@ -201,19 +256,18 @@ func decompressCiphertexts(b []byte) ([]trustee.Ciphertext, error) {
 
 // OpenBox opens the ballot box for params in dir, creating it if dir holds
 // none, with vk the vote circuit's verifying key, which must be the key
-// params pin (else ErrKeyMismatch). A box created for other
-// parameters returns ErrWrongElection.
+// params pin (else ErrKeyMismatch), and opts.Key the box's checkpoint key
+// that params name. A box created for other parameters returns
+// ErrWrongElection.
 //
-// A torn tail (the last record cut short, or failing its checksum with only
-// zero bytes after it, as a crash or power loss during an unacknowledged
-// write leaves it) is dropped from the file. Any other damage returns
-// ErrCorrupt naming the record and its byte offset, and leaves the file
-// as it is: acknowledged ballots may follow the damage, and the box never
-// drops one. Every complete record is replayed, including those of a group
-// commit whose Submit returned ErrOutcomeUnknown.
+// Opening replays the log: every entry Tessera integrated is read back and
+// checked (a ballot of this election, no nullifier twice, after the header
+// and before any close entry), else ErrCorrupt names the entry and leaves
+// the log as it is. Entries of a batch whose Submit returned
+// ErrOutcomeUnknown count if Tessera integrated them.
 //
 // ctx is checked while the log is replayed.
-func OpenBox(ctx context.Context, dir string, params *Params, vk *verifier.VerifyingKey) (*Box, error) {
+func OpenBox(ctx context.Context, dir string, params *Params, vk *verifier.VerifyingKey, opts BoxOptions) (*Box, error) {
 	enc, err := params.Encode()
 	if err != nil {
 		return nil, err
@@ -222,12 +276,23 @@ func OpenBox(ctx context.Context, dir string, params *Params, vk *verifier.Verif
 	if err := params.checkVoteKey(vk); err != nil {
 		return nil, err
 	}
-	return openBox(ctx, dir, params, vk, enc, digest, nil)
+	return openBox(ctx, dir, params, vk, enc, digest, opts, nil)
 }
 
-// openBox opens the box after OpenBox's checks; wrap, if not nil, wraps the
-// log file (tests inject faults with it).
-func openBox(ctx context.Context, dir string, params *Params, vk *verifier.VerifyingKey, enc []byte, digest fr.Element, wrap func(logWriter) logWriter) (*Box, error) {
+// openBox opens the box after OpenBox's checks; wrap, if not nil, wraps
+// Tessera's Add (tests inject failures with it).
+func openBox(ctx context.Context, dir string, params *Params, vk *verifier.VerifyingKey, enc []byte, digest fr.Element, opts BoxOptions, wrap func(tessera.AddFn) tessera.AddFn) (*Box, error) {
+	policy, err := params.Log.Policy()
+	if err != nil {
+		return nil, err
+	}
+	signer, err := note.NewSigner(opts.Key)
+	if err != nil {
+		return nil, fmt.Errorf("election: the box's key: %v", err)
+	}
+	if signer.Name() != policy.Log.Name() || signer.KeyHash() != policy.Log.KeyHash() {
+		return nil, fmt.Errorf("%w: the box's key is not the log key the parameters name", ErrKeyMismatch)
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("election: %v", err)
 	}
@@ -239,7 +304,7 @@ func openBox(ctx context.Context, dir string, params *Params, vk *verifier.Verif
 		return nil, fmt.Errorf("election: %v", err)
 	}
 	b := &Box{
-		params: params, scope: params.Scope(), digest: digest, vk: vk, dir: dir, lock: lock,
+		params: params, scope: params.Scope(), digest: digest, vk: vk, policy: policy, dir: dir, lock: lock,
 		used: make(map[fr.Element]struct{}), latest: make(map[fr.Element]*latest),
 		wake: make(chan struct{}, 1), stop: make(chan struct{}), exited: make(chan struct{}),
 	}
@@ -250,199 +315,438 @@ func openBox(ctx context.Context, dir string, params *Params, vk *verifier.Verif
 		b.durable.Totals = nil
 		b.sums = make([]trustee.Sum, params.VoteStatement().Ciphertexts())
 	}
-	if err := b.load(ctx, enc); err != nil {
+	if err := b.open(ctx, enc, signer, opts, wrap); err != nil {
 		wal.Unlock(lock)
 		return nil, err
-	}
-	if wrap != nil {
-		b.logf = wrap(b.logf)
 	}
 	go b.commit()
 	return b, nil
 }
 
-func logHeader(enc []byte) []byte {
-	h := append([]byte(boxMagic), boxVersion)
-	h = binary.BigEndian.AppendUint32(h, uint32(len(enc)))
-	return append(h, enc...)
-}
-
-// readLogHeader reads the log's header and returns the parameters' encoding
-// and the header's length.
-func readLogHeader(r io.Reader, size int64) ([]byte, int64, error) {
-	var h [13]byte
-	if size < 13 {
-		return nil, 0, fmt.Errorf("%w: %d bytes", ErrCorrupt, size)
+// open checks or writes the parameters file, starts the log and replays it.
+func (b *Box) open(ctx context.Context, enc []byte, signer note.Signer, opts BoxOptions, wrap func(tessera.AddFn) tessera.AddFn) error {
+	stored, err := readAtMost(filepath.Join(b.dir, paramsFile), maxParamsSize)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		if err := wal.WriteFileAtomic(b.dir, paramsFile, func(w io.Writer) error { _, err := w.Write(enc); return err }); err != nil {
+			return fmt.Errorf("election: writing the parameters: %v", err)
+		}
+	case err != nil:
+		return fmt.Errorf("%w: the parameters file: %v", ErrCorrupt, err)
+	case !bytes.Equal(stored, enc):
+		if _, err := ParseParams(stored); err != nil {
+			return fmt.Errorf("%w: the parameters file: %v", ErrCorrupt, err)
+		}
+		return ErrWrongElection
 	}
-	if _, err := io.ReadFull(r, h[:]); err != nil {
-		return nil, 0, fmt.Errorf("election: %v", err)
-	}
-	n := int64(binary.BigEndian.Uint32(h[9:]))
-	if string(h[:8]) != boxMagic || h[8] != boxVersion || n > maxParamsSize || size < 13+n {
-		return nil, 0, fmt.Errorf("%w: bad header", ErrCorrupt)
-	}
-	stored := make([]byte, n)
-	if _, err := io.ReadFull(r, stored); err != nil {
-		return nil, 0, fmt.Errorf("election: %v", err)
-	}
-	if _, err := ParseParams(stored); err != nil {
-		return nil, 0, fmt.Errorf("%w: %v", ErrCorrupt, err)
-	}
-	return stored, 13 + n, nil
-}
-
-// checkLogHeader compares the log's parameters with enc: another election's
-// box is ErrWrongElection, damage ErrCorrupt.
-func checkLogHeader(r io.Reader, size int64, enc []byte) error {
-	stored, _, err := readLogHeader(r, size)
+	aopts, err := appendOptions(b.params, signer, opts)
 	if err != nil {
 		return err
 	}
-	if !bytes.Equal(stored, enc) {
-		return ErrWrongElection
+	// With the POSIX driver the log is checked from its files before
+	// Tessera starts: Tessera would take a log without its tree state for
+	// a new one, and publish a checkpoint over whatever it finds.
+	var size uint64
+	logPath := filepath.Join(b.dir, logDir)
+	if opts.Driver == nil {
+		var root tlog.Hash
+		var exists bool
+		if size, root, exists, err = readTreeState(logPath); err != nil {
+			return err
+		}
+		if exists && size > 0 {
+			if err := b.replay(ctx, tiles.Dir(logPath), size, &root); err != nil {
+				return err
+			}
+		}
+	}
+	logCtx, cancel := context.WithCancel(context.Background())
+	drv := opts.Driver
+	if drv == nil {
+		if drv, err = posix.New(logCtx, posix.Config{Path: logPath, HTTPClient: opts.HTTPClient}); err != nil {
+			cancel()
+			return fmt.Errorf("election: the log: %v", err)
+		}
+	}
+	app, shutdown, reader, err := tessera.NewAppender(logCtx, drv, aopts)
+	if err != nil {
+		cancel()
+		return fmt.Errorf("election: opening the log: %v", err)
+	}
+	b.add, b.shutdown, b.reader, b.cancel = app.Add, shutdown, reader, cancel
+	b.cps.reader, b.cps.policy = reader, b.policy
+	if wrap != nil {
+		b.add = wrap(b.add)
+	}
+	if err := b.start(ctx, opts.Driver == nil, size); err != nil {
+		b.stopLog()
+		return err
 	}
 	return nil
 }
 
-// load replays (or creates) the log.
-func (b *Box) load(ctx context.Context, enc []byte) error {
-	path := filepath.Join(b.dir, logFile)
-	header := logHeader(enc)
-	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-		if err := wal.WriteFileAtomic(b.dir, logFile, func(w io.Writer) error { _, err := w.Write(header); return err }); err != nil {
-			return fmt.Errorf("election: creating log: %v", err)
+// start checks the log Tessera opened against what open read (POSIX), or
+// replays it now (another driver), and writes the header of a new log.
+func (b *Box) start(ctx context.Context, replayed bool, size uint64) error {
+	integrated, err := b.reader.IntegratedSize(ctx)
+	if err != nil {
+		return fmt.Errorf("election: reading the log's size: %v", err)
+	}
+	switch {
+	case replayed && integrated != size:
+		return fmt.Errorf("%w: the log holds %d entries, its tree state said %d: another writer shares it", ErrCorrupt, integrated, size)
+	case !replayed && integrated > 0:
+		if err := b.replay(ctx, b.reader, integrated, nil); err != nil {
+			return err
 		}
 	}
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
-		return fmt.Errorf("election: %v", err)
+	if integrated > 0 {
+		return nil
 	}
+	idx, err := b.add(ctx, tessera.NewEntry(header(b.digest)))()
+	if err != nil {
+		return fmt.Errorf("election: writing the log's header: %v", err)
+	}
+	if idx.Index != 0 {
+		return fmt.Errorf("%w: the log's header went to entry %d: another writer shares the log", ErrCorrupt, idx.Index)
+	}
+	b.size = 1
+	return nil
+}
+
+// readTreeState reads the tree state Tessera's POSIX driver keeps in
+// .state/treeState (JSON: size and root), bounded. A log directory with
+// tiles or a checkpoint but no tree state is damage: Tessera would start
+// it over.
+func readTreeState(logPath string) (size uint64, root tlog.Hash, exists bool, err error) {
+	raw, err := readAtMost(filepath.Join(logPath, ".state", "treeState"), 4<<10)
+	if errors.Is(err, os.ErrNotExist) {
+		for _, p := range []string{"checkpoint", "tile"} {
+			if _, err := os.Lstat(filepath.Join(logPath, p)); !errors.Is(err, os.ErrNotExist) {
+				return 0, root, false, fmt.Errorf("%w: the log has %s but no tree state (.state/treeState)", ErrCorrupt, p)
+			}
+		}
+		return 0, root, false, nil
+	}
+	if err != nil {
+		return 0, root, false, fmt.Errorf("%w: the log's tree state: %v", ErrCorrupt, err)
+	}
+	var st struct {
+		Size *uint64 `json:"size"`
+		Root []byte  `json:"root"`
+	}
+	if err := json.Unmarshal(raw, &st); err != nil || st.Size == nil || len(st.Root) != tlog.HashSize {
+		return 0, root, false, fmt.Errorf("%w: the log's tree state does not parse", ErrCorrupt)
+	}
+	copy(root[:], st.Root)
+	return *st.Size, root, true, nil
+}
+
+// readAtMost reads a file of at most limit bytes; a larger one is an error
+// and is not read.
+func readAtMost(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		f.Close()
-		return fmt.Errorf("election: %v", err)
+		return nil, err
 	}
-	size := st.Size()
-	if err := checkLogHeader(f, size, enc); err != nil {
-		f.Close()
-		return err
+	if !st.Mode().IsRegular() || st.Size() > limit {
+		return nil, fmt.Errorf("%s: not a regular file of at most %d bytes", filepath.Base(path), limit)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err == nil && int64(len(b)) > limit {
+		err = fmt.Errorf("%s: more than %d bytes", filepath.Base(path), limit)
+	}
+	return b, err
+}
+
+// appendOptions are Tessera's options for the box's log.
+func appendOptions(p *Params, signer note.Signer, opts BoxOptions) (*tessera.AppendOptions, error) {
+	interval := opts.CheckpointInterval
+	if interval == 0 {
+		interval = 250 * time.Millisecond
+	}
+	o := tessera.NewAppendOptions().WithCheckpointSigner(signer).
+		WithBatching(uint(maxBatch), batchAge).
+		WithCheckpointInterval(interval).
+		WithPushback(4 * maxBatch)
+	if len(p.Log.Witnesses) == 0 {
+		return o, nil
+	}
+	if len(opts.Witnesses) != len(p.Log.Witnesses) {
+		return nil, fmt.Errorf("election: %d witness URLs for the %d witnesses the parameters name", len(opts.Witnesses), len(p.Log.Witnesses))
+	}
+	// Tessera's witness group, in its policy format (Sigsum's, with
+	// cosignature keys): one line per witness, then the quorum.
+	var policy strings.Builder
+	var names []string
+	for i, raw := range opts.Witnesses {
+		u, err := url.Parse(raw)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.ContainsAny(raw, " \t\r\n#") {
+			return nil, fmt.Errorf("election: witness %d: %q is not an http(s) URL", i, raw)
+		}
+		names = append(names, fmt.Sprintf("w%d", i))
+		fmt.Fprintf(&policy, "witness w%d %s %s\n", i, p.Log.Witnesses[i], raw)
+	}
+	if p.Log.Quorum == 0 {
+		policy.WriteString("quorum none\n")
+	} else {
+		fmt.Fprintf(&policy, "group q %d %s\nquorum q\n", p.Log.Quorum, strings.Join(names, " "))
+	}
+	group, err := tessera.NewWitnessGroupFromPolicy([]byte(policy.String()))
+	if err != nil {
+		return nil, fmt.Errorf("election: the witnesses: %v", err)
+	}
+	timeout := opts.WitnessTimeout
+	if timeout == 0 {
+		timeout = tessera.DefaultWitnessTimeout
+	}
+	return o.WithWitnesses(group, &tessera.WitnessOptions{Timeout: timeout}), nil
+}
+
+// How the commit goroutine batches: at most maxBatch entries go to Tessera
+// at once, and Tessera sequences a batch batchAge after its first entry
+// (all of a batch are added at once, so this bounds only the wait for the
+// last of them to reach Tessera's queue).
+const (
+	maxBatch = 256
+	batchAge = 100 * time.Microsecond
+)
+
+// stopLog shuts the log down: Tessera finishes what it was given and
+// publishes a checkpoint covering it, within shutdownWait.
+func (b *Box) stopLog() error {
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownWait)
+	defer cancel()
+	err := b.shutdown(ctx)
+	b.cancel()
+	if err != nil {
+		return fmt.Errorf("election: no checkpoint covering the log's last entries was published (they are durable; the next checkpoint will cover them): %v", err)
+	}
+	return nil
+}
+
+// shutdownWait bounds Close's wait for the last checkpoint.
+var shutdownWait = 10 * time.Second
+
+// header is the log's first entry for the election with this digest.
+func header(digest fr.Element) []byte {
+	d := digest.Bytes()
+	return append(append([]byte{recHeader}, boxMagic...), append([]byte{boxVersion}, d[:]...)...)
+}
+
+// checkHeader checks a log's first entry: another election's is
+// ErrWrongElection, anything else that is not this header ErrCorrupt.
+func checkHeader(entry []byte, digest fr.Element) error {
+	want := header(digest)
+	switch {
+	case bytes.Equal(entry, want):
+		return nil
+	case len(entry) == len(want) && bytes.Equal(entry[:10], want[:10]):
+		return ErrWrongElection
+	}
+	return fmt.Errorf("%w: entry 0 is not a ballot log's header", ErrCorrupt)
+}
+
+// replay reads the log's size entries back from f and rebuilds the box's
+// state. The entries must hash to the log's published checkpoint (at its
+// size) and, if root is not nil, to the tree state's root at size; the
+// hash tiles, which Tessera extends and proofs are built from, must be
+// those of the entries. A first entry of another election's header is
+// ErrWrongElection only if the log is otherwise intact.
+func (b *Box) replay(ctx context.Context, f tiles.Fetcher, size uint64, root *tlog.Hash) error {
+	cpRaw, err := f.ReadCheckpoint(ctx)
+	if errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("%w: a log of %d entries without a checkpoint", ErrCorrupt, size)
+	}
+	if err != nil {
+		return fmt.Errorf("%w: the log's checkpoint: %v", ErrCorrupt, err)
+	}
+	published, err := b.policy.Verify(cpRaw)
+	if err != nil {
+		return fmt.Errorf("%w: the log's checkpoint: %w", ErrCorrupt, err)
+	}
+	if uint64(published.N) > size {
+		return fmt.Errorf("%w: the published checkpoint holds %d entries, the log %d", ErrCorrupt, published.N, size)
 	}
 	var closed bool
-	end, err := scanBallots(f, int64(len(header)), size, &closed, func(pos uint64, bal *Ballot) error {
+	var headerErr error
+	var tree tiles.Hasher
+	tc := &tileCheck{ctx: ctx, f: f}
+	err = tiles.Entries(ctx, f, 0, size, func(i uint64, entry []byte) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := bal.checkStatement(b.params, b.scope, b.digest); err != nil {
-			return fmt.Errorf("%w: ballot %d: %v", ErrCorrupt, pos, err)
+		tree.Append(entry)
+		if err := tc.add(entry); err != nil {
+			return err
 		}
-		if bal.Secret() {
-			p, err := b.admitSecret(bal)
-			if err != nil {
-				return fmt.Errorf("%w: ballot %d: %v", ErrCorrupt, pos, err)
+		if tree.Size() == uint64(published.N) && tree.Root() != published.Hash {
+			return fmt.Errorf("%w: entries 0 to %d do not hash to the published checkpoint's root", ErrCorrupt, i)
+		}
+		switch {
+		case headerErr != nil:
+			return nil // only the hashes matter now
+		case i == 0:
+			if headerErr = checkHeader(entry, b.digest); errors.Is(headerErr, ErrWrongElection) {
+				return nil
 			}
-			b.countSecret(p)
+			return headerErr
+		case closed:
+			return fmt.Errorf("%w: entry %d follows the close entry", ErrCorrupt, i)
+		case len(entry) == 1 && entry[0] == recClosed:
+			closed = true
 			return nil
+		case len(entry) < 2 || entry[0] != recBallot:
+			return fmt.Errorf("%w: entry %d is neither a ballot nor the close", ErrCorrupt, i)
 		}
-		n := bal.Nullifier()
-		if _, dup := b.used[n]; dup {
-			return fmt.Errorf("%w: ballot %d repeats a nullifier", ErrCorrupt, pos)
-		}
-		votes := bal.Votes(b.params.maxOptions())
-		head, err := chain.Entry(b.head, n, votes)
-		if err != nil {
-			return fmt.Errorf("%w: %v", ErrCorrupt, err)
-		}
-		if err := addTotals(b.totals, votes); err != nil {
-			return fmt.Errorf("%w: ballot %d: %v", ErrCorrupt, b.pos, err)
-		}
-		b.used[n] = struct{}{}
-		b.head = head
-		b.pos++
-		b.count(votes, head)
-		return nil
+		return b.replayBallot(i-1, entry[1:])
 	})
 	if err != nil {
-		f.Close()
+		if errors.Is(err, ErrCorrupt) || ctx.Err() != nil {
+			return err
+		}
+		return fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	full := tree.Root()
+	if root != nil && full != *root {
+		return fmt.Errorf("%w: the log's %d entries do not hash to its tree state's root", ErrCorrupt, size)
+	}
+	if err := tc.finish(); err != nil {
 		return err
 	}
+	if headerErr != nil {
+		return headerErr
+	}
+	b.size = size
 	if closed {
 		b.durable.Closed = true
 		b.closing = &pending{kind: recClosed, fin: make(chan struct{})}
 		close(b.closing.fin)
 	}
-	if end < size {
-		// A torn tail: a crash cut or zero-filled the last write, which was
-		// never acknowledged (see internal/wal).
-		if err := f.Truncate(end); err != nil {
-			f.Close()
-			return fmt.Errorf("election: %v", err)
-		}
-	}
-	// Records a failed box left in the page cache become durable before
-	// this box counts them or takes a ballot.
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("election: %v", err)
-	}
-	if _, err := f.Seek(end, io.SeekStart); err != nil {
-		f.Close()
-		return fmt.Errorf("election: %v", err)
-	}
-	b.logf, b.logSize = f, end
 	return nil
 }
 
-// scanBallots reads the log's records after its header: fn gets each
-// ballot with its position; a close record sets *closed, and anything after
-// it is corruption. It returns the end of the last good record, less than
-// size only before a torn tail (see internal/wal); damage elsewhere is
-// ErrCorrupt naming the record (its number is the ballot's position) and
-// its offset.
-func scanBallots(r io.Reader, off, size int64, closed *bool, fn func(pos uint64, bal *Ballot) error) (int64, error) {
-	return scanRecords(r, off, size, closed, func(pos uint64, at int64, payload []byte) error {
-		bal, err := parseRecord(pos, at, payload, trustee.ParseCiphertextXY)
-		if err != nil {
+// tileCheck checks a log's hash tiles against its entries, as the entries
+// stream past: each tile at level 0 must hold exactly the leaf hashes of
+// its 256 entries (or of the entries of a partial tile), and each tile at
+// level L > 0 exactly the roots of the complete level-(L-1) tiles below
+// it. Tessera extends the tree from these tiles and proofs are built from
+// them: a damaged one would make the box sign a fork of its own log, or
+// hand out proofs that do not verify.
+type tileCheck struct {
+	ctx   context.Context
+	f     tiles.Fetcher
+	block []tlog.Hash // the leaf hashes of the level-0 tile being filled
+	tiles uint64      // complete level-0 tiles checked
+	up    []tlog.Hash // the roots of the complete level-0 tiles
+}
+
+func (c *tileCheck) add(entry []byte) error {
+	c.block = append(c.block, tlog.RecordHash(entry))
+	if len(c.block) < 256 {
+		return nil
+	}
+	if err := c.compare(0, c.tiles, c.block); err != nil {
+		return err
+	}
+	c.up = append(c.up, subtreeRoot(c.block))
+	c.tiles++
+	c.block = c.block[:0]
+	return nil
+}
+
+// finish checks the partial level-0 tile, then every level above.
+func (c *tileCheck) finish() error {
+	if len(c.block) > 0 {
+		if err := c.compare(0, c.tiles, c.block); err != nil {
 			return err
 		}
-		return fn(pos, bal)
-	})
-}
-
-// parseRecord parses the ballot of a ballot record, decoding a secret
-// ballot's ciphertexts with parse (see parseBallot).
-func parseRecord(pos uint64, at int64, payload []byte, parse func([]byte) (trustee.Ciphertext, error)) (*Ballot, error) {
-	bal, err := parseBallot(payload, parse)
-	if err != nil {
-		return nil, fmt.Errorf("%w: ballot %d at offset %d: %v", ErrCorrupt, pos, at, err)
 	}
-	return bal, nil
-}
-
-// scanRecords is scanBallots before parsing: fn gets each ballot record's
-// payload (after its kind byte, which it may keep) and offset.
-func scanRecords(r io.Reader, off, size int64, closed *bool, fn func(pos uint64, at int64, payload []byte) error) (int64, error) {
-	var pos uint64
-	end, err := wal.Scan(r, off, size, func(at int64, payload []byte) error {
-		if *closed {
-			return fmt.Errorf("%w: record at offset %d after the box was closed", ErrCorrupt, at)
-		}
-		switch {
-		case len(payload) == 1 && payload[0] == recClosed:
-			*closed = true
-			return nil
-		case len(payload) > 1 && payload[0] == recBallot:
-			if err := fn(pos, at, payload[1:]); err != nil {
+	row := c.up
+	for level := uint64(1); len(row) > 0; level++ {
+		var next []tlog.Hash
+		for n := uint64(0); n*256 < uint64(len(row)); n++ {
+			part := row[n*256 : min(uint64(len(row)), n*256+256)]
+			if err := c.compare(level, n, part); err != nil {
 				return err
 			}
-			pos++
-			return nil
+			if len(part) == 256 {
+				next = append(next, subtreeRoot(part))
+			}
 		}
-		return fmt.Errorf("%w: unknown record at offset %d", ErrCorrupt, at)
-	})
-	if errors.Is(err, wal.ErrCorrupt) {
-		return end, fmt.Errorf("%w: %v", ErrCorrupt, err)
+		row = next
 	}
-	return end, err
+	return nil
+}
+
+// compare checks that tile (level, n) holds exactly want.
+func (c *tileCheck) compare(level, n uint64, want []tlog.Hash) error {
+	var p uint8
+	if len(want) < 256 {
+		p = uint8(len(want))
+	}
+	data, err := c.f.ReadTile(c.ctx, level, n, p)
+	if err != nil {
+		return fmt.Errorf("%w: hash tile %d/%d: %v", ErrCorrupt, level, n, err)
+	}
+	if len(data) < len(want)*tlog.HashSize || p == 0 && len(data) != len(want)*tlog.HashSize {
+		return fmt.Errorf("%w: hash tile %d/%d holds %d bytes", ErrCorrupt, level, n, len(data))
+	}
+	for i, h := range want {
+		if !bytes.Equal(data[i*tlog.HashSize:(i+1)*tlog.HashSize], h[:]) {
+			return fmt.Errorf("%w: hash tile %d/%d is not that of the log's entries (hash %d)", ErrCorrupt, level, n, i)
+		}
+	}
+	return nil
+}
+
+// subtreeRoot is the RFC 6962 root of 256 (a power of two) hashes.
+func subtreeRoot(hs []tlog.Hash) tlog.Hash {
+	if len(hs) == 1 {
+		return hs[0]
+	}
+	return tlog.NodeHash(subtreeRoot(hs[:len(hs)/2]), subtreeRoot(hs[len(hs)/2:]))
+}
+
+// replayBallot counts ballot pos, read back from the log.
+func (b *Box) replayBallot(pos uint64, data []byte) error {
+	bal, err := parseBallot(data, trustee.ParseCiphertextXY)
+	if err != nil {
+		return fmt.Errorf("%w: ballot %d: %v", ErrCorrupt, pos, err)
+	}
+	if err := bal.checkStatement(b.params, b.scope, b.digest); err != nil {
+		return fmt.Errorf("%w: ballot %d: %v", ErrCorrupt, pos, err)
+	}
+	if bal.Secret() {
+		p, err := b.admitSecret(bal)
+		if err != nil {
+			return fmt.Errorf("%w: ballot %d: %v", ErrCorrupt, pos, err)
+		}
+		b.countSecret(p)
+		return nil
+	}
+	n := bal.Nullifier()
+	if _, dup := b.used[n]; dup {
+		return fmt.Errorf("%w: ballot %d repeats a nullifier", ErrCorrupt, pos)
+	}
+	votes := bal.Votes(b.params.maxOptions())
+	head, err := chain.Entry(b.head, n, votes)
+	if err != nil {
+		return fmt.Errorf("%w: ballot %d: %v", ErrCorrupt, pos, err)
+	}
+	if err := addTotals(b.totals, votes); err != nil {
+		return fmt.Errorf("%w: ballot %d: %v", ErrCorrupt, pos, err)
+	}
+	b.used[n] = struct{}{}
+	b.head = head
+	b.pos++
+	b.count(votes, head)
+	return nil
 }
 
 // count adds a durable ballot to the results; the caller holds mu (or owns
@@ -504,7 +808,7 @@ func (b *Box) Submit(ctx context.Context, data []byte) (*Receipt, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if err := verifier.Verify(b.vk, bal.proof); err != nil {
+	if err := b.verify(ctx, bal.proof); err != nil {
 		return nil, err
 	}
 	canonical := bal.Bytes()
@@ -539,10 +843,77 @@ func (b *Box) Submit(ctx context.Context, data []byte) (*Receipt, error) {
 	return &Receipt{Position: pos, Nullifier: n, Votes: votes[:len(b.params.Options)], Head: head}, nil
 }
 
-// enqueue queues a ballot's record, releases mu (which the caller holds)
-// and waits until the record is durable or its write failed.
+// verify verifies a ballot's proof together with those of the ballots
+// submitted at the same time: one combined check (verifier.VerifyAll) for
+// up to maxVerifyBatch proofs, several times cheaper per proof than
+// verifying each. If the combined check fails, every proof of the batch is
+// verified alone, so a batch that holds an invalid proof costs its honest
+// neighbours their single verifications and no more: flooding the box
+// with invalid proofs costs it about one verification per proof, as
+// without batching.
+func (b *Box) verify(ctx context.Context, proof *verifier.Proof) error {
+	c := &check{proof: proof, done: make(chan struct{})}
+	b.vmu.Lock()
+	b.checks = append(b.checks, c)
+	if !b.verifying {
+		b.verifying = true
+		go b.verifyLoop()
+	}
+	b.vmu.Unlock()
+	select {
+	case <-c.done:
+		return c.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// maxVerifyBatch bounds the proofs checked at once.
+const maxVerifyBatch = 64
+
+// check is a proof waiting for verification: err is set before done is
+// closed.
+type check struct {
+	proof *verifier.Proof
+	err   error
+	done  chan struct{}
+}
+
+// verifyLoop verifies the waiting proofs a batch at a time, and ends when
+// none waits (verify starts it again).
+func (b *Box) verifyLoop() {
+	for {
+		b.vmu.Lock()
+		n := min(len(b.checks), maxVerifyBatch)
+		if n == 0 {
+			b.verifying = false
+			b.vmu.Unlock()
+			return
+		}
+		batch := b.checks[:n:n]
+		b.checks = b.checks[n:]
+		b.vmu.Unlock()
+		proofs := make([]*verifier.Proof, len(batch))
+		for i, c := range batch {
+			proofs[i] = c.proof
+		}
+		err := verifier.ErrInvalidProof
+		if len(batch) > 1 {
+			err = verifier.VerifyAll(context.Background(), b.vk, proofs)
+		}
+		if err != nil {
+			parallel(len(batch), func(i int) { batch[i].err = verifier.Verify(b.vk, proofs[i]) })
+		}
+		for _, c := range batch {
+			close(c.done)
+		}
+	}
+}
+
+// enqueue queues a ballot's entry, releases mu (which the caller holds)
+// and waits until the entry is durable or its write failed.
 func (b *Box) enqueue(p *pending, canonical []byte) error {
-	p.rec = wal.Frame(append([]byte{recBallot}, canonical...))
+	p.entry = append([]byte{recBallot}, canonical...)
 	b.queue = append(b.queue, p)
 	b.mu.Unlock()
 	b.signal()
@@ -657,10 +1028,14 @@ func (b *Box) signal() {
 	}
 }
 
-// commit is the group-commit loop, the only user of the log file: it writes
-// every queued record with one write and one fsync, then acknowledges them
-// in order. After Close it drains the queue (nothing is queued once
-// stopped is set), then closes the file and releases the lock.
+// commit is the loop that hands entries to Tessera: it takes every queued
+// entry (up to maxBatch), adds them in order, waits until Tessera has
+// integrated them, and acknowledges them in order. (Adding the next batch
+// before the last is integrated makes it slower: Tessera then integrates
+// many small batches, each costing its fsyncs, where waiting lets the
+// queue gather one large one.) After Close it drains the queue (nothing is
+// queued once stopped is set), shuts the log down and releases the
+// directory.
 func (b *Box) commit() {
 	defer close(b.exited)
 	for {
@@ -669,7 +1044,7 @@ func (b *Box) commit() {
 			b.flush()
 		case <-b.stop:
 			b.flush()
-			b.closeErr = b.logf.Close()
+			b.closeErr = b.stopLog()
 			wal.Unlock(b.lock)
 			return
 		}
@@ -679,43 +1054,57 @@ func (b *Box) commit() {
 func (b *Box) flush() {
 	for {
 		b.mu.Lock()
-		batch := b.queue
-		b.queue = nil
-		err := b.failed // set: nothing of batch is written
+		n := min(len(b.queue), maxBatch)
+		batch := b.queue[:n:n]
+		b.queue = b.queue[n:]
+		failed := b.failed // set: nothing of batch is written
 		b.mu.Unlock()
 		if len(batch) == 0 {
 			return
 		}
-		if err == nil {
-			err = b.write(batch)
+		acked := 0
+		var err error
+		if failed == nil {
+			acked, err = b.write(batch)
+		} else {
+			err = failed
 		}
-		for _, p := range batch {
-			p.err = err
+		for i, p := range batch {
+			if i >= acked {
+				p.err = err
+			}
 			close(p.fin)
 		}
 	}
 }
 
-// write writes and fsyncs batch, then counts it. On failure the box fails
-// for good, and the batch's outcome is unknown: its records may be whole in
-// the file.
-func (b *Box) write(batch []*pending) error {
-	var buf []byte
-	for _, p := range batch {
-		buf = append(buf, p.rec...)
+// write adds batch to the log, waits until Tessera has integrated it, and
+// counts what it acknowledges: the longest prefix integrated at the indices
+// the box expected. If any entry failed (or went to another index) the box
+// fails for good, and the outcome of the rest of the batch is unknown.
+func (b *Box) write(batch []*pending) (int, error) {
+	ctx := context.Background()
+	futures := make([]tessera.IndexFuture, len(batch))
+	for i, p := range batch {
+		futures[i] = b.add(ctx, tessera.NewEntry(p.entry))
 	}
-	_, err := b.logf.Write(buf)
-	if err == nil {
-		err = b.logf.Sync()
+	b.mu.Lock()
+	next := b.size
+	b.mu.Unlock()
+	acked := len(batch)
+	var cause error
+	for i, f := range futures {
+		idx, err := f() // every future is waited for, even after a failure
+		if err == nil && idx.Index != next+uint64(i) {
+			err = fmt.Errorf("entry %d was integrated at index %d (a failed batch shifted the log, or another writer shares it)", next+uint64(i), idx.Index)
+		}
+		if err != nil && cause == nil {
+			acked, cause = i, err
+		}
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if err != nil {
-		b.failed = fmt.Errorf("%w: %v", ErrBoxFailed, err)
-		return fmt.Errorf("%w (%w: %v)", ErrOutcomeUnknown, ErrBoxFailed, err)
-	}
-	b.logSize += int64(len(buf))
-	for _, p := range batch {
+	for _, p := range batch[:acked] {
 		switch {
 		case p.kind == recBallot && p.cts != nil:
 			b.countSecret(p)
@@ -725,7 +1114,12 @@ func (b *Box) write(batch []*pending) error {
 			b.durable.Closed = true
 		}
 	}
-	return nil
+	b.size += uint64(acked)
+	if cause != nil {
+		b.failed = fmt.Errorf("%w: %v", ErrBoxFailed, cause)
+		return acked, fmt.Errorf("%w (%w: %v)", ErrOutcomeUnknown, ErrBoxFailed, cause)
+	}
+	return acked, nil
 }
 
 // End ends the election for good: it writes a durable close record to the
@@ -753,7 +1147,7 @@ func (b *Box) End() error {
 			b.Close()
 			return fmt.Errorf("election: the election is still open, no close record could be written: %w", err)
 		}
-		p = &pending{rec: wal.Frame([]byte{recClosed}), kind: recClosed, fin: make(chan struct{})}
+		p = &pending{entry: []byte{recClosed}, kind: recClosed, fin: make(chan struct{})}
 		b.closing = p
 		b.queue = append(b.queue, p)
 	}
@@ -783,6 +1177,7 @@ func (b *Box) Close() error {
 		close(b.stop)
 	}
 	<-b.exited
+	b.cps.invalidate() // Close published a last checkpoint
 	if b.closeErr != nil {
 		return fmt.Errorf("election: closing the log: %v", b.closeErr)
 	}
@@ -800,21 +1195,4 @@ func (b *Box) Results() Results {
 		r.Encrypted = append(r.Encrypted, b.sums[i].Ciphertext())
 	}
 	return r
-}
-
-// ExportLog writes the durable part of the log, the file auditors check with
-// [ReadLog] and [Audit].
-func (b *Box) ExportLog(w io.Writer) error {
-	b.mu.Lock()
-	size := b.logSize
-	b.mu.Unlock()
-	f, err := os.Open(filepath.Join(b.dir, logFile))
-	if err != nil {
-		return fmt.Errorf("election: %v", err)
-	}
-	defer f.Close()
-	if _, err := io.Copy(w, io.NewSectionReader(f, 0, size)); err != nil {
-		return fmt.Errorf("election: exporting log: %v", err)
-	}
-	return nil
 }

@@ -56,7 +56,7 @@ func TestCensusAttackEndToEnd(t *testing.T) {
 		require.Error(t, err, "hidden identity %d cast a ballot through the registered subtree root", i)
 	}
 
-	box, err := OpenBox(ctx, t.TempDir(), &p, w.keys.VerifyingKey())
+	box, err := OpenBox(ctx, t.TempDir(), &p, w.keys.VerifyingKey(), testBoxOptions())
 	require.NoError(t, err)
 	honest := []uint64{0, 1, 2, 3, 4}
 	for _, n := range honest {
@@ -70,7 +70,7 @@ func TestCensusAttackEndToEnd(t *testing.T) {
 	require.NoError(t, box.End())
 	require.Equal(t, uint64(len(honest)), box.Results().Ballots)
 	var logBuf bytes.Buffer
-	require.NoError(t, box.ExportLog(&logBuf))
+	require.NoError(t, box.ExportLog(context.Background(), &logBuf))
 	l, err := ReadLog(logBuf.Bytes())
 	require.NoError(t, err)
 	tallies, err := prover.ProveTally(ctx, tk, &p, l.Ballots, nil)

@@ -3,10 +3,12 @@ package election_test
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"fmt"
 	"os"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/netstate/zkvote/election"
 	"github.com/netstate/zkvote/membership"
@@ -41,6 +43,12 @@ func Example() {
 		panic(err)
 	}
 
+	// The box signs its log's checkpoints with its own key, which the
+	// parameters name (and, in a real election, witnesses cosign them).
+	boxKey, boxVerifierKey, err := note.GenerateKey(rand.Reader, "ballots.example.org/referendum-1")
+	if err != nil {
+		panic(err)
+	}
 	params := &election.Params{
 		ElectionID: fr.NewElement(1),
 		Question:   "Adopt the constitution?",
@@ -50,10 +58,11 @@ func Example() {
 		Depth:      depth, MaxOptions: options,
 		VoteKey:  election.PinKey(voteKeys.VerifyingKey()),
 		TallyKey: election.PinKey(tallyKeys.VerifyingKey()),
+		Log:      election.LogKeys{Box: boxVerifierKey},
 	}
 	dir, _ := os.MkdirTemp("", "box")
 	defer os.RemoveAll(dir)
-	box, err := election.OpenBox(ctx, dir, params, voteKeys.VerifyingKey())
+	box, err := election.OpenBox(ctx, dir, params, voteKeys.VerifyingKey(), election.BoxOptions{Key: boxKey})
 	if err != nil {
 		panic(err)
 	}
@@ -78,7 +87,7 @@ func Example() {
 		panic(err)
 	}
 	var logFile bytes.Buffer
-	box.ExportLog(&logFile)
+	box.ExportLog(ctx, &logFile)
 	l, _ := election.ReadLog(logFile.Bytes())
 	proofs, err := prover.ProveTally(ctx, tallyKeys, params, l.Ballots, nil)
 	if err != nil {

@@ -1,68 +1,52 @@
 package election_test
 
-// Ballot logs (ReadLog, and OpenBox on a log file), parameters, ballots and
-// tally files are untrusted bytes: a box operator's disk, an auditor's
-// download, a voter's submission. Each crafted input below (length and
-// count headers up to 2^32-1 over a few bytes, truncations, proofs whose
-// inner counts gnark's decoder would trust) runs under an address-space
-// limit in a child process (internal/memlimit) and must be refused with an
-// error quickly, never by a crash. The bytes are built from the formats
-// documented in election/box.go, params.go and tally.go, independently of
-// the decoders.
+// Ballot logs (ReadLog of an export, and OpenBox on a box directory),
+// parameters, ballots and tally files are untrusted bytes: a box
+// operator's disk, an auditor's download, a voter's submission. Each
+// crafted input below (length and count headers up to 2^32-1 over a few
+// bytes, truncations, files of gigabytes, proofs whose inner counts
+// gnark's decoder would trust) runs under an address-space limit in a
+// child process (internal/memlimit) and must be refused with an error
+// quickly, never by a crash. The bytes are built from the formats
+// documented in election/box.go, log.go, params.go and tally.go and the
+// C2SP tlog-tiles layout, independently of the decoders.
 
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
-	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
-	"github.com/consensys/gnark/backend/groth16"
-	groth16bn254 "github.com/consensys/gnark/backend/groth16/bn254"
-	"github.com/consensys/gnark/frontend"
-	"github.com/consensys/gnark/frontend/cs/r1cs"
+	"github.com/transparency-dev/tessera/api/layout"
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/netstate/zkvote/election"
 	"github.com/netstate/zkvote/internal/memlimit"
-	"github.com/netstate/zkvote/internal/wal"
-	"github.com/netstate/zkvote/membership"
-	"github.com/netstate/zkvote/statement"
+	"github.com/netstate/zkvote/internal/testkeys"
 	"github.com/netstate/zkvote/verifier"
 )
 
 const (
-	emQuick   = time.Second
-	emDepth   = 4
-	emOptions = 4
-	emPublic  = 9 + emOptions // a vote statement's public inputs
+	emQuick  = time.Second
+	emPublic = stubPublic // a vote statement's public inputs
 )
 
-// emCircuit is a stand-in with a vote statement's number of public inputs:
-// its key carries the vote circuit's name, so OpenBox takes it, and its
-// proofs are well-formed ballots (that no honest verifier would accept as
-// votes). Setting it up takes milliseconds.
-type emCircuit struct {
-	X  [emPublic]frontend.Variable `gnark:",public"`
-	Sq [emPublic]frontend.Variable
-}
-
-func (c *emCircuit) Define(api frontend.API) error {
-	for i := range c.X {
-		api.AssertIsEqual(api.Mul(c.X[i], c.X[i]), c.Sq[i])
-	}
-	return nil
-}
-
-// emFixture is a key named as the vote circuit, parameters pinning it, and
-// one well-formed ballot proof (valid points, public signals chosen by the
-// test).
+// emFixture is the stand-in election (stubWorld: a key named as the vote
+// circuit, so OpenBox takes it, and parameters pinning it) and one
+// well-formed proof body (valid points) to build ballots around with
+// public signals chosen by the test.
 type emFixture struct {
+	*stubWorld
 	vk     *verifier.VerifyingKey
 	params *election.Params
 	enc    []byte // the parameters' encoding
@@ -71,53 +55,19 @@ type emFixture struct {
 
 func emSetup(t *testing.T) *emFixture {
 	t.Helper()
-	ccs, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, &emCircuit{})
+	s := newStubWorld(t, testLogKeys())
+	enc, err := s.params.Encode()
 	if err != nil {
 		t.Fatal(err)
 	}
-	pk, gvk, err := groth16.Setup(ccs)
+	p, err := verifier.ParseProof(s.ballot(t, 1, 0))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var a emCircuit
-	for i := range a.X {
-		a.X[i], a.Sq[i] = i, i*i
+	if len(p.Data) != verifier.Groth16ProofSize {
+		t.Fatalf("proof body of %d bytes", len(p.Data))
 	}
-	wit, err := frontend.NewWitness(&a, ecc.BN254.ScalarField())
-	if err != nil {
-		t.Fatal(err)
-	}
-	proof, err := groth16.Prove(ccs, pk, wit)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var data bytes.Buffer
-	if _, err := proof.WriteTo(&data); err != nil {
-		t.Fatal(err)
-	}
-	name := statement.Vote(emDepth, emOptions).Name()
-	vk, err := verifier.NewGroth16VerifyingKey(name, emPublic, gvk.(*groth16bn254.VerifyingKey))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var root fr.Element
-	root.SetUint64(77)
-	p := &election.Params{
-		Question: "Adopt the constitution?", Options: []string{"yes", "no", "abstain"},
-		Census: []membership.Head{{Size: 3, Root: root}}, Rules: election.SingleChoice(),
-		Depth: emDepth, MaxOptions: emOptions,
-		VoteKey: election.PinKey(vk), TallyKey: election.KeyPin{Backend: verifier.Groth16, ID: [32]byte{2}},
-	}
-	p.DeploymentID.SetUint64(1)
-	p.ElectionID.SetUint64(2)
-	enc, err := p.Encode()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if data.Len() != verifier.Groth16ProofSize {
-		t.Fatalf("proof body of %d bytes", data.Len())
-	}
-	return &emFixture{vk: vk, params: p, enc: enc, data: data.Bytes()}
+	return &emFixture{stubWorld: s, vk: s.vk, params: s.params, enc: enc, data: p.Data}
 }
 
 // emProof encodes a proof file: "ZKVP" | version 1 | backend | key ID |
@@ -137,31 +87,8 @@ func emProof(backend verifier.Backend, count byte, public []fr.Element, data []b
 // election (scope, digest, rules, an accepted root, a vote for option
 // vote) and its proof bytes decode; it is not a valid proof.
 func (f *emFixture) emBallot(nullifier uint64, vote int) []byte {
-	pub := make([]fr.Element, emPublic)
-	pub[0] = f.params.Census[0].Root
-	pub[1].SetUint64(nullifier)
-	pub[2] = f.params.Scope()
-	pub[3], _ = f.params.Digest()
-	pub[4].SetUint64(uint64(len(f.params.Options)))
-	pub[5].SetUint64(f.params.Rules.MaxPerOption)
-	pub[6].SetUint64(f.params.Rules.MinTotal)
-	pub[7].SetUint64(f.params.Rules.MaxTotal)
-	pub[8].SetUint64(uint64(f.params.Rules.CostExponent))
-	pub[9+vote].SetUint64(1)
-	return emProof(verifier.Groth16, emPublic, pub, f.data)
+	return emProof(verifier.Groth16, emPublic, f.public(nullifier, vote), f.data)
 }
-
-// emLogHeader is a ballot log's header: "ZKVOTEBX" | version 1 | params
-// length uint32 | params.
-func emLogHeader(n uint32, enc []byte) []byte {
-	b := append([]byte("ZKVOTEBX"), 1)
-	b = binary.BigEndian.AppendUint32(b, n)
-	return append(b, enc...)
-}
-
-// emRecordHeader is an internal/wal record header claiming n bytes that
-// passes its checksum.
-func emRecordHeader(n uint32) []byte { return wal.Header(n) }
 
 func emCat(parts ...[]byte) []byte {
 	var b []byte
@@ -322,87 +249,321 @@ func TestParseParamsBounded(t *testing.T) {
 	})
 }
 
-// emLogCases are crafted ballot logs for f's election that ReadLog must
-// refuse; torn are logs that end in a record cut short, which OpenBox drops
-// (a crash during an unacknowledged write) and ReadLog refuses (an export is
-// complete), with the ballots before it kept.
-func (f *emFixture) emLogCases() (refused, torn map[string][]byte) {
-	hdr := emLogHeader(uint32(len(f.enc)), f.enc)
-	rec := func(kind byte, b []byte) []byte { return wal.Frame(append([]byte{kind}, b...)) }
-	good := emCat(hdr, rec(1, f.emBallot(1, 0)), rec(1, f.emBallot(2, 1)))
-	refused = map[string][]byte{
-		"empty":                        {},
-		"magic only":                   []byte("ZKVOTEBX"),
-		"version 2":                    emSet(hdr, 8, 2),
-		"params of 2^32-1 bytes":       emLogHeader(^uint32(0), f.enc),
-		"params of 2^32-1 bytes, 1MiB": emCat(emLogHeader(^uint32(0), f.enc), make([]byte, 1<<20)),
-		"params of 2^20+1 bytes":       emCat(emLogHeader(1<<20+1, f.enc), make([]byte, 1<<20+1)),
-		"params of 2^20 bytes, short":  emLogHeader(1<<20, f.enc),
-		"params one byte short":        emLogHeader(uint32(len(f.enc))+1, f.enc),
-		"params one byte long":         emCat(emLogHeader(uint32(len(f.enc))-1, f.enc)),
-		"garbage params":               emLogHeader(uint32(len(f.enc)), bytes.Repeat([]byte{0xff}, len(f.enc))),
-		"record of 2^32-1 bytes, then data": emCat(good, emSet(emRecordHeader(^uint32(0)), 7, 0), // header checksum fails
-			rec(1, f.emBallot(3, 2))),
-		"unknown record":            emCat(good, rec(9, nil)),
-		"empty record":              emCat(good, wal.Frame(nil)),
-		"ballot after close":        emCat(good, rec(2, nil), rec(1, f.emBallot(3, 2))),
-		"garbage ballot":            emCat(good, rec(1, bytes.Repeat([]byte{0xff}, 300))),
-		"flipped byte, data after":  emSet(emCat(good, rec(1, f.emBallot(3, 2))), len(hdr)+20, 0xee),
-		"a rule value of 2^192":     emCat(good, rec(1, emSet(f.emBallot(3, 2), 39+32*4, 0, 0, 0, 0, 0, 0, 0, 1))),
-		"zero-filled, then data":    emCat(good, make([]byte, 100), rec(1, f.emBallot(3, 2))),
-		"close record with payload": emCat(good, rec(2, []byte{0})),
+// emHeader is the log's first entry for parameters of this digest: kind 0
+// | "ZKVOTEBX" | version | digest.
+func emHeader(version byte, digest fr.Element) []byte {
+	d := digest.Bytes()
+	return append(append([]byte{0}, "ZKVOTEBX"...), append([]byte{version}, d[:]...)...)
+}
+
+// emEntry is a log entry: kind | payload (kind 1 a ballot, 2 the close).
+func emEntry(kind byte, payload []byte) []byte { return append([]byte{kind}, payload...) }
+
+// emExport encodes an exported log: "ZKVOTELG" | version 1 | params
+// (uint32 length) | checkpoint (uint32 length) | entries (uint16 length
+// each).
+func emExport(params, checkpoint []byte, entries ...[]byte) []byte {
+	b := append([]byte("ZKVOTELG"), 1)
+	b = binary.BigEndian.AppendUint32(b, uint32(len(params)))
+	b = append(b, params...)
+	b = binary.BigEndian.AppendUint32(b, uint32(len(checkpoint)))
+	b = append(b, checkpoint...)
+	return append(b, emBundle(entries...)...)
+}
+
+// emBundle is entries as an entry bundle (and an export's tail): each a
+// uint16 length and its bytes.
+func emBundle(entries ...[]byte) []byte {
+	var b []byte
+	for _, e := range entries {
+		b = binary.BigEndian.AppendUint16(b, uint16(len(e)))
+		b = append(b, e...)
+	}
+	return b
+}
+
+// emCheckpoint is a checkpoint of the tree of entries signed by the test
+// box key, whose holder wrote them (the box, or a forger with its key).
+func emCheckpoint(t testing.TB, entries ...[]byte) []byte {
+	return signCheckpoint(t, testBoxSigner, uint64(len(entries)), treeHash(entryHashes(entries)))
+}
+
+// emEntries are a good log of f's election: its header and two ballots.
+func (f *emFixture) emEntries() [][]byte {
+	digest, _ := f.params.Digest()
+	return [][]byte{emHeader(2, digest), emEntry(1, f.emBallot(1, 0)), emEntry(1, f.emBallot(2, 1))}
+}
+
+// emEntryCases are logs, as their entries, whose checkpoint the box's key
+// signs but whose entries are not a ballot log of f's election, each with
+// the error that refuses it.
+func (f *emFixture) emEntryCases() map[string]struct {
+	entries [][]byte
+	want    error
+} {
+	good := f.emEntries()
+	digest, _ := f.params.Digest()
+	other := *f.params
+	other.ElectionID = fe(3)
+	otherDigest, _ := other.Digest()
+	with := func(extra ...[]byte) [][]byte { return append(append([][]byte{}, good...), extra...) }
+	cases := map[string]struct {
+		entries [][]byte
+		want    error
+	}{
+		"no entries":                {nil, election.ErrCorrupt},
+		"header of another":         {append([][]byte{emHeader(2, otherDigest)}, good[1:]...), election.ErrWrongElection},
+		"header version 1":          {append([][]byte{emHeader(1, digest)}, good[1:]...), election.ErrCorrupt},
+		"header cut":                {append([][]byte{emHeader(2, digest)[:20]}, good[1:]...), election.ErrCorrupt},
+		"empty header":              {append([][]byte{{}}, good[1:]...), election.ErrCorrupt},
+		"a ballot first":            {good[1:], election.ErrCorrupt},
+		"unknown entry":             {with(emEntry(9, nil)), election.ErrCorrupt},
+		"empty entry":               {with([]byte{}), election.ErrCorrupt},
+		"ballot after close":        {with(emEntry(2, nil), emEntry(1, f.emBallot(3, 2))), election.ErrCorrupt},
+		"garbage ballot":            {with(emEntry(1, bytes.Repeat([]byte{0xff}, 300))), election.ErrCorrupt},
+		"a rule value of 2^192":     {with(emEntry(1, emSet(f.emBallot(3, 2), 39+32*4, 0, 0, 0, 0, 0, 0, 0, 1))), election.ErrCorrupt},
+		"close entry with payload":  {with(emEntry(2, []byte{0})), election.ErrCorrupt},
+		"a second header":           {with(good[0]), election.ErrCorrupt},
+		"ballot of 65535 bytes":     {with(emEntry(1, make([]byte, 1<<16-2))), election.ErrCorrupt},
+		"header of another, closed": {[][]byte{emHeader(2, otherDigest), emEntry(2, nil)}, election.ErrWrongElection},
 	}
 	for name, b := range f.emProofCases() {
-		refused["ballot "+name] = emCat(good, rec(1, b))
+		cases["ballot "+name] = struct {
+			entries [][]byte
+			want    error
+		}{with(emEntry(1, b)), election.ErrCorrupt}
 	}
-	torn = map[string][]byte{
-		"record of 2^32-1 bytes":       emCat(good, emRecordHeader(^uint32(0))),
-		"record of 2^32-1 bytes, 1MiB": emCat(good, emRecordHeader(^uint32(0)), bytes.Repeat([]byte{7}, 1<<20)),
-		"record of 2^31 bytes, 1 KiB":  emCat(good, emRecordHeader(1<<31), bytes.Repeat([]byte{7}, 1024)),
-		"record header cut":            emCat(good, emRecordHeader(300)[:5]),
-		"last ballot cut":              emCat(good, rec(1, f.emBallot(3, 2)))[:len(good)+100],
-		"zero-filled tail":             emCat(good, make([]byte, 4096)),
+	return cases
+}
+
+// emLogCases are crafted exported logs of f's election that ReadLog must
+// refuse, each with ErrCorrupt (or ErrWrongElection for another election's
+// header); cut is the good export, every proper prefix of which ReadLog
+// refuses with ErrCorrupt.
+func (f *emFixture) emLogCases(t testing.TB) (refused map[string][]byte, cut []byte) {
+	entries := f.emEntries()
+	cp := emCheckpoint(t, entries...)
+	good := emExport(f.enc, cp, entries...)
+	withParams := func(n uint32, rest []byte) []byte {
+		b := binary.BigEndian.AppendUint32(append([]byte("ZKVOTELG"), 1), n)
+		return append(b, rest...)
+	}
+	withCheckpoint := func(n uint32, rest []byte) []byte {
+		b := withParams(uint32(len(f.enc)), f.enc)
+		return append(binary.BigEndian.AppendUint32(b, n), rest...)
+	}
+	huge := func(n uint64, tail []byte) []byte {
+		c := signCheckpoint(t, testBoxSigner, n, treeHash(entryHashes(entries)))
+		return append(emExport(f.enc, c), tail...)
+	}
+	otherKey, _ := testkeys.Key("zkvote.test/box-other")
+	otherSigner, err := note.NewSigner(otherKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameName := func() note.Signer {
+		skey, _, err := note.GenerateKey(nil, testBoxSigner.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := note.NewSigner(skey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}()
+	root := treeHash(entryHashes(entries))
+	unsigned := fmt.Appendf(nil, "%s\n3\n%s\n\n", testBoxSigner.Name(), base64.StdEncoding.EncodeToString(root[:]))
+	flipped := slices.Clone(entries)
+	flipped[2] = emSet(flipped[2], 100, flipped[2][100]^1)
+	refused = map[string][]byte{
+		"empty":                                {},
+		"magic only":                           []byte("ZKVOTELG"),
+		"version 2":                            emSet(good, 8, 2),
+		"params of 2^32-1 bytes":               withParams(^uint32(0), f.enc),
+		"params of 2^32-1 bytes, 1 MiB":        withParams(^uint32(0), emCat(f.enc, make([]byte, 1<<20))),
+		"params of 2^20+1 bytes":               withParams(1<<20+1, make([]byte, 1<<20+1)),
+		"params of 2^20 bytes, short":          withParams(1<<20, f.enc),
+		"params one byte short":                withParams(uint32(len(f.enc))+1, emCat(f.enc, good[len(f.enc)+13:])),
+		"params one byte long":                 withParams(uint32(len(f.enc))-1, good[13:]),
+		"garbage params":                       emExport(bytes.Repeat([]byte{0xff}, len(f.enc)), cp, entries...),
+		"checkpoint of 2^32-1 bytes":           withCheckpoint(^uint32(0), cp),
+		"checkpoint of 2^32-1 bytes, 1 MiB":    withCheckpoint(^uint32(0), emCat(cp, make([]byte, 1<<20))),
+		"checkpoint of 2^16+1 bytes, 1 MiB":    withCheckpoint(1<<16+1, make([]byte, 1<<20)),
+		"checkpoint of 2^62 entries":           huge(1<<62, emBundle(entries...)),
+		"checkpoint of 2^31 entries, 1 MiB":    huge(1<<31, make([]byte, 1<<20)),
+		"checkpoint of 2^19 entries, 1 MiB":    huge(1<<19, make([]byte, 1<<20)),
+		"checkpoint of another key":            emExport(f.enc, signCheckpoint(t, otherSigner, 3, root), entries...),
+		"checkpoint of another key, same name": emExport(f.enc, signCheckpoint(t, sameName, 3, root), entries...),
+		"checkpoint unsigned":                  emExport(f.enc, unsigned, entries...),
+		"checkpoint of another root":           emExport(f.enc, emCheckpoint(t, entries[:2]...), entries...),
+		"an entry more":                        emExport(f.enc, cp, append(slices.Clone(entries), emEntry(2, nil))...),
+		"an entry fewer":                       emExport(f.enc, cp, entries[:2]...),
+		"an entry of 65535 bytes, cut":         emCat(good, []byte{0xff, 0xff}, make([]byte, 100)),
+		"a flipped byte":                       emExport(f.enc, cp, flipped...),
+		"trailing byte":                        emCat(good, []byte{0}),
+	}
+	for name, c := range f.emEntryCases() {
+		refused["entries: "+name] = emExport(f.enc, emCheckpoint(t, c.entries...), c.entries...)
+	}
+	return refused, good
+}
+
+// TestReadLogBounded: crafted exported logs (lengths and counts up to
+// 2^62 over a few bytes, checkpoints not signed by the box, entries that
+// are not a ballot log) are refused by ReadLog with ErrCorrupt, or
+// ErrWrongElection for another election's header, and so is every cut of
+// a good one.
+func TestReadLogBounded(t *testing.T) {
+	f := emSetup(t)
+	refused, good := f.emLogCases(t)
+	memlimit.Run(t, "refused", emQuick, func() error {
+		if _, err := election.ReadLog(good); err != nil {
+			return fmt.Errorf("the good log: %v", err)
+		}
+		var errs []error
+		for name, b := range refused {
+			if _, err := election.ReadLog(b); !errors.Is(err, election.ErrCorrupt) && !errors.Is(err, election.ErrWrongElection) {
+				errs = append(errs, fmt.Errorf("%s: %v", name, err))
+			}
+		}
+		for n := 0; n < len(good); n += 7 {
+			if _, err := election.ReadLog(good[:n]); !errors.Is(err, election.ErrCorrupt) {
+				errs = append(errs, fmt.Errorf("cut to %d: %v", n, err))
+			}
+		}
+		return errors.Join(errs...)
+	})
+}
+
+// emBoxCase is a box directory to craft: a log of entries (craftBox),
+// then damaged by mutate if not nil.
+type emBoxCase struct {
+	entries [][]byte
+	mutate  func(dir string) error
+	want    error // for a refused directory
+}
+
+// emBoxCases are crafted box directories for f's election. OpenBox must
+// refuse each of refused with its error; torn are states a crash of the
+// box leaves (entries written but not integrated, a checkpoint not yet
+// published, a temporary file), which it opens with the two ballots the
+// tree state holds.
+func (f *emFixture) emBoxCases(t testing.TB) (refused, torn map[string]emBoxCase) {
+	good := f.emEntries()
+	write := func(name string, data []byte) func(dir string) error {
+		return func(dir string) error {
+			path := filepath.Join(dir, logFile(name))
+			if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+				return err
+			}
+			return os.WriteFile(path, data, 0o600)
+		}
+	}
+	remove := func(name string) func(dir string) error {
+		return func(dir string) error { return os.Remove(filepath.Join(dir, logFile(name))) }
+	}
+	bundle := layout.EntriesPath(0, 3)
+	root := treeHash(entryHashes(good))
+	otherKey, _ := testkeys.Key("zkvote.test/box-other")
+	otherSigner, err := note.NewSigner(otherKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := *f.params
+	other.ElectionID = fe(3)
+	otherEnc, err := other.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused = map[string]emBoxCase{
+		"garbage params file": {good, func(dir string) error {
+			return os.WriteFile(filepath.Join(dir, "params"), bytes.Repeat([]byte{0xff}, len(f.enc)), 0o600)
+		}, election.ErrCorrupt},
+		"empty params file":            {good, func(dir string) error { return os.WriteFile(filepath.Join(dir, "params"), nil, 0o600) }, election.ErrCorrupt},
+		"another election's params":    {good, func(dir string) error { return os.WriteFile(filepath.Join(dir, "params"), otherEnc, 0o600) }, election.ErrWrongElection},
+		"bundle: an entry cut":         {good, write(bundle, emCat(emBundle(good...), []byte{0xff, 0xff}, make([]byte, 10))), election.ErrCorrupt},
+		"bundle: a length cut":         {good, write(bundle, emCat(emBundle(good...), []byte{0})), election.ErrCorrupt},
+		"bundle: an entry more":        {good, write(bundle, emBundle(append(slices.Clone(good), emEntry(2, nil))...)), election.ErrCorrupt},
+		"bundle: an entry fewer":       {good, write(bundle, emBundle(good[:2]...)), election.ErrCorrupt},
+		"bundle: 65535-byte entry cut": {good, write(bundle, emCat(emBundle(good[:2]...), []byte{0xff, 0xff}, good[2])), election.ErrCorrupt},
+		"bundle: empty":                {good, write(bundle, nil), election.ErrCorrupt},
+		"bundle: missing":              {good, remove(bundle), election.ErrCorrupt},
+		"bundle: a flipped byte":       {good, write(bundle, emBundle(good[0], good[1], emSet(good[2], 100, good[2][100]^1))), election.ErrCorrupt},
+		"tree state of 2^63 entries":   {good, write(logTreeState, treeState(1<<63, root)), election.ErrCorrupt},
+		"tree state: an entry more":    {good, write(logTreeState, treeState(4, root)), election.ErrCorrupt},
+		"tree state: an entry fewer":   {good, write(logTreeState, treeState(2, treeHash(entryHashes(good[:2])))), election.ErrCorrupt},
+		"tree state not JSON":          {good, write(logTreeState, []byte("{\"size\":")), election.ErrCorrupt},
+		"tree state missing":           {good, remove(logTreeState), election.ErrCorrupt},
+		"checkpoint of another key":    {good, write(logCheckpoint, signCheckpoint(t, otherSigner, 3, root)), election.ErrCorrupt},
+		"checkpoint of another root":   {good, write(logCheckpoint, signCheckpoint(t, testBoxSigner, 3, treeHash(entryHashes(good[1:])))), election.ErrCorrupt},
+		"checkpoint of 4 entries":      {good, write(logCheckpoint, signCheckpoint(t, testBoxSigner, 4, root)), election.ErrCorrupt},
+		"checkpoint of 2^63 entries":   {good, write(logCheckpoint, signCheckpoint(t, testBoxSigner, 1<<63, root)), election.ErrCorrupt},
+		"checkpoint garbage":           {good, write(logCheckpoint, bytes.Repeat([]byte{0xff}, 200)), election.ErrCorrupt},
+		"checkpoint missing":           {good, remove(logCheckpoint), election.ErrCorrupt},
+	}
+	// The box also checks each ballot's statement, and its nullifier.
+	refused["entries: a ballot of another election"] = emBoxCase{
+		entries: append(slices.Clone(good), emEntry(1, emProof(verifier.Groth16, emPublic, (&stubWorld{params: &other}).public(3, 0), f.data))),
+		want:    election.ErrCorrupt,
+	}
+	refused["entries: a repeated nullifier"] = emBoxCase{entries: append(slices.Clone(good), emEntry(1, f.emBallot(1, 2))), want: election.ErrCorrupt}
+	for name, c := range f.emEntryCases() {
+		if len(c.entries) == 0 {
+			continue // an empty log is a new box's
+		}
+		refused["entries: "+name] = emBoxCase{entries: c.entries, want: c.want}
+	}
+	third := emEntry(1, f.emBallot(3, 2))
+	torn = map[string]emBoxCase{
+		"entries past the tree state": {good, func(dir string) error {
+			all := append(slices.Clone(good), third)
+			if err := write(layout.EntriesPath(0, 4), emBundle(all...))(dir); err != nil {
+				return err
+			}
+			return write(layout.TilePath(0, 0, 4), hashes(entryHashes(all)))(dir)
+		}, nil},
+		"checkpoint behind the tree state": {good, write(logCheckpoint, emCheckpoint(t, good[0])), nil},
+		"checkpoint of the empty tree":     {good, write(logCheckpoint, emCheckpoint(t)), nil},
+		"a temporary file":                 {good, write(logCheckpoint+"2093847", []byte("zkvote.test/box\n")), nil},
 	}
 	return refused, torn
 }
 
-// TestReadLogBounded: crafted ballot logs are refused by ReadLog with
-// ErrCorrupt (or, for bytes that are not a log at all, an error).
-func TestReadLogBounded(t *testing.T) {
-	f := emSetup(t)
-	refused, torn := f.emLogCases()
-	memlimit.Run(t, "refused", emQuick, func() error {
-		for name, b := range refused {
-			if _, err := election.ReadLog(b); err == nil {
-				return fmt.Errorf("%s: accepted", name)
-			}
-		}
-		for name, b := range torn {
-			if _, err := election.ReadLog(b); !errors.Is(err, election.ErrCorrupt) {
-				return fmt.Errorf("%s: %v", name, err)
-			}
-		}
-		return nil
-	})
+// hashes concatenates hashes (a hash tile).
+func hashes(hs []tlog.Hash) []byte {
+	var b []byte
+	for _, h := range hs {
+		b = append(b, h[:]...)
+	}
+	return b
 }
 
-// TestOpenBoxBounded: OpenBox on a directory holding a crafted ballot log
-// refuses it with ErrCorrupt (or ErrWrongElection for another
-// election's header), and drops a torn tail keeping the two ballots
-// before it.
+// TestOpenBoxBounded: OpenBox on a crafted box directory refuses it with
+// ErrCorrupt (or ErrWrongElection for another election's), quickly,
+// without touching its files; it opens the states a crash leaves with
+// the ballots the tree state holds; and files of 1.25 GiB (sparse) where
+// the parameters, an entry bundle, the tree state or the checkpoint
+// belong are refused within bounded memory.
 func TestOpenBoxBounded(t *testing.T) {
 	f := emSetup(t)
-	refused, torn := f.emLogCases()
+	refused, torn := f.emBoxCases(t)
 	base := t.TempDir()
-	open := func(log []byte) (*election.Results, error) {
+	craft := func(c emBoxCase) (string, error) {
 		dir, err := os.MkdirTemp(base, "box")
 		if err != nil {
-			return nil, err
+			return "", err
 		}
-		if err := os.WriteFile(filepath.Join(dir, "ballots.log"), log, 0o600); err != nil {
-			return nil, err
+		craftBox(t, dir, f.enc, c.entries)
+		if c.mutate != nil {
+			if err := c.mutate(dir); err != nil {
+				return "", err
+			}
 		}
-		box, err := election.OpenBox(context.Background(), dir, f.params, f.vk)
+		return dir, nil
+	}
+	open := func(dir string) (*election.Results, error) {
+		box, err := election.OpenBox(context.Background(), dir, f.params, f.vk, testBoxOptions())
 		if err != nil {
 			return nil, err
 		}
@@ -410,27 +571,55 @@ func TestOpenBoxBounded(t *testing.T) {
 		return &res, box.Close()
 	}
 	memlimit.Run(t, "refused", 2*emQuick, func() error {
-		// The box also checks each ballot's statement and nullifier.
-		refused["repeated nullifier"] = append(bytes.Clone(torn["zero-filled tail"][:len(torn["zero-filled tail"])-4096]),
-			wal.Frame(append([]byte{1}, f.emBallot(1, 2)...))...)
-		for name, b := range refused {
-			_, err := open(b)
-			if !errors.Is(err, election.ErrCorrupt) && !errors.Is(err, election.ErrWrongElection) {
-				return fmt.Errorf("%s: %v", name, err)
-			}
-		}
-		return nil
-	})
-	memlimit.Run(t, "torn", 2*emQuick, func() error {
-		for name, b := range torn {
-			res, err := open(b)
+		var errs []error
+		for name, c := range refused {
+			dir, err := craft(c)
 			if err != nil {
 				return fmt.Errorf("%s: %v", name, err)
 			}
-			if res.Ballots != 2 {
-				return fmt.Errorf("%s: %d ballots, want 2", name, res.Ballots)
+			before := dirFiles(t, dir)
+			if _, err := open(dir); !errors.Is(err, c.want) {
+				errs = append(errs, fmt.Errorf("%s: got %v, want %v", name, err, c.want))
+			}
+			if !maps.Equal(before, dirFiles(t, dir)) {
+				errs = append(errs, fmt.Errorf("%s: the open changed the files", name))
+			}
+		}
+		return errors.Join(errs...)
+	})
+	memlimit.Run(t, "torn", 2*emQuick, func() error {
+		for name, c := range torn {
+			dir, err := craft(c)
+			if err != nil {
+				return fmt.Errorf("%s: %v", name, err)
+			}
+			res, err := open(dir)
+			if err != nil {
+				return fmt.Errorf("%s: %v", name, err)
+			}
+			if res.Ballots != 2 || !slices.Equal(res.Totals, []uint64{1, 1, 0}) {
+				return fmt.Errorf("%s: %d ballots, totals %v; want 2, [1 1 0]", name, res.Ballots, res.Totals)
 			}
 		}
 		return nil
 	})
+	const huge = 1<<30 + 1<<28
+	for what, name := range map[string]string{
+		"params": "params", "bundle": logFile(layout.EntriesPath(0, 3)),
+		"tree state": logFile(logTreeState), "checkpoint": logFile(logCheckpoint),
+	} {
+		memlimit.Run(t, "huge "+what, 4*emQuick, func() error {
+			dir, err := craft(emBoxCase{entries: f.emEntries()})
+			if err != nil {
+				return err
+			}
+			if err := os.Truncate(filepath.Join(dir, name), huge); err != nil {
+				return err
+			}
+			if _, err := open(dir); err == nil {
+				return errors.New("opened")
+			}
+			return nil
+		})
+	}
 }

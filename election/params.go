@@ -17,6 +17,8 @@ import (
 	"github.com/netstate/zkvote/statement"
 	"github.com/netstate/zkvote/trustee"
 	"github.com/netstate/zkvote/verifier"
+	"github.com/netstate/zkvote/witness"
+	"golang.org/x/mod/sumdb/note"
 )
 
 // Limits of election parameters besides the circuit sizes, which package
@@ -207,6 +209,66 @@ type Params struct {
 	// trustees, counted by the latest ballot of each citizen, and decrypted
 	// only as a sum (see [SecretMode]).
 	Secret *SecretMode
+	// Log names the keys of the election's public ballot log: the box's
+	// checkpoint key and the witnesses that must cosign a checkpoint
+	// before voters and auditors trust it (see [LogKeys]).
+	Log LogKeys
+}
+
+// LogKeys are the keys a ballot log's checkpoints are checked with: the
+// box signs each checkpoint, and at least Quorum of the Witnesses cosign it
+// (C2SP tlog-cosignature) once they have checked it is consistent with
+// every checkpoint of the log they saw before. A box that shows two
+// histories to two people then needs Quorum witnesses to lie with it.
+type LogKeys struct {
+	// Box is the box's checkpoint key, a note verifier key
+	// ("<name>+<hash>+<key>", from golang.org/x/mod/sumdb/note): its name
+	// is the log's origin line. Required; use one key per election, so
+	// that no checkpoint of one election's log passes for another's.
+	Box string
+	// Witnesses are the witnesses' public keys (each a note verifier key
+	// of its Ed25519 key, as witness.Witness.VerifierKey prints it), at
+	// most MaxWitnesses, distinct.
+	Witnesses []string
+	// Quorum is how many distinct Witnesses must cosign a checkpoint; 0
+	// trusts the box's signature alone.
+	Quorum int
+}
+
+// MaxWitnesses bounds an election's witnesses; maxKeyLen bounds a key
+// string of [LogKeys].
+const (
+	MaxWitnesses = 32
+	maxKeyLen    = 1024
+)
+
+// Policy returns the witness policy a checkpoint of the log must pass.
+func (k LogKeys) Policy() (witness.Policy, error) {
+	if len(k.Box) == 0 || len(k.Box) > maxKeyLen {
+		return witness.Policy{}, errors.New("election: the log names no box key, or one too long")
+	}
+	box, err := note.NewVerifier(k.Box)
+	if err != nil {
+		return witness.Policy{}, fmt.Errorf("election: box key: %v", err)
+	}
+	if len(k.Witnesses) > MaxWitnesses {
+		return witness.Policy{}, fmt.Errorf("election: %d witnesses, at most %d", len(k.Witnesses), MaxWitnesses)
+	}
+	p := witness.Policy{Log: box, Quorum: k.Quorum}
+	for i, w := range k.Witnesses {
+		if len(w) > maxKeyLen {
+			return witness.Policy{}, fmt.Errorf("election: witness key %d is too long", i)
+		}
+		v, err := witness.ParseWitnessKey(w)
+		if err != nil {
+			return witness.Policy{}, fmt.Errorf("election: witness %d: %v", i, err)
+		}
+		p.Witnesses = append(p.Witnesses, v)
+	}
+	if err := p.Check(); err != nil {
+		return witness.Policy{}, fmt.Errorf("election: %v", err)
+	}
+	return p, nil
 }
 
 func (p *Params) depth() int {
@@ -290,6 +352,9 @@ func (p *Params) Validate() error {
 	if err := p.VoteKey.validate("vote"); err != nil {
 		return err
 	}
+	if _, err := p.Log.Policy(); err != nil {
+		return err
+	}
 	if err := p.Rules.Validate(); err != nil {
 		return err
 	}
@@ -326,25 +391,26 @@ func (p *Params) CheckCensus(commitments []membership.Commitment) error {
 
 // The canonical encoding:
 //
-//	magic "ZKVOTEEL" | version 2 | deployment (32) | election (32) | depth (1)
+//	magic "ZKVOTEEL" | version (4 open, 5 secret) | deployment (32) | election (32) | depth (1)
 //	| max options (1) | MaxPerOption, MinTotal, MaxTotal (uint64 each)
 //	| cost exponent (1) | vote key backend (1) | vote key ID (32)
 //	| tally key backend (1) | tally key ID (32)
 //	| question (uint16 length, bytes)
 //	| options (count byte, then uint16 length and bytes each)
 //	| census heads (uint16 count, then size uint64 and root (32) each)
-//	and in secret mode (version 3 only):
+//	| box key (uint16 length, bytes) | witnesses (count byte, then
+//	  uint16 length and bytes each) | quorum (1)
+//	and in secret mode (version 5 only):
 //	| pack (1) | threshold (1) | trustees n (1) | election key (32)
 //	| n verification shares (32 each)
 //
-// Points are trustee.Point encodings, read strictly. Open elections are
-// version 2, secret ones version 3, so an open election's encoding and
-// digest are those of the versions before secret mode. Version 2 added the
-// key pins and the heads' sizes; version 1 is no longer read.
+// Points are trustee.Point encodings, read strictly; key strings are
+// checked as [LogKeys.Policy] checks them. Versions 4 and 5 added the
+// log's keys; versions 1 to 3 are no longer read.
 const (
 	paramsMagic         = "ZKVOTEEL"
-	paramsVersion       = 2
-	paramsVersionSecret = 3
+	paramsVersion       = 4
+	paramsVersionSecret = 5
 )
 
 // ErrMalformedParams is wrapped by every decoding error of parameters.
@@ -386,6 +452,14 @@ func (p *Params) Encode() ([]byte, error) {
 		r := p.Census[i].Root.Bytes()
 		b = append(b, r[:]...)
 	}
+	b = binary.BigEndian.AppendUint16(b, uint16(len(p.Log.Box)))
+	b = append(b, p.Log.Box...)
+	b = append(b, byte(len(p.Log.Witnesses)))
+	for _, w := range p.Log.Witnesses {
+		b = binary.BigEndian.AppendUint16(b, uint16(len(w)))
+		b = append(b, w...)
+	}
+	b = append(b, byte(p.Log.Quorum))
 	if m := p.Secret; m != nil {
 		b = append(b, byte(m.pack()), byte(m.Threshold), byte(len(m.Shares)))
 		k := m.Key.Bytes()
@@ -444,6 +518,15 @@ func ParseParams(b []byte) (*Params, error) {
 		}
 		p.Census = append(p.Census, membership.Head{Size: size, Root: root})
 	}
+	p.Log.Box = string(r.next(int(r.u16())))
+	nw := int(r.byte())
+	if nw > MaxWitnesses {
+		return bad("too many witnesses")
+	}
+	for range nw {
+		p.Log.Witnesses = append(p.Log.Witnesses, string(r.next(int(r.u16()))))
+	}
+	p.Log.Quorum = int(r.byte())
 	if v == paramsVersionSecret {
 		m := &SecretMode{Pack: int(r.byte()), Threshold: int(r.byte())}
 		n := int(r.byte())

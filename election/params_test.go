@@ -26,7 +26,7 @@ func testParams() *Params {
 		DeploymentID: fe(1), ElectionID: fe(2),
 		Question: "Adopt the constitution?", Options: []string{"yes", "no", "abstain"},
 		Census: []membership.Head{{Size: 3, Root: fe(77)}, {Size: 5, Root: fe(78)}}, Rules: SingleChoice(),
-		VoteKey: testPin(1), TallyKey: testPin(2),
+		VoteKey: testPin(1), TallyKey: testPin(2), Log: testLogKeys(),
 	}
 }
 
@@ -309,7 +309,7 @@ func TestKeyPinsRefuseSecondKey(t *testing.T) {
 	require.NotEqual(t, w.keys.VerifyingKey().ID(), forger.VerifyingKey().ID())
 
 	// The box refuses the second key.
-	_, err = OpenBox(ctx, t.TempDir(), w.params, forger.VerifyingKey())
+	_, err = OpenBox(ctx, t.TempDir(), w.params, forger.VerifyingKey(), testBoxOptions())
 	require.ErrorIs(t, err, ErrKeyMismatch)
 
 	// Ballots proven with the second key, for this election, fill a log.
@@ -368,11 +368,11 @@ func TestKeyPinsRefuseSecondKey(t *testing.T) {
 	// does not pass an audit under the election's parameters.
 	other := *w.params
 	other.VoteKey = PinKey(forger.VerifyingKey())
-	box, err := OpenBox(ctx, t.TempDir(), &other, forger.VerifyingKey())
+	box, err := OpenBox(ctx, t.TempDir(), &other, forger.VerifyingKey(), testBoxOptions())
 	require.NoError(t, err)
 	require.NoError(t, box.End())
 	var exported bytes.Buffer
-	require.NoError(t, box.ExportLog(&exported))
+	require.NoError(t, box.ExportLog(context.Background(), &exported))
 	_, err = Audit(ctx, w.params, w.keys.VerifyingKey(), tk.VerifyingKey(), exported.Bytes(), file)
 	require.ErrorIs(t, err, ErrWrongElection)
 }

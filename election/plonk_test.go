@@ -7,9 +7,7 @@ package election_test
 // tally proof or the other backend's keys make it fail.
 
 import (
-	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
 	"testing"
 
@@ -24,7 +22,6 @@ import (
 
 	"github.com/netstate/zkvote/circuits"
 	"github.com/netstate/zkvote/election"
-	"github.com/netstate/zkvote/internal/wal"
 	"github.com/netstate/zkvote/membership"
 	"github.com/netstate/zkvote/membership/membershiptest"
 	"github.com/netstate/zkvote/prover"
@@ -60,20 +57,23 @@ func plSRS(t *testing.T) *kzg.SRS {
 	return srs.(*kzg.SRS)
 }
 
-// plRebuild returns log with its ballot records replaced by ballots
-// (canonical bytes), framed as the box frames them ("kind 1 | ballot";
-// "kind 2" closes), keeping the header.
+// plRebuild returns the exported log with its ballots replaced by
+// ballots (canonical bytes), entries "kind 1 | ballot" after its header,
+// and if closed the close entry "kind 2", under a checkpoint the box's key
+// signs: what the box would have exported for those ballots.
 func plRebuild(t *testing.T, log []byte, ballots [][]byte, closed bool) []byte {
 	t.Helper()
-	n := int(binary.BigEndian.Uint32(log[9:13]))
-	out := bytes.Clone(log[:13+n])
+	enc, _, entries := exportParts(t, log)
+	p, err := election.ParseParams(enc)
+	require.NoError(t, err)
+	out := [][]byte{entries[0]}
 	for _, b := range ballots {
-		out = append(out, wal.Frame(append([]byte{1}, b...))...)
+		out = append(out, append([]byte{election.RecBallot}, b...))
 	}
 	if closed {
-		out = append(out, wal.Frame([]byte{2})...)
+		out = append(out, []byte{election.RecClosed})
 	}
-	return out
+	return reExport(t, p, out)
 }
 
 func TestAuditPLONK(t *testing.T) {
@@ -92,7 +92,7 @@ func TestAuditPLONK(t *testing.T) {
 	tr := membership.NewTree(nil)
 	_, err = tr.InsertMany(ctx, membershiptest.Commitments(0, plVoters))
 	require.NoError(t, err)
-	p := &election.Params{Question: "Adopt the constitution?", Options: []string{"yes", "no", "abstain"},
+	p := &election.Params{Log: testLogKeys(), Question: "Adopt the constitution?", Options: []string{"yes", "no", "abstain"},
 		Census: []membership.Head{tr.Head()}, Rules: election.SingleChoice(), Depth: plDepth, MaxOptions: plOptions,
 		VoteKey: election.PinKey(vk.VerifyingKey()), TallyKey: election.PinKey(tk.VerifyingKey())}
 	p.DeploymentID.SetUint64(11)
@@ -100,7 +100,7 @@ func TestAuditPLONK(t *testing.T) {
 	require.Equal(t, verifier.PLONK, p.VoteKey.Backend)
 	require.Equal(t, verifier.PLONK, p.TallyKey.Backend)
 
-	box, err := election.OpenBox(ctx, t.TempDir(), p, vk.VerifyingKey())
+	box, err := election.OpenBox(ctx, t.TempDir(), p, vk.VerifyingKey(), testBoxOptions())
 	require.NoError(t, err)
 	want := []uint64{0, 0, 0}
 	for i := range plVoters {
@@ -116,10 +116,8 @@ func TestAuditPLONK(t *testing.T) {
 		require.NoError(t, err, "ballot %d", i)
 	}
 	require.NoError(t, box.End())
-	var logBuf bytes.Buffer
-	require.NoError(t, box.ExportLog(&logBuf))
+	logData := exportLog(t, box)
 	require.NoError(t, box.Close())
-	logData := logBuf.Bytes()
 
 	l, err := election.ReadLog(logData)
 	require.NoError(t, err)

@@ -76,7 +76,7 @@ func newBenchSecret(b *testing.B, n int) *benchSecret {
 	if err != nil {
 		b.Fatal(err)
 	}
-	e.params = &Params{DeploymentID: fe(7), ElectionID: fe(9), Question: "Which budget?",
+	e.params = &Params{Log: testLogKeys(), DeploymentID: fe(7), ElectionID: fe(9), Question: "Which budget?",
 		Options: []string{"a", "b", "c", "d", "e", "f", "g", "h"}, Census: []membership.Head{tr.Head()},
 		Rules: Budget(10, 10), Depth: 10, VoteKey: PinKey(k.VerifyingKey()), Secret: mode}
 	return e
@@ -178,7 +178,7 @@ func BenchmarkAuditSecret(b *testing.B) {
 	e := newBenchSecret(b, n)
 	ballots := secretBallotPool(b, e, n)
 	ctx := context.Background()
-	box, err := OpenBox(ctx, b.TempDir(), e.params, e.keys.VerifyingKey())
+	box, err := OpenBox(ctx, b.TempDir(), e.params, e.keys.VerifyingKey(), testBoxOptions())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -206,7 +206,7 @@ func BenchmarkAuditSecret(b *testing.B) {
 		b.Fatal(err)
 	}
 	var log bytes.Buffer
-	if err := box.ExportLog(&log); err != nil {
+	if err := box.ExportLog(context.Background(), &log); err != nil {
 		b.Fatal(err)
 	}
 	var shares [][]byte

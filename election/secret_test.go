@@ -50,7 +50,7 @@ func testSecretWorld(t testing.TB) *secretWorld {
 		require.NoError(t, err)
 		k, err := prover.SetupInsecure(ctx, statement.SecretVote(tDepth, tOptions, 2))
 		require.NoError(t, err)
-		p := &Params{DeploymentID: fe(1), ElectionID: fe(3), Question: "Who chairs the assembly?",
+		p := &Params{Log: testLogKeys(), DeploymentID: fe(1), ElectionID: fe(3), Question: "Who chairs the assembly?",
 			Options: []string{"Ada", "Grace", "Edsger"}, Census: []membership.Head{tr.Head()}, Rules: SingleChoice(),
 			Depth: tDepth, MaxOptions: tOptions, VoteKey: PinKey(k.VerifyingKey()), Secret: mode}
 		require.NoError(t, p.Validate())
@@ -106,7 +106,7 @@ func secretBallotOf(t testing.TB, w *secretWorld, i, option int, counter uint64)
 }
 
 func openSecretBox(t *testing.T, w *secretWorld, dir string) *Box {
-	b, err := OpenBox(context.Background(), dir, w.params, w.keys.VerifyingKey())
+	b, err := OpenBox(context.Background(), dir, w.params, w.keys.VerifyingKey(), testBoxOptions())
 	require.NoError(t, err)
 	return b
 }
@@ -136,12 +136,6 @@ func requireSameSum(t *testing.T, a, b []trustee.Ciphertext, msg string) {
 	for i := range a {
 		require.True(t, a[i].C1.Equal(b[i].C1) && a[i].C2.Equal(b[i].C2), "%s: ciphertext %d", msg, i)
 	}
-}
-
-func exportLog(t *testing.T, b *Box) []byte {
-	var buf bytes.Buffer
-	require.NoError(t, b.ExportLog(&buf))
-	return buf.Bytes()
 }
 
 // TestSecretElection runs a secret election end to end: ballots, a re-vote,
@@ -485,8 +479,8 @@ func TestSecretParams(t *testing.T) {
 	open := testParams()
 	oenc, err := open.Encode()
 	require.NoError(t, err)
-	require.Equal(t, byte(2), oenc[len(ParamsMagic)], "open parameters keep version 2")
-	require.Equal(t, byte(3), enc[len(ParamsMagic)])
+	require.Equal(t, byte(4), oenc[len(ParamsMagic)], "open parameters are version 4")
+	require.Equal(t, byte(5), enc[len(ParamsMagic)], "secret parameters are version 5")
 	d1, _ := p.Digest()
 	q := testSecretParams(t) // another key generation
 	d2, _ := q.Digest()

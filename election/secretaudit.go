@@ -181,3 +181,17 @@ func sumLatest(ballots []*Ballot, counted map[fr.Element]int, n int) []trustee.C
 	wg.Wait()
 	return out
 }
+
+// AuditSecretLog is [AuditSecret] reading the log through the C2SP
+// tlog-tiles protocol ([LogDir], [LogURL]), checked as [FetchLog] checks
+// it. Unlike [AuditLog] it holds the whole log in memory while it audits.
+func AuditSecretLog(ctx context.Context, p *Params, voteVK *verifier.VerifyingKey, r LogReader, shares [][]byte) (*Results, error) {
+	if p == nil {
+		return nil, &AuditError{What: "log", Index: -1, Err: errors.New("election: nil parameters")}
+	}
+	data, err := FetchLog(ctx, p, r)
+	if err != nil {
+		return nil, &AuditError{What: "log", Index: -1, Err: err}
+	}
+	return AuditSecret(ctx, p, voteVK, data, shares)
+}

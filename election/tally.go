@@ -1,7 +1,6 @@
 package election
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -9,24 +8,25 @@ import (
 	"runtime"
 	"sync"
 
-	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
-
-	"github.com/netstate/zkvote/internal/chain"
-	"github.com/netstate/zkvote/statement"
 	"github.com/netstate/zkvote/trustee"
 	"github.com/netstate/zkvote/verifier"
 )
 
 // Log is a ballot log as exported by [Box.ExportLog].
 type Log struct {
-	Params  *Params
-	Ballots []*Ballot
-	Closed  bool // the log ends with a close record
+	Params     *Params
+	Ballots    []*Ballot
+	Closed     bool   // the log ends with the close entry
+	Checkpoint []byte // the signed checkpoint the log is exported at
 }
 
-// ReadLog parses an exported log strictly: header, framing and every
-// ballot's encoding. An export is complete, so a torn last record is an
-// error here. It checks neither proofs nor nullifiers: [Audit] does.
+// ReadLog parses an exported log strictly and checks that it is the log its
+// checkpoint commits to: the checkpoint passes the parameters' log policy
+// (the box's signature and the witnesses' quorum), the entries' tree has
+// the checkpoint's size and root, the first entry is the election's
+// header, and every other entry is a ballot of the election's encoding or
+// the final close entry. It checks neither proofs nor nullifiers: [Audit]
+// does.
 func ReadLog(data []byte) (*Log, error) {
 	return readLog(data, trustee.ParseCiphertextXY)
 }
@@ -34,39 +34,41 @@ func ReadLog(data []byte) (*Log, error) {
 // readLog is ReadLog with parse decoding each of a secret ballot's
 // ciphertexts (see parseBallot).
 func readLog(data []byte, parse func([]byte) (trustee.Ciphertext, error)) (*Log, error) {
-	r := bytes.NewReader(data)
-	enc, off, err := readLogHeader(r, int64(len(data)))
+	x, err := readExport(data)
 	if err != nil {
 		return nil, err
 	}
-	p, err := ParseParams(enc)
+	digest, err := x.params.Digest()
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
-	l := &Log{Params: p}
-	type record struct {
-		at      int64
-		payload []byte
+	l := &Log{Params: x.params, Checkpoint: x.checkpoint}
+	if len(x.entries) == 0 {
+		return nil, fmt.Errorf("%w: the log has no header", ErrCorrupt)
 	}
-	var records []record
-	end, err := scanRecords(r, off, int64(len(data)), &l.Closed, func(_ uint64, at int64, payload []byte) error {
-		records = append(records, record{at, payload})
-		return nil
-	})
-	if err != nil {
+	if err := checkHeader(x.entries[0], digest); err != nil {
 		return nil, err
 	}
-	if end != int64(len(data)) {
-		return nil, fmt.Errorf("%w: the log ends in a partial or zero-filled record at offset %d", ErrCorrupt, end)
+	ballots := x.entries[1:]
+	if n := len(ballots); n > 0 && len(ballots[n-1]) == 1 && ballots[n-1][0] == recClosed {
+		l.Closed = true
+		ballots = ballots[:n-1]
 	}
 	// Decoding a ballot checks curve points (its proof's, a secret
 	// ballot's ciphertexts): a large part of an audit's cost after
-	// verification, so it runs on every core. The first bad record is the
+	// verification, so it runs on every core. The first bad entry is the
 	// one reported.
-	l.Ballots = make([]*Ballot, len(records))
-	errs := make([]error, len(records))
-	parallel(len(records), func(i int) {
-		l.Ballots[i], errs[i] = parseRecord(uint64(i), records[i].at, records[i].payload, parse)
+	l.Ballots = make([]*Ballot, len(ballots))
+	errs := make([]error, len(ballots))
+	parallel(len(ballots), func(i int) {
+		e := ballots[i]
+		if len(e) < 2 || e[0] != recBallot {
+			errs[i] = fmt.Errorf("%w: entry %d is not a ballot", ErrCorrupt, i+1)
+			return
+		}
+		if l.Ballots[i], errs[i] = parseBallot(e[1:], parse); errs[i] != nil {
+			errs[i] = fmt.Errorf("%w: ballot %d: %v", ErrCorrupt, i, errs[i])
+		}
 	})
 	for _, err := range errs {
 		if err != nil {
@@ -145,107 +147,22 @@ func Audit(ctx context.Context, p *Params, voteVK, tallyVK *verifier.VerifyingKe
 	case p.Secret != nil:
 		return logErr(errors.New("election: a secret election is audited with AuditSecret"))
 	}
-	l, err := ReadLog(logData)
+	x, err := readExport(logData)
 	if err != nil {
 		return logErr(err)
 	}
-	tallies, err := ParseTallyProofs(tallyData)
-	if err != nil {
-		return nil, &AuditError{What: "tally file", Index: -1, Err: err}
-	}
-	if !l.Params.equal(p) {
+	if !x.params.equal(p) {
 		return logErr(ErrWrongElection)
 	}
-	if err := p.checkVoteKey(voteVK); err != nil {
-		return logErr(err)
-	}
-	if err := checkKey(p.TallyKey, tallyVK, "tally"); err != nil {
-		return logErr(err)
-	}
-	if ts, err := statement.Parse(tallyVK.Circuit()); err != nil || p.CheckTallyStatement(ts) != nil || tallyVK.NbPublic() != ts.NbPublic() {
-		return logErr(fmt.Errorf("tally key is for %s", tallyVK.Circuit()))
-	}
-	scope := p.Scope()
-	digest, err := p.Digest()
-	if err != nil {
-		return logErr(err)
-	}
-	seen := make(map[fr.Element]int, len(l.Ballots))
-	proofs := make([]*verifier.Proof, len(l.Ballots))
-	for i, b := range l.Ballots {
-		if err := b.checkStatement(p, scope, digest); err != nil {
-			return nil, &AuditError{What: "ballot", Index: i, Err: err}
-		}
-		if j, dup := seen[b.Nullifier()]; dup {
-			return nil, &AuditError{What: "ballot", Index: i, Err: fmt.Errorf("%w: same nullifier as ballot %d", ErrDuplicateNullifier, j)}
-		}
-		seen[b.Nullifier()] = i
-		proofs[i] = b.proof
-	}
-	if err := verifyBallots(ctx, voteVK, proofs); err != nil {
-		return nil, err
-	}
-	return checkTallies(p, tallyVK, l, tallies)
-}
-
-// checkTallies replays the log's chain and checks each tally proof against it.
-func checkTallies(p *Params, tallyVK *verifier.VerifyingKey, l *Log, tallies []*verifier.Proof) (*Results, error) {
-	scope := p.Scope()
-	opts := p.maxOptions()
-	head := chain.Genesis(scope)
-	totals := make([]uint64, opts)
-	var counted uint64
-	prevTally := chain.Tally(scope, 0, totals)
-	if len(tallies) == 0 {
-		return nil, &AuditError{What: "tally proof", Index: 0, Err: fmt.Errorf("%w: no tally proof", ErrTallyMismatch)}
-	}
-	bad := func(k int, format string, args ...any) (*Results, error) {
-		return nil, &AuditError{What: "tally proof", Index: k, Err: fmt.Errorf("%w: "+format, append([]any{ErrTallyMismatch}, args...)...)}
-	}
-	for k, t := range tallies {
-		if err := verifier.Verify(tallyVK, t); err != nil {
-			return nil, &AuditError{What: "tally proof", Index: k, Err: err}
-		}
-		pub, err := statement.ParseTally(t.Public)
-		if err != nil {
-			return bad(k, "%v", err)
-		}
-		if !pub.Scope.Equal(&scope) {
-			return bad(k, "scope")
-		}
-		if !pub.HeadBefore.Equal(&head) {
-			return bad(k, "it starts at another chain head")
-		}
-		if !pub.TallyBefore.Equal(&prevTally) {
-			return bad(k, "it starts from another tally")
-		}
-		if pub.Count > uint64(len(l.Ballots))-counted {
-			return bad(k, "it counts more ballots than the log holds")
-		}
-		n := pub.Count
-		for _, b := range l.Ballots[counted : counted+n] {
-			votes := b.Votes(opts)
-			var err error
-			if head, err = chain.Entry(head, b.Nullifier(), votes); err != nil {
-				return bad(k, "%v", err)
-			}
-			if err := addTotals(totals, votes); err != nil {
-				return bad(k, "%v", err)
+	each := func(ctx context.Context, fn func(uint64, []byte) error) error {
+		for i, e := range x.entries {
+			if err := fn(uint64(i), e); err != nil {
+				return err
 			}
 		}
-		counted += n
-		if !pub.HeadAfter.Equal(&head) {
-			return bad(k, "its final head is not the log's")
-		}
-		prevTally = chain.Tally(scope, counted, totals)
-		if !pub.TallyAfter.Equal(&prevTally) {
-			return bad(k, "its tally is not the sum of the log's votes")
-		}
+		return nil
 	}
-	if counted != uint64(len(l.Ballots)) {
-		return bad(len(tallies)-1, "the proofs cover %d of %d ballots", counted, len(l.Ballots))
-	}
-	return &Results{Ballots: counted, Totals: totals[:len(p.Options)], Head: head, Closed: l.Closed}, nil
+	return auditOpen(ctx, p, voteVK, tallyVK, x.tree, each, tallyData)
 }
 
 // The tally file carries a list of tally proofs: "ZKVOTETL", version 1,

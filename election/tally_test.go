@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	. "github.com/netstate/zkvote/election"
-	"github.com/netstate/zkvote/internal/wal"
 	"github.com/netstate/zkvote/membership"
 	"github.com/netstate/zkvote/prover"
 	"github.com/netstate/zkvote/statement"
@@ -30,7 +29,7 @@ func TestTallyAndAudit(t *testing.T) {
 	require.NoError(t, box.End())
 	want := box.Results()
 	var logBuf bytes.Buffer
-	require.NoError(t, box.ExportLog(&logBuf))
+	require.NoError(t, box.ExportLog(context.Background(), &logBuf))
 	l, err := ReadLog(logBuf.Bytes())
 	require.NoError(t, err)
 	require.True(t, l.Closed)
@@ -127,28 +126,35 @@ func TestReadLogRejects(t *testing.T) {
 	good := buildLog(t, w.params, [][]byte{ballotOf(t, w, 0).Bytes()}, true)
 	_, err := ReadLog(good)
 	require.NoError(t, err)
-	after := append(bytes.Clone(good), wal.Frame(append([]byte{RecBallot}, ballotOf(t, w, 1).Bytes()...))...)
-	_, err = ReadLog(after)
-	require.ErrorIs(t, err, ErrCorrupt, "a ballot after the close record")
-	_, err = ReadLog(append(bytes.Clone(good), wal.Frame([]byte{9})...))
+	_, _, entries := exportParts(t, good)
+	b1 := append([]byte{RecBallot}, ballotOf(t, w, 1).Bytes()...)
+	for name, bad := range map[string][][]byte{
+		"a ballot after the close entry": append(append([][]byte{}, entries...), b1),
+		"an unknown entry":               {entries[0], entries[1], {9}},
+		"a close entry with a payload":   {entries[0], entries[1], {RecClosed, 0}},
+		"an empty entry":                 {entries[0], {}, entries[1]},
+		"no header":                      entries[1:],
+		"no entries":                     nil,
+	} {
+		_, err = ReadLog(reExport(t, w.params, bad))
+		require.ErrorIs(t, err, ErrCorrupt, name)
+	}
+	// Bytes after the checkpoint's entries, and every cut.
+	_, err = ReadLog(append(bytes.Clone(good), 0, 1, 9))
 	require.ErrorIs(t, err, ErrCorrupt)
 	for n := 0; n < len(good); n += 13 {
-		if n == len(good)-len(wal.Frame([]byte{RecClosed})) {
-			continue // the log before its close record is a valid open log
-		}
 		_, err := ReadLog(good[:n])
-		require.Error(t, err, n)
+		require.ErrorIs(t, err, ErrCorrupt, n)
 	}
 	_, err = ParseTallyProofs([]byte("ZKVOTETL\x01\xff\xff\xff\xff"))
 	require.ErrorIs(t, err, ErrMalformedTally)
 }
 
 func FuzzReadLog(f *testing.F) {
-	p := &Params{DeploymentID: fe(1), ElectionID: fe(2), Question: "q", Options: []string{"a", "b"}, Census: []membership.Head{{Size: 1, Root: fe(5)}}, Rules: SingleChoice(), Depth: 4, MaxOptions: 4,
+	p := &Params{Log: testLogKeys(), DeploymentID: fe(1), ElectionID: fe(2), Question: "q", Options: []string{"a", "b"}, Census: []membership.Head{{Size: 1, Root: fe(5)}}, Rules: SingleChoice(), Depth: 4, MaxOptions: 4,
 		VoteKey: testPin(1), TallyKey: testPin(2)}
-	enc, _ := p.Encode()
-	f.Add(LogHeader(enc))
-	f.Add(append(LogHeader(enc), wal.Frame([]byte{RecClosed})...))
+	f.Add(buildLog(f, p, nil, false))
+	f.Add(buildLog(f, p, nil, true))
 	f.Add([]byte(BoxMagic))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		l, err := ReadLog(data)

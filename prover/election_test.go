@@ -7,10 +7,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/netstate/zkvote/election"
+	"github.com/netstate/zkvote/internal/testkeys"
 	"github.com/netstate/zkvote/membership"
 	"github.com/netstate/zkvote/membership/membershiptest"
 	"github.com/netstate/zkvote/verifier"
 )
+
+// testBoxVKey is the checkpoint key the test elections name for their box.
+var _, testBoxVKey = testkeys.Key("zkvote.test/prover-box")
 
 // testParams returns an election of three options over tr's census, proven
 // with the shared vote keys (statement.Vote(testDepth, testVoteOptions)),
@@ -19,7 +23,8 @@ func testParams(t *testing.T, tr *membership.Tree) *election.Params {
 	p := &election.Params{DeploymentID: fe(1), ElectionID: fe(2), Question: "Adopt the test?",
 		Options: []string{"yes", "no", "abstain"}, Census: []membership.Head{tr.Head()}, Rules: election.SingleChoice(),
 		Depth: testDepth, MaxOptions: testVoteOptions,
-		VoteKey: election.PinKey(testVoteKeys(t).VerifyingKey()), TallyKey: election.PinKey(testKeys(t).VerifyingKey())}
+		VoteKey: election.PinKey(testVoteKeys(t).VerifyingKey()), TallyKey: election.PinKey(testKeys(t).VerifyingKey()),
+		Log: election.LogKeys{Box: testBoxVKey}}
 	require.NoError(t, p.Validate())
 	return p
 }

@@ -31,7 +31,7 @@ var ErrQuorum = errors.New("witness: too few witnesses cosigned the checkpoint")
 // (ErrSignature), as is a checkpoint without the log's signature; fewer
 // than Quorum distinct witnesses is ErrQuorum.
 func (p Policy) Verify(checkpoint []byte) (tlog.Tree, error) {
-	if err := p.check(); err != nil {
+	if err := p.Check(); err != nil {
 		return tlog.Tree{}, err
 	}
 	if len(checkpoint) > MaxCheckpointSize {
@@ -67,8 +67,10 @@ func (p Policy) Verify(checkpoint []byte) (tlog.Tree, error) {
 	return c.Tree, nil
 }
 
-// check refuses a policy that could count one key twice or never be met.
-func (p Policy) check() error {
+// Check refuses a policy that could count one key twice or never be met:
+// no log key, a key named twice (or the log's as a witness), or a quorum
+// outside 0 to len(Witnesses).
+func (p Policy) Check() error {
 	if p.Log == nil {
 		return errors.New("witness: the policy names no log key")
 	}

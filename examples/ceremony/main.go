@@ -20,10 +20,12 @@ package main
 import (
 	"bytes"
 	"context"
+	cryptorand "crypto/rand"
 	"crypto/sha256"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log"
 	"os"
 	"path/filepath"
@@ -31,6 +33,8 @@ import (
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/consensys/gnark/logger"
+	"golang.org/x/mod/sumdb/note"
+	"k8s.io/klog/v2"
 
 	"github.com/netstate/zkvote/election"
 	"github.com/netstate/zkvote/membership"
@@ -45,7 +49,9 @@ func main() {
 	batch := flag.Int("batch", 2, "ballots per tally proof")
 	out := flag.String("out", "", "directory to write the keys to (optional)")
 	flag.Parse()
-	logger.Disable() // gnark logs every compilation and proof
+	klog.LogToStderr(false)
+	klog.SetOutput(io.Discard) // Tessera, which keeps the ballot log, logs its start-up
+	logger.Disable()           // gnark logs every compilation and proof
 	if err := run(*depth, *options, *batch, *out); err != nil {
 		log.Fatal(err)
 	}
@@ -163,6 +169,12 @@ func run(depth, options, batch int, out string) error {
 	if _, err := tree.InsertMany(ctx, membershiptest.Commitments(0, 6)); err != nil {
 		return err
 	}
+	// The box signs its log's checkpoints with its own key, which the
+	// parameters name (examples/referendum adds witnesses that cosign).
+	boxKey, boxVerifierKey, err := note.GenerateKey(cryptorand.Reader, "ballots.example.org/budget")
+	if err != nil {
+		return err
+	}
 	params := &election.Params{
 		DeploymentID: element(2026), ElectionID: element(7),
 		Question: "Adopt the budget?", Options: []string{"yes", "no"},
@@ -170,6 +182,7 @@ func run(depth, options, batch int, out string) error {
 		Depth: depth, MaxOptions: options,
 		VoteKey:  election.PinKey(voteKeys.VerifyingKey()),
 		TallyKey: election.PinKey(tallyKeys.VerifyingKey()),
+		Log:      election.LogKeys{Box: boxVerifierKey},
 	}
 	if err := params.Validate(); err != nil {
 		return err
@@ -181,7 +194,7 @@ func run(depth, options, batch int, out string) error {
 		return err
 	}
 	defer os.RemoveAll(work)
-	box, err := election.OpenBox(ctx, filepath.Join(work, "box"), params, voteKeys.VerifyingKey())
+	box, err := election.OpenBox(ctx, filepath.Join(work, "box"), params, voteKeys.VerifyingKey(), election.BoxOptions{Key: boxKey})
 	if err != nil {
 		return err
 	}
@@ -203,7 +216,7 @@ func run(depth, options, batch int, out string) error {
 		return err
 	}
 	var logFile bytes.Buffer
-	if err := box.ExportLog(&logFile); err != nil {
+	if err := box.ExportLog(ctx, &logFile); err != nil {
 		return err
 	}
 	l, err := election.ReadLog(logFile.Bytes())

@@ -17,9 +17,11 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	cryptorand "crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log"
 	"math/bits"
 	"math/rand/v2"
@@ -31,6 +33,8 @@ import (
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/consensys/gnark/logger"
+	"golang.org/x/mod/sumdb/note"
+	"k8s.io/klog/v2"
 
 	"github.com/netstate/zkvote/election"
 	"github.com/netstate/zkvote/membership"
@@ -69,7 +73,9 @@ func main() {
 	revote := flag.Float64("revote", 0.1, "share of voters who vote a second time (at least one does)")
 	keyDir := flag.String("keys", defaultKeyDir(), "cache directory for development keys")
 	flag.Parse()
-	logger.Disable() // gnark logs every proof at debug level
+	klog.LogToStderr(false)
+	klog.SetOutput(io.Discard) // Tessera, which keeps the ballot log, logs its start-up
+	logger.Disable()           // gnark logs every proof at debug level
 	if *citizens < 2 || *citizens > membership.MaxLeaves || *revote < 0 || *revote > 1 {
 		log.Fatal("secret-ballot: need at least 2 citizens and a re-vote share in [0, 1]")
 	}
@@ -147,6 +153,12 @@ func run(n int, revote float64, keyDir string) error {
 	if err != nil {
 		return err
 	}
+	// The box signs its log's checkpoints with its own key, which the
+	// parameters name (examples/referendum adds witnesses that cosign).
+	boxKey, boxVerifierKey, err := note.GenerateKey(cryptorand.Reader, "ballots.example.org/council-chair")
+	if err != nil {
+		return err
+	}
 	params := &election.Params{
 		DeploymentID: mustElement(2026), ElectionID: mustElement(2),
 		Question: "Who chairs the council?", Options: []string{"Ada", "Grace"},
@@ -154,8 +166,9 @@ func run(n int, revote float64, keyDir string) error {
 		Depth: depth, MaxOptions: options,
 		VoteKey: election.PinKey(voteKeys.VerifyingKey()),
 		Secret:  mode,
+		Log:     election.LogKeys{Box: boxVerifierKey},
 	}
-	box, err := election.OpenBox(ctx, filepath.Join(work, "box"), params, voteKeys.VerifyingKey())
+	box, err := election.OpenBox(ctx, filepath.Join(work, "box"), params, voteKeys.VerifyingKey(), election.BoxOptions{Key: boxKey})
 	if err != nil {
 		return err
 	}
@@ -194,15 +207,23 @@ func run(n int, revote float64, keyDir string) error {
 		latest[i] = 1 - latest[i]
 		casts = append(casts, cast{citizen: i, choice: latest[i], counter: 2})
 	}
+	var receiptBallot *election.Ballot
 	err = castAll(ctx, voteKeys, params, registry, ids, box, casts, func(c cast, b *election.Ballot, r *election.Receipt) {
 		if c.citizen == 0 {
-			receipt = r
+			receipt, receiptBallot = r, b
 		}
 	})
 	if err != nil {
 		return err
 	}
 	showBox(box)
+
+	// Citizen 0 waits for a published checkpoint of the log holding their
+	// latest ballot: the box signed it, and the receipt proves it offline.
+	if err := box.Prove(ctx, receipt); err != nil {
+		return err
+	}
+	fmt.Printf("citizen 0 keeps a receipt of %d bytes for their latest ballot (ballot %d of the log)\n", len(receipt.Bytes()), receipt.Position)
 
 	// Someone replays citizen 0's first ballot: a valid proof, but its
 	// counter is not above the latest, so it cannot undo the re-vote.
@@ -214,15 +235,15 @@ func run(n int, revote float64, keyDir string) error {
 	}
 	results := box.Results()
 	var logFile bytes.Buffer
-	if err := box.ExportLog(&logFile); err != nil {
+	if err := box.ExportLog(ctx, &logFile); err != nil {
 		return err
 	}
 	l, err := election.ReadLog(logFile.Bytes())
 	if err != nil {
 		return err
 	}
-	fmt.Printf("election ended: %d ballots in the log; citizen 0 finds their latest ballot in it: %v\n",
-		len(l.Ballots), l.CheckReceipt(receipt) == nil)
+	fmt.Printf("election ended: %d ballots in the log; citizen 0 finds their latest ballot in it: %v; their receipt verifies offline: %v\n",
+		len(l.Ballots), l.CheckReceipt(receipt) == nil, election.VerifyReceipt(params, receipt, receiptBallot) == nil)
 
 	// The trustees decrypt the encrypted sum, never a single ballot. The
 	// box publishes the final chain head; each trustee audits the log, and
