@@ -116,3 +116,37 @@ func TestAuditLog(t *testing.T) {
 	_, err = AuditLog(ctx, w.params, w.keys.VerifyingKey(), testTallyKeys(t).VerifyingKey(), LogDir(logDir), file)
 	require.NoError(t, err, "the published log, restored, audits")
 }
+
+// TestAuditSecretLog: the streaming secret audit over the box's published
+// tiles agrees with AuditSecret of the exported file, decryption
+// included, whatever the chunk size, re-votes across chunks included.
+func TestAuditSecretLog(t *testing.T) {
+	w := testSecretWorld(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	box := openSecretBox(t, w, dir)
+	for _, c := range []struct{ voter, option, counter int }{{0, 0, 1}, {1, 1, 1}, {2, 0, 1}, {0, 1, 2}, {3, 2, 1}, {1, 0, 2}, {0, 2, 3}} {
+		_, err := box.Submit(ctx, secretBallotOf(t, w, c.voter, c.option, uint64(c.counter)).Bytes())
+		require.NoError(t, err)
+	}
+	require.NoError(t, box.End())
+	exported := exportLog(t, box)
+	shares := shareBytes(t, w, exported, 1, 2, 4)
+	want, err := AuditSecret(ctx, w.params, w.keys.VerifyingKey(), exported, shares)
+	require.NoError(t, err)
+	require.Equal(t, []uint64{2, 0, 2}, want.Totals, "voters 0, 1, 2, 3 last chose Edsger, Ada, Ada, Edsger")
+	require.Equal(t, uint64(4), want.Voters)
+	src := LogDir(filepath.Join(dir, LogDirName))
+	for _, chunk := range []int{1, 2, 3, 2048} {
+		restore := SetAuditChunk(chunk)
+		got, err := AuditSecretLog(ctx, w.params, w.keys.VerifyingKey(), src, shares)
+		again, err2 := AuditSecret(ctx, w.params, w.keys.VerifyingKey(), exported, shares)
+		restore()
+		require.NoError(t, err, "chunk %d", chunk)
+		require.NoError(t, err2, "chunk %d", chunk)
+		require.Equal(t, want, got, "chunk %d", chunk)
+		require.Equal(t, want, again, "chunk %d", chunk)
+	}
+	_, err = AuditSecretLog(ctx, w.params, w.keys.VerifyingKey(), LogDir(t.TempDir()), nil)
+	require.Error(t, err, "no log there")
+}

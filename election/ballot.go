@@ -96,9 +96,9 @@ func parseBallot(b []byte, parse func([]byte) (trustee.Ciphertext, error)) (*Bal
 // the submitted points to the in-circuit ones, combinations of G and PK,
 // which lie in the subgroup. A point with a small-order component
 // therefore fails the hash or the proof, and no sum, and no trustee's
-// partial decryption of one, ever sees it: the audit adds ciphertexts
-// (sumLatest) only once checkStatements and verifyBallots have passed for
-// every ballot of the log. The box's Submit and its replay of the log on
+// partial decryption of one, ever sees it: the audit adds a ballot's
+// ciphertexts (secretAudit.flush) only once checkStatements and
+// verifyBallots have passed for it. The box's Submit and its replay of the log on
 // OpenBox, and [ReadLog], whose ballots reach callers, stay strict.
 func parseBoundCiphertext(b []byte) (trustee.Ciphertext, error) {
 	return trustee.ParseCiphertextXYOnCurve(b)

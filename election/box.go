@@ -193,6 +193,8 @@ type Box struct {
 	durable Results
 	sums    []trustee.Sum // secret mode: the encrypted sum of the durable ballots that count
 	size    uint64        // entries of the log that are durable
+	tree    tiles.Hasher  // the tree of the durable entries
+	covered uint64        // entries whose state came from the state file on open
 
 	// Proofs waiting to be verified in a batch (verify).
 	vmu       sync.Mutex
@@ -411,6 +413,7 @@ func (b *Box) start(ctx context.Context, replayed bool, size uint64) error {
 		return fmt.Errorf("%w: the log's header went to entry %d: another writer shares the log", ErrCorrupt, idx.Index)
 	}
 	b.size = 1
+	b.tree.Append(header(b.digest))
 	return nil
 }
 
@@ -559,6 +562,21 @@ func checkHeader(entry []byte, digest fr.Element) error {
 // those of the entries. A first entry of another election's header is
 // ErrWrongElection only if the log is otherwise intact.
 func (b *Box) replay(ctx context.Context, f tiles.Fetcher, size uint64, root *tlog.Hash) error {
+	snap, err := b.loadState(size)
+	if err != nil {
+		snap = nil // errNoState: replay every entry
+	}
+	err = b.replayFrom(ctx, f, size, root, snap)
+	if errors.Is(err, errStaleState) {
+		b.resetState()
+		err = b.replayFrom(ctx, f, size, root, nil)
+	}
+	return err
+}
+
+// replayFrom is replay, taking the state of the entries a snapshot covers
+// from it (nil: none).
+func (b *Box) replayFrom(ctx context.Context, f tiles.Fetcher, size uint64, root *tlog.Hash, snap *snapshot) error {
 	cpRaw, err := f.ReadCheckpoint(ctx)
 	if errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("%w: a log of %d entries without a checkpoint", ErrCorrupt, size)
@@ -574,6 +592,11 @@ func (b *Box) replay(ctx context.Context, f tiles.Fetcher, size uint64, root *tl
 		return fmt.Errorf("%w: the published checkpoint holds %d entries, the log %d", ErrCorrupt, published.N, size)
 	}
 	var closed bool
+	var covered uint64 // entries whose state the snapshot holds
+	if snap != nil {
+		b.apply(snap)
+		closed, covered = snap.res.Closed, snap.size
+	}
 	var headerErr error
 	var tree tiles.Hasher
 	tc := &tileCheck{ctx: ctx, f: f}
@@ -588,6 +611,9 @@ func (b *Box) replay(ctx context.Context, f tiles.Fetcher, size uint64, root *tl
 		if tree.Size() == uint64(published.N) && tree.Root() != published.Hash {
 			return fmt.Errorf("%w: entries 0 to %d do not hash to the published checkpoint's root", ErrCorrupt, i)
 		}
+		if tree.Size() == covered && tree.Root() != snap.root {
+			return errStaleState
+		}
 		switch {
 		case headerErr != nil:
 			return nil // only the hashes matter now
@@ -596,6 +622,8 @@ func (b *Box) replay(ctx context.Context, f tiles.Fetcher, size uint64, root *tl
 				return nil
 			}
 			return headerErr
+		case i < covered:
+			return nil // counted in the snapshot
 		case closed:
 			return fmt.Errorf("%w: entry %d follows the close entry", ErrCorrupt, i)
 		case len(entry) == 1 && entry[0] == recClosed:
@@ -607,7 +635,7 @@ func (b *Box) replay(ctx context.Context, f tiles.Fetcher, size uint64, root *tl
 		return b.replayBallot(i-1, entry[1:])
 	})
 	if err != nil {
-		if errors.Is(err, ErrCorrupt) || ctx.Err() != nil {
+		if errors.Is(err, ErrCorrupt) || errors.Is(err, errStaleState) || ctx.Err() != nil {
 			return err
 		}
 		return fmt.Errorf("%w: %v", ErrCorrupt, err)
@@ -622,7 +650,7 @@ func (b *Box) replay(ctx context.Context, f tiles.Fetcher, size uint64, root *tl
 	if headerErr != nil {
 		return headerErr
 	}
-	b.size = size
+	b.size, b.tree, b.covered = size, tree, covered
 	if closed {
 		b.durable.Closed = true
 		b.closing = &pending{kind: recClosed, fin: make(chan struct{})}
@@ -1045,6 +1073,9 @@ func (b *Box) commit() {
 		case <-b.stop:
 			b.flush()
 			b.closeErr = b.stopLog()
+			if err := b.saveState(); err != nil && b.closeErr == nil {
+				b.closeErr = fmt.Errorf("saving the box's state (the next open replays the whole log): %v", err)
+			}
 			wal.Unlock(b.lock)
 			return
 		}
@@ -1105,6 +1136,7 @@ func (b *Box) write(batch []*pending) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for _, p := range batch[:acked] {
+		b.tree.Append(p.entry)
 		switch {
 		case p.kind == recBallot && p.cts != nil:
 			b.countSecret(p)

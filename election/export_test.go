@@ -50,11 +50,7 @@ func BuildExport(p *Params, entries [][]byte, signers ...note.Signer) ([]byte, e
 	if err != nil {
 		return nil, err
 	}
-	out := append([]byte(exportMagic), exportVersion)
-	out = binary.BigEndian.AppendUint32(out, uint32(len(enc)))
-	out = append(out, enc...)
-	out = binary.BigEndian.AppendUint32(out, uint32(len(cp)))
-	out = append(out, cp...)
+	out := exportHeader(enc, cp)
 	for _, e := range entries {
 		out = binary.BigEndian.AppendUint16(out, uint16(len(e)))
 		out = append(out, e...)

@@ -33,6 +33,16 @@ const (
 	exportVersion = 1
 )
 
+// exportHeader is an exported log's beginning, before its entries: the
+// parameters' encoding enc and the checkpoint cp.
+func exportHeader(enc, cp []byte) []byte {
+	out := append([]byte(exportMagic), exportVersion)
+	out = binary.BigEndian.AppendUint32(out, uint32(len(enc)))
+	out = append(out, enc...)
+	out = binary.BigEndian.AppendUint32(out, uint32(len(cp)))
+	return append(out, cp...)
+}
+
 // checkpoints caches the log's latest published checkpoint for the box's
 // waiters (Prove, ExportLog), reading it again at most every pollPeriod.
 type checkpoints struct {
@@ -182,12 +192,7 @@ func (b *Box) ExportLog(ctx context.Context, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	out := append([]byte(exportMagic), exportVersion)
-	out = binary.BigEndian.AppendUint32(out, uint32(len(enc)))
-	out = append(out, enc...)
-	out = binary.BigEndian.AppendUint32(out, uint32(len(raw)))
-	out = append(out, raw...)
-	if _, err := w.Write(out); err != nil {
+	if _, err := w.Write(exportHeader(enc, raw)); err != nil {
 		return fmt.Errorf("election: exporting the log: %v", err)
 	}
 	var buf []byte
@@ -216,6 +221,16 @@ type exported struct {
 	checkpoint []byte
 	tree       tlog.Tree
 	entries    [][]byte // aliases the file's bytes
+}
+
+// each calls fn for every entry of the exported log, in order.
+func (x *exported) each(_ context.Context, fn func(uint64, []byte) error) error {
+	for i, e := range x.entries {
+		if err := fn(uint64(i), e); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // readExport decodes an exported log and checks it: the checkpoint passes
@@ -353,11 +368,7 @@ func FetchLog(ctx context.Context, p *Params, r LogReader) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: the checkpoint: %w", ErrCorrupt, err)
 	}
-	out := append([]byte(exportMagic), exportVersion)
-	out = binary.BigEndian.AppendUint32(out, uint32(len(enc)))
-	out = append(out, enc...)
-	out = binary.BigEndian.AppendUint32(out, uint32(len(cp)))
-	out = append(out, cp...)
+	out := exportHeader(enc, cp)
 	var h tiles.Hasher
 	err = tiles.Entries(ctx, r, 0, uint64(tree.N), func(i uint64, e []byte) error {
 		if i == 0 {

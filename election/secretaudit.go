@@ -1,14 +1,16 @@
 package election
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/netstate/zkvote/internal/chain"
+	"github.com/netstate/zkvote/internal/tiles"
 	"github.com/netstate/zkvote/trustee"
 	"github.com/netstate/zkvote/verifier"
 )
@@ -32,9 +34,11 @@ import (
 // prime-order subgroup test, the larger part of their decoding: a ballot
 // whose ciphertexts hash to its proof's public input and whose proof
 // verifies carries the points its proof computed, which lie in the
-// subgroup, and the audit adds ciphertexts only once every ballot of the
-// log passed both checks. A point outside the subgroup fails its ballot
-// with [ErrCiphertextHash] (or verifier.ErrInvalidProof).
+// subgroup, and the audit adds a ballot's ciphertexts only once it passed
+// both checks. A point outside the subgroup fails its ballot with
+// [ErrCiphertextHash] (or verifier.ErrInvalidProof). The audit streams the
+// log in chunks: its memory grows with the citizens who voted, not with
+// the ballots.
 //
 // With shares (nil: none yet, as a trustee audits before decrypting), it
 // also decrypts: each share's partial decryptions are checked against the
@@ -54,18 +58,29 @@ func AuditSecret(ctx context.Context, p *Params, voteVK *verifier.VerifyingKey, 
 	if p == nil || p.Secret == nil {
 		return logErr(errors.New("election: not a secret election (use Audit)"))
 	}
-	// The ciphertexts are decoded without the subgroup test
-	// (parseBoundCiphertext): every ballot's hash is checked
-	// (checkStatements) and proof verified (verifyBallots) below before
-	// any ciphertext is added (sumLatest), and l never leaves this
-	// function.
-	l, err := readLog(logData, parseBoundCiphertext)
+	x, err := readExport(logData)
 	if err != nil {
 		return logErr(err)
 	}
-	if !l.Params.equal(p) {
+	if !x.params.equal(p) {
 		return logErr(ErrWrongElection)
 	}
+	return auditSecret(ctx, p, voteVK, x.tree, x.each, shares)
+}
+
+// auditSecret is the audit of a secret election over the entries of the
+// tree (already checked against the policy), streaming: header, then
+// ballots in chunks, each chunk's statements, counters and proofs checked
+// before any of its ciphertexts enters the sum.
+//
+// The ciphertexts are decoded without the subgroup test
+// (parseBoundCiphertext) and added to the running sum only once their
+// ballot's hash is checked (checkStatements) and its proof verified
+// (verifyBallots): such a ballot carries the points its circuit computed,
+// which lie in the subgroup. A replaced ballot's ciphertexts, kept
+// compressed per citizen, are decoded strictly again to be subtracted.
+func auditSecret(ctx context.Context, p *Params, voteVK *verifier.VerifyingKey, tree tlog.Tree, each entries, shares [][]byte) (*Results, error) {
+	logErr := func(err error) (*Results, error) { return nil, &AuditError{What: "log", Index: -1, Err: err} }
 	if err := p.checkVoteKey(voteVK); err != nil {
 		return logErr(err)
 	}
@@ -73,32 +88,52 @@ func AuditSecret(ctx context.Context, p *Params, voteVK *verifier.VerifyingKey, 
 	if err != nil {
 		return logErr(err)
 	}
-	if err := checkStatements(ctx, p, digest, l.Ballots); err != nil {
-		return nil, err
-	}
-	res := &Results{Closed: l.Closed, Ballots: uint64(len(l.Ballots)), Head: chain.Genesis(p.Scope())}
-	counters := make(map[fr.Element]uint64, len(l.Ballots))
-	counted := make(map[fr.Element]int, len(l.Ballots)) // nullifier → position of the latest ballot
-	proofs := make([]*verifier.Proof, len(l.Ballots))
-	for i, b := range l.Ballots {
-		n := b.Nullifier()
-		if c, ok := counters[n]; ok && b.Counter() <= c {
-			return nil, &AuditError{What: "ballot", Index: i, Err: fmt.Errorf("%w: counter %d after %d", ErrStaleBallot, b.Counter(), c)}
+	a := &secretAudit{p: p, digest: digest, vk: voteVK, counters: make(map[fr.Element]uint64), latest: make(map[fr.Element][]byte),
+		sums: make([]trustee.Sum, p.VoteStatement().Ciphertexts()), res: &Results{Head: chain.Genesis(p.Scope())}}
+	var h tiles.Hasher
+	err = each(ctx, func(i uint64, e []byte) error {
+		h.Append(e)
+		switch {
+		case i == 0:
+			return checkHeader(e, digest)
+		case a.res.Closed:
+			return fmt.Errorf("%w: entry %d follows the close entry", ErrCorrupt, i)
+		case len(e) == 1 && e[0] == recClosed:
+			a.res.Closed = true
+			return a.flush(ctx)
+		case len(e) < 2 || e[0] != recBallot:
+			return fmt.Errorf("%w: entry %d is neither a ballot nor the close", ErrCorrupt, i)
 		}
-		counters[n] = b.Counter()
-		counted[n] = i
-		res.Head = chain.SecretEntry(res.Head, n, b.Counter(), b.CiphertextHash())
-		proofs[i] = b.proof
+		a.chunk = append(a.chunk, bytes.Clone(e[1:]))
+		if len(a.chunk) == auditChunk {
+			return a.flush(ctx)
+		}
+		return nil
+	})
+	if err == nil {
+		err = a.flush(ctx)
 	}
-	if err := verifyBallots(ctx, voteVK, proofs); err != nil {
-		return nil, err
+	if err != nil {
+		if errors.As(err, new(*AuditError)) || ctx.Err() != nil {
+			return nil, err
+		}
+		return logErr(err)
 	}
-	res.Voters = uint64(len(counted))
-	res.Encrypted = sumLatest(l.Ballots, counted, p.VoteStatement().Ciphertexts())
+	switch {
+	case tree.N == 0:
+		return logErr(fmt.Errorf("%w: the log has no header", ErrCorrupt))
+	case h.Size() != uint64(tree.N) || h.Root() != tree.Hash:
+		return logErr(fmt.Errorf("%w: the log's entries do not hash to its checkpoint's root", ErrCorrupt))
+	}
+	res := a.res
+	res.Voters = uint64(len(a.latest))
+	for i := range a.sums {
+		res.Encrypted = append(res.Encrypted, a.sums[i].Ciphertext())
+	}
 	if shares == nil {
 		return res, nil
 	}
-	if !l.Closed {
+	if !res.Closed {
 		return logErr(ErrOpenElection)
 	}
 	totals, dec, err := decrypt(p, digest, res.Head, res.Encrypted, shares)
@@ -108,6 +143,101 @@ func AuditSecret(ctx context.Context, p *Params, voteVK *verifier.VerifyingKey, 
 	}
 	res.Totals = totals
 	return res, nil
+}
+
+// secretAudit is a streaming secret audit's state: each citizen's latest
+// counter and ciphertexts (compressed), the running sums, and the chunk of
+// ballots being read.
+type secretAudit struct {
+	p        *Params
+	digest   fr.Element
+	vk       *verifier.VerifyingKey
+	counters map[fr.Element]uint64
+	latest   map[fr.Element][]byte
+	sums     []trustee.Sum
+	res      *Results // Ballots, Head, Closed as the audit goes
+	chunk    [][]byte
+}
+
+// flush checks the chunk's ballots: decoding and statements (on every
+// core), counters and the chain in order, one batch verification, then
+// their ciphertexts into the sums.
+func (a *secretAudit) flush(ctx context.Context) error {
+	if len(a.chunk) == 0 {
+		return ctx.Err()
+	}
+	base := int(a.res.Ballots)
+	bals := make([]*Ballot, len(a.chunk))
+	errs := make([]error, len(a.chunk))
+	parallel(len(a.chunk), func(i int) {
+		if bals[i], errs[i] = parseBallot(a.chunk[i], parseBoundCiphertext); errs[i] != nil {
+			errs[i] = fmt.Errorf("%w: ballot %d: %v", ErrCorrupt, base+i, errs[i])
+		}
+	})
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	if err := checkStatements(ctx, a.p, a.digest, bals); err != nil {
+		var ae *AuditError
+		if errors.As(err, &ae) {
+			ae.Index += base
+		}
+		return err
+	}
+	proofs := make([]*verifier.Proof, len(bals))
+	for i, b := range bals {
+		n := b.Nullifier()
+		if c, ok := a.counters[n]; ok && b.Counter() <= c {
+			return &AuditError{What: "ballot", Index: base + i, Err: fmt.Errorf("%w: counter %d after %d", ErrStaleBallot, b.Counter(), c)}
+		}
+		a.counters[n] = b.Counter()
+		a.res.Head = chain.SecretEntry(a.res.Head, n, b.Counter(), b.CiphertextHash())
+		proofs[i] = b.proof
+	}
+	if err := verifyBallots(ctx, a.vk, proofs); err != nil {
+		var ae *AuditError
+		if errors.As(err, &ae) && ae.What == "ballot" {
+			ae.Index += base
+		}
+		return err
+	}
+	for i, b := range bals {
+		n := b.Nullifier()
+		if prev, ok := a.latest[n]; ok {
+			old, err := decompressCiphertexts(prev)
+			if err != nil { // encoded here from ciphertexts that passed the checks
+				return &AuditError{What: "ballot", Index: base + i, Err: err}
+			}
+			for j := range a.sums {
+				a.sums[j].Sub(old[j])
+			}
+		}
+		for j := range a.sums {
+			a.sums[j].Add(b.cts[j])
+		}
+		a.latest[n] = compressCiphertexts(b.cts)
+	}
+	a.res.Ballots += uint64(len(bals))
+	a.chunk = a.chunk[:0]
+	return nil
+}
+
+// AuditSecretLog is [AuditSecret] reading the log through the C2SP
+// tlog-tiles protocol ([LogDir], [LogURL]), in a stream, as [AuditLog]
+// does: its memory grows with the number of citizens who voted (each
+// one's latest ciphertexts), not with the log.
+func AuditSecretLog(ctx context.Context, p *Params, voteVK *verifier.VerifyingKey, r LogReader, shares [][]byte) (*Results, error) {
+	logErr := func(err error) (*Results, error) { return nil, &AuditError{What: "log", Index: -1, Err: err} }
+	if p == nil || p.Secret == nil {
+		return logErr(errors.New("election: not a secret election (use AuditLog)"))
+	}
+	tree, each, err := tileEntries(ctx, p, r)
+	if err != nil {
+		return logErr(err)
+	}
+	return auditSecret(ctx, p, voteVK, tree, each, shares)
 }
 
 // checkStatements runs checkStatement over the ballots on every core (a
@@ -155,43 +285,4 @@ func verifyBallots(ctx context.Context, vk *verifier.VerifyingKey, proofs []*ver
 		}
 	}
 	return &AuditError{What: "log", Index: -1, Err: err}
-}
-
-// sumLatest sums the ciphertexts of the counted ballots (positions in
-// ballots), each ciphertext position on its own goroutine. The caller has
-// checked every ballot's ciphertext hash and verified every proof: the
-// ballots may come from parseBoundCiphertext, whose points are in the
-// prime-order subgroup only once both checks passed.
-func sumLatest(ballots []*Ballot, counted map[fr.Element]int, n int) []trustee.Ciphertext {
-	positions := make([]int, 0, len(counted))
-	for _, i := range counted {
-		positions = append(positions, i)
-	}
-	out := make([]trustee.Ciphertext, n)
-	var wg sync.WaitGroup
-	for j := range out {
-		wg.Go(func() {
-			var s trustee.Sum
-			for _, i := range positions {
-				s.Add(ballots[i].cts[j])
-			}
-			out[j] = s.Ciphertext()
-		})
-	}
-	wg.Wait()
-	return out
-}
-
-// AuditSecretLog is [AuditSecret] reading the log through the C2SP
-// tlog-tiles protocol ([LogDir], [LogURL]), checked as [FetchLog] checks
-// it. Unlike [AuditLog] it holds the whole log in memory while it audits.
-func AuditSecretLog(ctx context.Context, p *Params, voteVK *verifier.VerifyingKey, r LogReader, shares [][]byte) (*Results, error) {
-	if p == nil {
-		return nil, &AuditError{What: "log", Index: -1, Err: errors.New("election: nil parameters")}
-	}
-	data, err := FetchLog(ctx, p, r)
-	if err != nil {
-		return nil, &AuditError{What: "log", Index: -1, Err: err}
-	}
-	return AuditSecret(ctx, p, voteVK, data, shares)
 }

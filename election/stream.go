@@ -38,17 +38,28 @@ func AuditLog(ctx context.Context, p *Params, voteVK, tallyVK *verifier.Verifyin
 	if p == nil {
 		return logErr(errors.New("election: nil parameters"))
 	}
-	policy, err := p.Log.Policy()
+	tree, each, err := tileEntries(ctx, p, r)
 	if err != nil {
 		return logErr(err)
 	}
+	return auditOpen(ctx, p, voteVK, tallyVK, tree, each, tallyData)
+}
+
+// tileEntries reads the log's checkpoint from r, checks it against the
+// parameters' log policy, and returns its tree and its entries as a stream
+// (damaged tiles or bundles wrap ErrCorrupt).
+func tileEntries(ctx context.Context, p *Params, r LogReader) (tlog.Tree, entries, error) {
+	policy, err := p.Log.Policy()
+	if err != nil {
+		return tlog.Tree{}, nil, err
+	}
 	cp, err := r.ReadCheckpoint(ctx)
 	if err != nil {
-		return logErr(fmt.Errorf("election: reading the log's checkpoint: %v", err))
+		return tlog.Tree{}, nil, fmt.Errorf("election: reading the log's checkpoint: %v", err)
 	}
 	tree, err := policy.Verify(cp)
 	if err != nil {
-		return logErr(fmt.Errorf("%w: the checkpoint: %w", ErrCorrupt, err))
+		return tlog.Tree{}, nil, fmt.Errorf("%w: the checkpoint: %w", ErrCorrupt, err)
 	}
 	each := func(ctx context.Context, fn func(uint64, []byte) error) error {
 		err := tiles.Entries(ctx, r, 0, uint64(tree.N), fn)
@@ -57,7 +68,7 @@ func AuditLog(ctx context.Context, p *Params, voteVK, tallyVK *verifier.Verifyin
 		}
 		return err
 	}
-	return auditOpen(ctx, p, voteVK, tallyVK, tree, each, tallyData)
+	return tree, each, nil
 }
 
 // auditOpen is the audit of an open election over the entries of the tree

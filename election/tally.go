@@ -154,15 +154,7 @@ func Audit(ctx context.Context, p *Params, voteVK, tallyVK *verifier.VerifyingKe
 	if !x.params.equal(p) {
 		return logErr(ErrWrongElection)
 	}
-	each := func(ctx context.Context, fn func(uint64, []byte) error) error {
-		for i, e := range x.entries {
-			if err := fn(uint64(i), e); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	return auditOpen(ctx, p, voteVK, tallyVK, x.tree, each, tallyData)
+	return auditOpen(ctx, p, voteVK, tallyVK, x.tree, x.each, tallyData)
 }
 
 // The tally file carries a list of tally proofs: "ZKVOTETL", version 1,

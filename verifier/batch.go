@@ -113,10 +113,7 @@ func VerifyBatch(ctx context.Context, vk *VerifyingKey, proofs []*Proof) (err er
 		if err != nil {
 			return err
 		}
-		all := make([]int, len(proofs))
-		for i := range all {
-			all[i] = i
-		}
+		all := indices(len(proofs))
 		if b.holds(all) {
 			return nil
 		}
@@ -201,14 +198,19 @@ func VerifyAll(ctx context.Context, vk *VerifyingKey, proofs []*Proof) (err erro
 	if err != nil {
 		return err
 	}
-	all := make([]int, len(proofs))
-	for i := range all {
-		all[i] = i
-	}
-	if !b.holds(all) {
+	if !b.holds(indices(len(proofs))) {
 		return fmt.Errorf("%w: some proof of the batch of %d", ErrInvalidProof, len(proofs))
 	}
 	return ctx.Err()
+}
+
+// indices returns 0, 1, …, n−1.
+func indices(n int) []int {
+	all := make([]int, n)
+	for i := range all {
+		all[i] = i
+	}
+	return all
 }
 
 // BatchError is the error [VerifyBatch] returns when some well-formed proofs

@@ -81,6 +81,7 @@ var standard = []spec{
 	{"./election", "^BenchmarkAuditSecret$", "3x", "1x"},
 	{"./election", "^BenchmarkSubmit$", "3x", "1x"},
 	{"./election", "^BenchmarkAudit$", "3x", "1x"},
+	{"./election", "^Benchmark(Reopen|ReadLog)$", "5x", "1x"},
 	{"./election", "^BenchmarkTallyProof$", "1x", "1x"},
 	{"./bench", "^Benchmark(Identity|IdentityFile|Registry)$", "3x", "1x"},
 	{"./witness", "^Benchmark(Cosign|VerifyReceipt)$", "200x", "10x"},
@@ -344,6 +345,10 @@ func label(v float64, unit string) string {
 		return format(v, unit) + " per proof"
 	case "ns/ballot":
 		return format(v, unit) + " per ballot"
+	case "ns/entry":
+		return format(v, unit) + " per entry"
+	case "p50-ms", "p99-ms":
+		return fmt.Sprintf("%s %.1f ms", strings.TrimSuffix(unit, "-ms"), v)
 	case "ours-ns":
 		return "ours " + format(v, unit)
 	case "stock-ns":
@@ -360,7 +365,7 @@ func label(v float64, unit string) string {
 
 // format renders a value in its unit with a readable scale.
 func format(v float64, unit string) string {
-	if unit == "ns/op" || strings.HasSuffix(unit, "-ns") || unit == "ns/ballot" || unit == "ns/proof" {
+	if unit == "ns/op" || strings.HasSuffix(unit, "-ns") || unit == "ns/ballot" || unit == "ns/proof" || unit == "ns/entry" {
 		d := time.Duration(v)
 		switch {
 		case d >= time.Second:
@@ -380,7 +385,7 @@ func format(v float64, unit string) string {
 
 // shown lists the units the table prints, in order; allocation counts are
 // in the JSON only.
-var shown = []string{"ns/op", "ratio", "vote-proofs", "ours-ns", "stock-ns", "ns/proof", "ns/ballot", "ballots/s", "constraints", "proof-bytes", "heap-MiB", "rss-MiB"}
+var shown = []string{"ns/op", "ratio", "vote-proofs", "ours-ns", "stock-ns", "ns/proof", "ns/ballot", "ns/entry", "ballots/s", "p50-ms", "p99-ms", "entries/s", "constraints", "proof-bytes", "heap-MiB", "rss-MiB"}
 
 func render(m machineInfo, results map[string]*result, order []string, count int) string {
 	var b strings.Builder

@@ -1,0 +1,40 @@
+// Command zkvote runs the roles of a zkvote election from the command line.
+//
+//	go install github.com/netstate/zkvote/cmd/zkvote@latest
+//	zkvote witness keygen --name witness.example.net --out witness.key
+//	zkvote witness serve --key witness.key --dir state --log "$(cat box.vkey)"
+//
+// Every subcommand takes -h, with an example. Errors go to stderr with a
+// non-zero exit status.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+	"k8s.io/klog/v2"
+)
+
+func main() {
+	// Trillian Tessera, which keeps ballot logs, reports through klog.
+	klog.LogToStderr(false)
+	klog.SetOutput(io.Discard)
+	if err := root().Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "zkvote:", err)
+		os.Exit(1)
+	}
+}
+
+// root is the command tree.
+func root() *cobra.Command {
+	c := &cobra.Command{
+		Use:           "zkvote",
+		Short:         "Anonymous, verifiable elections with zero-knowledge proofs",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	c.AddCommand(witnessCommand())
+	return c
+}
