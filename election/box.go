@@ -102,7 +102,7 @@ type Results struct {
 	Ballots uint64     // ballots in the log (in secret mode, replaced ones too)
 	Totals  []uint64   // one per option; nil in secret mode before decryption
 	Head    fr.Element // the chain head after the last ballot
-	Closed  bool       // the log ends with a durable close record
+	Closed  bool       // the log ends with a durable close entry
 
 	// Secret mode only.
 	Voters    uint64               // citizens with a ballot: the ballots that count
@@ -1154,15 +1154,15 @@ func (b *Box) write(batch []*pending) (int, error) {
 	return acked, nil
 }
 
-// End ends the election for good: it writes a durable close record to the
+// End ends the election for good: it writes a durable close entry to the
 // log, then releases the box's files as [Box.Close] does. Results and
 // ExportLog keep working. A box reopened after End accepts no ballot.
 //
-// End returns nil only once the close record is durable; ending an ended
-// election again returns nil. When the record cannot be written End returns
+// End returns nil only once the close entry is durable; ending an ended
+// election again returns nil. When the entry cannot be written End returns
 // an error, and the election is still open on disk: after Close (which
-// wrote no close record), and after a failed write (ErrBoxFailed; the files
-// are released). Reopen the box and call End again. If the close record's
+// wrote no close entry), and after a failed write (ErrBoxFailed; the files
+// are released). Reopen the box and call End again. If the close entry's
 // own write fails the error wraps ErrOutcomeUnknown: Results().Closed of the
 // reopened box tells whether it was recorded.
 func (b *Box) End() error {
@@ -1177,7 +1177,7 @@ func (b *Box) End() error {
 			err := b.failed
 			b.mu.Unlock()
 			b.Close()
-			return fmt.Errorf("election: the election is still open, no close record could be written: %w", err)
+			return fmt.Errorf("election: the election is still open, no close entry could be written: %w", err)
 		}
 		p = &pending{entry: []byte{recClosed}, kind: recClosed, fin: make(chan struct{})}
 		b.closing = p
@@ -1197,9 +1197,12 @@ func (b *Box) End() error {
 // election, as for a server restart, so it is safe to defer: a later
 // OpenBox continues where it stopped. It refuses new ballots at once
 // (ErrClosed), lets the commit goroutine write every ballot already queued
-// and acknowledge it, and waits until the goroutine has closed the log and
-// released the directory. Calling it again waits for the same and returns
-// the same result. To end the election, call [Box.End].
+// and acknowledge it, and waits until the goroutine has shut the log down
+// (Tessera publishes a checkpoint covering every entry, waiting up to 10 s
+// for the witnesses), written the box's state file (which spares the next
+// OpenBox decoding every ballot again) and released the directory. Calling
+// it again waits for the same and returns the same result. To end the
+// election, call [Box.End].
 func (b *Box) Close() error {
 	b.mu.Lock()
 	first := !b.stopped

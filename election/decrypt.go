@@ -103,7 +103,7 @@ func decryptContext(digest, head fr.Element, i int) []byte {
 // Errors of PartialDecrypt.
 var (
 	// ErrOpenElection: trustees decrypt only the sum of an ended election.
-	ErrOpenElection = errors.New("election: the log has no close record; the election may still take ballots")
+	ErrOpenElection = errors.New("election: the log has no close entry; the election may still take ballots")
 	// ErrHeadMismatch: the log handed to a trustee is not the one whose
 	// final chain head the trustee was given.
 	ErrHeadMismatch = errors.New("election: the log's final chain head is not the election's")
@@ -117,7 +117,7 @@ var (
 // trustee takes from the box's publication and checks with the other
 // trustees and auditors: it names the one sum the trustees decrypt.
 // PartialDecrypt audits the exported log as [AuditSecret] does (without
-// decryption shares) and refuses a log without its close record
+// decryption shares) and refuses a log without its close entry
 // (ErrOpenElection) or whose final head is not head (ErrHeadMismatch):
 // otherwise anyone could hand trustees a log of their choosing, the
 // running log of an open election or a log of one citizen's ballot, and

@@ -1,8 +1,11 @@
 // Package election is the verifying side of zkvote's one-person-one-vote
 // elections over a citizen tree: parameters and ballot rules ([Params],
 // [Rules]), anonymous ballots ([Ballot]), open or secret, a ballot box that
-// counts each citizen once and keeps a durable, hash-chained public log
-// ([Box]), and an audit anyone can run ([Audit], [AuditSecret]).
+// counts each citizen once and keeps a durable public log, a transparency
+// log whose checkpoints the election's witnesses cosign ([Box]), receipts
+// a voter checks offline ([VerifyReceipt]), and an audit anyone can run
+// from the published log ([AuditLog], [AuditSecretLog], [Audit],
+// [AuditSecret]).
 //
 // It only verifies. Ballots are built on the citizen's device with
 // prover.Cast, and tallies are proven with prover.ProveTally; this package
@@ -12,7 +15,7 @@
 // Most users want [Params] and [OpenBox] on the organiser's server and
 // [Audit] for anyone checking the result. [Box.Close] only releases the
 // box's files and goroutines and is safe to defer; [Box.End] ends the
-// election for good by writing a durable close record, after which the box
+// election for good by writing a durable close entry, after which the box
 // accepts no ballot.
 //
 // # Trust model
@@ -32,6 +35,12 @@
 // election, rules and an accepted root, and recomputes the chain the tally
 // proofs must match. With the log, the parameters and the verifying keys,
 // anyone can audit; nobody needs to trust the box except to publish its log.
+//
+// The log itself is a C2SP tlog-tiles transparency log (kept by Trillian
+// Tessera) with checkpoints the box signs and the witnesses the parameters
+// name cosign: a box that showed two histories, or dropped a ballot it
+// acknowledged and proved ([Box.Prove]), would need a quorum of witnesses to
+// lie with it, or be caught with signed evidence.
 //
 // The keys must come from a ceremony: whoever knows a setup's toxic waste
 // can forge ballots and tallies. [Params] pin the vote and tally verifying

@@ -1,16 +1,15 @@
 package election
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/netstate/zkvote/internal/chain"
-	"github.com/netstate/zkvote/internal/tiles"
 	"github.com/netstate/zkvote/trustee"
 	"github.com/netstate/zkvote/verifier"
 )
@@ -49,7 +48,7 @@ import (
 // option's total is recovered by a bounded search (trustee.Solver over
 // [0, Params.MaxOptionTotal]). Fewer valid shares than the threshold is an
 // error wrapping trustee.ErrTooFewShares; a total outside the bound,
-// trustee.ErrNoSolution. Shares of a log without its close record are
+// trustee.ErrNoSolution. Shares of a log without its close entry are
 // refused (ErrOpenElection).
 //
 // ctx is checked between stages and during the batch verification.
@@ -90,40 +89,11 @@ func auditSecret(ctx context.Context, p *Params, voteVK *verifier.VerifyingKey, 
 	}
 	a := &secretAudit{p: p, digest: digest, vk: voteVK, counters: make(map[fr.Element]uint64), latest: make(map[fr.Element][]byte),
 		sums: make([]trustee.Sum, p.VoteStatement().Ciphertexts()), res: &Results{Head: chain.Genesis(p.Scope())}}
-	var h tiles.Hasher
-	err = each(ctx, func(i uint64, e []byte) error {
-		h.Append(e)
-		switch {
-		case i == 0:
-			return checkHeader(e, digest)
-		case a.res.Closed:
-			return fmt.Errorf("%w: entry %d follows the close entry", ErrCorrupt, i)
-		case len(e) == 1 && e[0] == recClosed:
-			a.res.Closed = true
-			return a.flush(ctx)
-		case len(e) < 2 || e[0] != recBallot:
-			return fmt.Errorf("%w: entry %d is neither a ballot nor the close", ErrCorrupt, i)
-		}
-		a.chunk = append(a.chunk, bytes.Clone(e[1:]))
-		if len(a.chunk) == auditChunk {
-			return a.flush(ctx)
-		}
-		return nil
-	})
-	if err == nil {
-		err = a.flush(ctx)
-	}
-	if err != nil {
+	if a.res.Closed, err = streamBallots(ctx, tree, each, digest, a.flush); err != nil {
 		if errors.As(err, new(*AuditError)) || ctx.Err() != nil {
 			return nil, err
 		}
 		return logErr(err)
-	}
-	switch {
-	case tree.N == 0:
-		return logErr(fmt.Errorf("%w: the log has no header", ErrCorrupt))
-	case h.Size() != uint64(tree.N) || h.Root() != tree.Hash:
-		return logErr(fmt.Errorf("%w: the log's entries do not hash to its checkpoint's root", ErrCorrupt))
 	}
 	res := a.res
 	res.Voters = uint64(len(a.latest))
@@ -146,8 +116,7 @@ func auditSecret(ctx context.Context, p *Params, voteVK *verifier.VerifyingKey, 
 }
 
 // secretAudit is a streaming secret audit's state: each citizen's latest
-// counter and ciphertexts (compressed), the running sums, and the chunk of
-// ballots being read.
+// counter and ciphertexts (compressed), and the running sums.
 type secretAudit struct {
 	p        *Params
 	digest   fr.Element
@@ -155,22 +124,18 @@ type secretAudit struct {
 	counters map[fr.Element]uint64
 	latest   map[fr.Element][]byte
 	sums     []trustee.Sum
-	res      *Results // Ballots, Head, Closed as the audit goes
-	chunk    [][]byte
+	res      *Results // Ballots and Head as the audit goes
 }
 
 // flush checks the chunk's ballots: decoding and statements (on every
 // core), counters and the chain in order, one batch verification, then
 // their ciphertexts into the sums.
-func (a *secretAudit) flush(ctx context.Context) error {
-	if len(a.chunk) == 0 {
-		return ctx.Err()
-	}
+func (a *secretAudit) flush(ctx context.Context, chunk [][]byte) error {
 	base := int(a.res.Ballots)
-	bals := make([]*Ballot, len(a.chunk))
-	errs := make([]error, len(a.chunk))
-	parallel(len(a.chunk), func(i int) {
-		if bals[i], errs[i] = parseBallot(a.chunk[i], parseBoundCiphertext); errs[i] != nil {
+	bals := make([]*Ballot, len(chunk))
+	errs := make([]error, len(chunk))
+	parallel(len(chunk), func(i int) {
+		if bals[i], errs[i] = parseBallot(chunk[i], parseBoundCiphertext); errs[i] != nil {
 			errs[i] = fmt.Errorf("%w: ballot %d: %v", ErrCorrupt, base+i, errs[i])
 		}
 	})
@@ -203,6 +168,9 @@ func (a *secretAudit) flush(ctx context.Context) error {
 		}
 		return err
 	}
+	// Each ballot replaces its citizen's latest (in order), then the sums
+	// move, each ciphertext position on its own goroutine.
+	replaced := make([][]trustee.Ciphertext, len(bals))
 	for i, b := range bals {
 		n := b.Nullifier()
 		if prev, ok := a.latest[n]; ok {
@@ -210,17 +178,23 @@ func (a *secretAudit) flush(ctx context.Context) error {
 			if err != nil { // encoded here from ciphertexts that passed the checks
 				return &AuditError{What: "ballot", Index: base + i, Err: err}
 			}
-			for j := range a.sums {
-				a.sums[j].Sub(old[j])
-			}
-		}
-		for j := range a.sums {
-			a.sums[j].Add(b.cts[j])
+			replaced[i] = old
 		}
 		a.latest[n] = compressCiphertexts(b.cts)
 	}
+	var wg sync.WaitGroup
+	for j := range a.sums {
+		wg.Go(func() {
+			for i, b := range bals {
+				if replaced[i] != nil {
+					a.sums[j].Sub(replaced[i][j])
+				}
+				a.sums[j].Add(b.cts[j])
+			}
+		})
+	}
+	wg.Wait()
 	a.res.Ballots += uint64(len(bals))
-	a.chunk = a.chunk[:0]
 	return nil
 }
 

@@ -71,6 +71,59 @@ func tileEntries(ctx context.Context, p *Params, r LogReader) (tlog.Tree, entrie
 	return tree, each, nil
 }
 
+// streamBallots is a streaming audit's walk over the log's entries: the
+// header, then the ballots' encodings handed to flush a chunk at a time
+// (each valid only during the call), up to the close entry, and at the end
+// the entries' tree against the checkpoint's. It returns whether the log
+// ends with the close entry.
+func streamBallots(ctx context.Context, tree tlog.Tree, each entries, digest fr.Element, flush func(context.Context, [][]byte) error) (bool, error) {
+	var h tiles.Hasher
+	var closed bool
+	chunk := make([][]byte, 0, auditChunk)
+	drain := func() error {
+		if len(chunk) == 0 {
+			return ctx.Err()
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		err := flush(ctx, chunk)
+		chunk = chunk[:0]
+		return err
+	}
+	err := each(ctx, func(i uint64, e []byte) error {
+		h.Append(e)
+		switch {
+		case i == 0:
+			return checkHeader(e, digest)
+		case closed:
+			return fmt.Errorf("%w: entry %d follows the close entry", ErrCorrupt, i)
+		case len(e) == 1 && e[0] == recClosed:
+			closed = true
+			return drain()
+		case len(e) < 2 || e[0] != recBallot:
+			return fmt.Errorf("%w: entry %d is neither a ballot nor the close", ErrCorrupt, i)
+		}
+		chunk = append(chunk, bytes.Clone(e[1:]))
+		if len(chunk) == auditChunk {
+			return drain()
+		}
+		return nil
+	})
+	if err == nil {
+		err = drain()
+	}
+	switch {
+	case err != nil:
+		return false, err
+	case tree.N == 0:
+		return false, fmt.Errorf("%w: the log has no header", ErrCorrupt)
+	case h.Size() != uint64(tree.N) || h.Root() != tree.Hash:
+		return false, fmt.Errorf("%w: the log's entries do not hash to its checkpoint's root", ErrCorrupt)
+	}
+	return closed, nil
+}
+
 // auditOpen is the audit of an open election over the entries of the tree
 // (already checked against the policy): header, then ballots in chunks,
 // the tally proofs fed as the ballots stream past, and the root at the end.
@@ -98,77 +151,41 @@ func auditOpen(ctx context.Context, p *Params, voteVK, tallyVK *verifier.Verifyi
 	}
 	a := &openAudit{p: p, scope: p.Scope(), digest: digest, vk: voteVK, seen: make(map[fr.Element]int)}
 	a.tally = newTallyCheck(p, tallyVK, tallies)
-	var h tiles.Hasher
-	err = each(ctx, func(i uint64, e []byte) error {
-		h.Append(e)
-		switch {
-		case i == 0:
-			return checkHeader(e, digest)
-		case a.closed:
-			return fmt.Errorf("%w: entry %d follows the close entry", ErrCorrupt, i)
-		case len(e) == 1 && e[0] == recClosed:
-			a.closed = true
-			return a.flush(ctx)
-		case len(e) < 2 || e[0] != recBallot:
-			return fmt.Errorf("%w: entry %d is neither a ballot nor the close", ErrCorrupt, i)
-		}
-		a.chunk = append(a.chunk, bytes.Clone(e[1:]))
-		if len(a.chunk) == auditChunk {
-			return a.flush(ctx)
-		}
-		return nil
-	})
-	if err == nil {
-		err = a.flush(ctx)
-	}
+	closed, err := streamBallots(ctx, tree, each, digest, a.flush)
 	if err != nil {
 		if errors.As(err, new(*AuditError)) || ctx.Err() != nil {
 			return nil, err
 		}
 		return logErr(err)
 	}
-	switch {
-	case tree.N == 0:
-		return logErr(fmt.Errorf("%w: the log has no header", ErrCorrupt))
-	case h.Size() != uint64(tree.N) || h.Root() != tree.Hash:
-		return logErr(fmt.Errorf("%w: the log's entries do not hash to its checkpoint's root", ErrCorrupt))
-	}
 	res, err := a.tally.finish(a.ballots)
 	if err != nil {
 		return nil, err
 	}
-	res.Closed = a.closed
+	res.Closed = closed
 	return res, nil
 }
 
-// openAudit is a streaming audit's state: the nullifiers seen, the ballots
-// of the chunk being read, and the tally check.
+// openAudit is a streaming audit's state: the nullifiers seen, the
+// ballots checked so far, and the tally check.
 type openAudit struct {
 	p             *Params
 	scope, digest fr.Element
 	vk            *verifier.VerifyingKey
 	seen          map[fr.Element]int // nullifier → ballot position
-	chunk         [][]byte           // the ballots' encodings, from position ballots
 	ballots       int                // ballots checked before the chunk
-	closed        bool
 	tally         *tallyCheck
 }
 
 // flush checks the chunk's ballots: decoding (on every core), statements
 // and nullifiers in order, one batch verification, then the tally proofs
 // over them.
-func (a *openAudit) flush(ctx context.Context) error {
-	if len(a.chunk) == 0 {
-		return ctx.Err()
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
+func (a *openAudit) flush(ctx context.Context, chunk [][]byte) error {
 	base := a.ballots
-	bals := make([]*Ballot, len(a.chunk))
-	errs := make([]error, len(a.chunk))
-	parallel(len(a.chunk), func(i int) {
-		bals[i], errs[i] = ParseBallot(a.chunk[i])
+	bals := make([]*Ballot, len(chunk))
+	errs := make([]error, len(chunk))
+	parallel(len(chunk), func(i int) {
+		bals[i], errs[i] = ParseBallot(chunk[i])
 	})
 	for i, err := range errs {
 		if err != nil {
@@ -200,7 +217,6 @@ func (a *openAudit) flush(ctx context.Context) error {
 		}
 	}
 	a.ballots += len(bals)
-	a.chunk = a.chunk[:0]
 	return nil
 }
 

@@ -117,7 +117,7 @@ var ErrTallyMismatch = errors.New("election: tally proof does not match the log"
 // returns the results, or an *AuditError naming the first bad ballot or
 // proof (What "log" or "tally file", Index -1, for a file that does not
 // parse). Results.Closed reports whether the log ends with the
-// box's close record: an audit of a log without one checks a snapshot of an
+// box's close entry: an audit of a log without one checks a snapshot of an
 // election that may still take ballots.
 //
 // It checks: the log is for p and well formed; voteVK and tallyVK are the

@@ -3,8 +3,9 @@
 // different deals and is disqualified), citizens register and vote
 // anonymously with encrypted ballots, some change their mind and vote
 // again, a replayed old ballot is refused, the box shows only how many have
-// voted until the election ends, three trustees decrypt the sum (of the
-// other two, one is offline and one publishes a bad share, which is
+// voted until the election ends, a voter keeps a receipt of the box's
+// signed log and checks it offline, three trustees decrypt the sum (of
+// the other two, one is offline and one publishes a bad share, which is
 // caught), and an auditor checks everything from public material.
 //
 //	go run ./examples/secret-ballot [-citizens 200] [-revote 0.1] [-keys dir]
