@@ -142,7 +142,9 @@ type BoxOptions struct {
 	// checkpoint to <url>/add-checkpoint (C2SP tlog-witness) and publishes
 	// it once Log.Quorum of them cosigned. Required when Log.Quorum > 0.
 	Witnesses []string
-	// HTTPClient reaches the witnesses; nil is http.DefaultClient.
+	// HTTPClient reaches the witnesses; nil is http.DefaultClient. With the
+	// POSIX driver the box bounds the witnesses' responses (64 KiB); another
+	// driver takes its own client, which its operator should bound.
 	HTTPClient *http.Client
 	// Driver is the Tessera storage the log is kept in; nil keeps it in
 	// the box's directory with Tessera's POSIX driver. Another driver
@@ -195,6 +197,8 @@ type Box struct {
 	size    uint64        // entries of the log that are durable
 	tree    tiles.Hasher  // the tree of the durable entries
 	covered uint64        // entries whose state came from the state file on open
+	// stateKey keys the state file's MAC (snapshot.go).
+	stateKey [32]byte
 
 	// Proofs waiting to be verified in a batch (verify).
 	vmu       sync.Mutex
@@ -306,7 +310,7 @@ func openBox(ctx context.Context, dir string, params *Params, vk *verifier.Verif
 		return nil, fmt.Errorf("election: %v", err)
 	}
 	b := &Box{
-		params: params, scope: params.Scope(), digest: digest, vk: vk, policy: policy, dir: dir, lock: lock,
+		params: params, scope: params.Scope(), digest: digest, vk: vk, policy: policy, dir: dir, lock: lock, stateKey: stateKey(opts.Key),
 		used: make(map[fr.Element]struct{}), latest: make(map[fr.Element]*latest),
 		wake: make(chan struct{}, 1), stop: make(chan struct{}), exited: make(chan struct{}),
 	}
@@ -357,7 +361,7 @@ func (b *Box) open(ctx context.Context, enc []byte, signer note.Signer, opts Box
 			return err
 		}
 		if exists && size > 0 {
-			if err := b.replay(ctx, tiles.Dir(logPath), size, &root); err != nil {
+			if err := b.replay(ctx, tiles.DirExact(logPath), size, &root); err != nil {
 				return err
 			}
 		}
@@ -365,7 +369,7 @@ func (b *Box) open(ctx context.Context, enc []byte, signer note.Signer, opts Box
 	logCtx, cancel := context.WithCancel(context.Background())
 	drv := opts.Driver
 	if drv == nil {
-		if drv, err = posix.New(logCtx, posix.Config{Path: logPath, HTTPClient: opts.HTTPClient}); err != nil {
+		if drv, err = posix.New(logCtx, posix.Config{Path: logPath, HTTPClient: boundedClient(opts.HTTPClient)}); err != nil {
 			cancel()
 			return fmt.Errorf("election: the log: %v", err)
 		}
@@ -415,6 +419,55 @@ func (b *Box) start(ctx context.Context, replayed bool, size uint64) error {
 	b.size = 1
 	b.tree.Append(header(b.digest))
 	return nil
+}
+
+// maxWitnessResponse bounds a witness's answer to a checkpoint (its
+// cosignature lines): Tessera reads the answers whole.
+const maxWitnessResponse = witness.MaxCheckpointSize
+
+// boundedClient returns a copy of hc (http.DefaultClient if nil) whose
+// response bodies fail past maxWitnessResponse bytes, so that a hostile
+// witness cannot make the box hold what it streams.
+func boundedClient(hc *http.Client) *http.Client {
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	c := *hc
+	base := c.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	c.Transport = boundedTransport{base}
+	return &c
+}
+
+type boundedTransport struct{ base http.RoundTripper }
+
+func (t boundedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(r)
+	if err == nil {
+		resp.Body = &boundedBody{ReadCloser: resp.Body, left: maxWitnessResponse + 1}
+	}
+	return resp, err
+}
+
+// boundedBody reads at most maxWitnessResponse bytes of a body, then
+// fails.
+type boundedBody struct {
+	io.ReadCloser
+	left int64
+}
+
+func (b *boundedBody) Read(p []byte) (int, error) {
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.ReadCloser.Read(p)
+	b.left -= int64(n)
+	if b.left <= 0 {
+		return n, fmt.Errorf("election: a witness's response is over %d bytes", maxWitnessResponse)
+	}
+	return n, err
 }
 
 // readTreeState reads the tree state Tessera's POSIX driver keeps in
@@ -722,8 +775,8 @@ func (c *tileCheck) compare(level, n uint64, want []tlog.Hash) error {
 	if err != nil {
 		return fmt.Errorf("%w: hash tile %d/%d: %v", ErrCorrupt, level, n, err)
 	}
-	if len(data) < len(want)*tlog.HashSize || p == 0 && len(data) != len(want)*tlog.HashSize {
-		return fmt.Errorf("%w: hash tile %d/%d holds %d bytes", ErrCorrupt, level, n, len(data))
+	if len(data) != len(want)*tlog.HashSize {
+		return fmt.Errorf("%w: hash tile %d/%d holds %d bytes, want %d", ErrCorrupt, level, n, len(data), len(want)*tlog.HashSize)
 	}
 	for i, h := range want {
 		if !bytes.Equal(data[i*tlog.HashSize:(i+1)*tlog.HashSize], h[:]) {

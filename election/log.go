@@ -122,13 +122,13 @@ func (b *Box) Prove(ctx context.Context, r *Receipt) error {
 	if r == nil {
 		return errors.New("election: no receipt")
 	}
-	index := r.Position + 1
 	b.mu.Lock()
-	size := b.size
+	size := b.size // at least 1: the header
 	b.mu.Unlock()
-	if index >= size {
+	if r.Position >= size-1 {
 		return fmt.Errorf("election: ballot %d is not in this box's log (%d ballots are durable)", r.Position, size-1)
 	}
+	index := r.Position + 1
 	raw, tree, err := b.cps.await(ctx, index+1)
 	if err != nil {
 		return err

@@ -109,7 +109,9 @@ func (l *Log) checkSecretReceipt(r *Receipt) error {
 //
 // It does not verify the ballot's proof (that needs the vote key; [Audit]
 // does), nor r.Head, which only the log's earlier ballots determine
-// ([Log.CheckReceipt]). That the log kept the ballot afterwards is shown
+// ([Log.CheckReceipt]). The checkpoint names the box's key, not the
+// election: a box key must serve one election only (LogKeys.Box), or a
+// receipt could show the ballot in another election's log. That the log kept the ballot afterwards is shown
 // by the consistency of r's checkpoint with a later one: see
 // witness.Policy.VerifyConsistent.
 func VerifyReceipt(p *Params, r *Receipt, ballot *Ballot) error {

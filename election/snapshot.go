@@ -2,6 +2,7 @@ package election
 
 import (
 	"bytes"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
@@ -30,9 +31,13 @@ import (
 //	| secret mode: sum count (1), then each sum's compressed ciphertext
 //	  (64); latest count (8), then each: nullifier (32) | counter (8)
 //	  | compressed ciphertexts (64 per ciphertext of the election)
-//	| SHA-256 of everything before (32)
+//	| HMAC-SHA-256 of everything before (32), keyed by the box's key
 //
-// It is a cache, never the truth. Opening still reads every entry of the
+// It is a cache, never the truth, and only the box writes it: its MAC is
+// keyed by a hash of the box's checkpoint signing key, so whoever can write
+// to the box's directory but does not hold that key cannot forge one (a
+// forged nullifier set would let a citizen's second ballot in, or show false
+// totals). Opening still reads every entry of the
 // log and checks it against the tiles and the checkpoint, and uses the
 // state only if the entries' tree at S has the root it names; the entries
 // after S are replayed in full. A state file that is missing, damaged, of
@@ -105,12 +110,24 @@ func (b *Box) saveState() error {
 			out = append(out, l.cts...)
 		}
 	}
-	sum := sha256.Sum256(out)
-	out = append(out, sum[:]...)
+	out = b.stateMAC(out)
 	return wal.WriteFileAtomic(b.dir, stateFile, func(w io.Writer) error {
 		_, err := w.Write(out)
 		return err
 	})
+}
+
+// stateMAC returns body followed by its MAC under the box's state key.
+func (b *Box) stateMAC(body []byte) []byte {
+	m := hmac.New(sha256.New, b.stateKey[:])
+	m.Write(body)
+	return m.Sum(bytes.Clone(body))
+}
+
+// stateKey derives the state file's MAC key from the box's checkpoint
+// signing key (a note signer key string).
+func stateKey(boxKey string) [32]byte {
+	return sha256.Sum256([]byte("zkvote/v1/box-state\x00" + boxKey))
 }
 
 // errNoState: the state file is absent or unusable; the box replays the
@@ -137,9 +154,9 @@ func (b *Box) loadState(size uint64) (*snapshot, error) {
 	if len(raw) < sha256.Size {
 		return bad("truncated")
 	}
-	body, sum := raw[:len(raw)-sha256.Size], raw[len(raw)-sha256.Size:]
-	if s := sha256.Sum256(body); !bytes.Equal(s[:], sum) {
-		return bad("checksum")
+	body := raw[:len(raw)-sha256.Size]
+	if !hmac.Equal(b.stateMAC(body), raw) {
+		return bad("its MAC: written by another box key, or damaged")
 	}
 	r := &reader{b: body}
 	d := b.digest.Bytes()

@@ -76,23 +76,26 @@ func tileEntries(ctx context.Context, p *Params, r LogReader) (tlog.Tree, entrie
 // (each valid only during the call), up to the close entry, and at the end
 // the entries' tree against the checkpoint's. It returns whether the log
 // ends with the close entry.
+//
+// A fault found in the entries (a ballot the audit refuses, a header of
+// another election, an entry out of place) is provisional until every
+// entry has been hashed: the entries may not be the checkpoint's (a mirror
+// that altered a bundle), and then the log is ErrCorrupt, not the box's
+// fault. After the first fault the walk only hashes.
 func streamBallots(ctx context.Context, tree tlog.Tree, each entries, digest fr.Element, flush func(context.Context, [][]byte) error) (bool, error) {
 	var h tiles.Hasher
 	var closed bool
+	var fault error // the first fault in the entries, provisional
 	chunk := make([][]byte, 0, auditChunk)
 	drain := func() error {
 		if len(chunk) == 0 {
-			return ctx.Err()
-		}
-		if err := ctx.Err(); err != nil {
-			return err
+			return nil
 		}
 		err := flush(ctx, chunk)
 		chunk = chunk[:0]
 		return err
 	}
-	err := each(ctx, func(i uint64, e []byte) error {
-		h.Append(e)
+	step := func(i uint64, e []byte) error {
 		switch {
 		case i == 0:
 			return checkHeader(e, digest)
@@ -109,17 +112,31 @@ func streamBallots(ctx context.Context, tree tlog.Tree, each entries, digest fr.
 			return drain()
 		}
 		return nil
+	}
+	err := each(ctx, func(i uint64, e []byte) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		h.Append(e)
+		if fault == nil {
+			fault = step(i, e)
+		}
+		return nil
 	})
-	if err == nil {
-		err = drain()
+	if err == nil && fault == nil {
+		fault = drain()
 	}
 	switch {
 	case err != nil:
 		return false, err
+	case ctx.Err() != nil:
+		return false, ctx.Err()
 	case tree.N == 0:
 		return false, fmt.Errorf("%w: the log has no header", ErrCorrupt)
 	case h.Size() != uint64(tree.N) || h.Root() != tree.Hash:
 		return false, fmt.Errorf("%w: the log's entries do not hash to its checkpoint's root", ErrCorrupt)
+	case fault != nil:
+		return false, fault
 	}
 	return closed, nil
 }

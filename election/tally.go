@@ -26,7 +26,9 @@ type Log struct {
 // the checkpoint's size and root, the first entry is the election's
 // header, and every other entry is a ballot of the election's encoding or
 // the final close entry. It checks neither proofs nor nullifiers: [Audit]
-// does.
+// does. The parameters it returns are the file's: compare them with the
+// election's published ones before trusting anything else it returns
+// (Audit does).
 func ReadLog(data []byte) (*Log, error) {
 	return readLog(data, trustee.ParseCiphertextXY)
 }

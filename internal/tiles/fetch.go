@@ -51,22 +51,36 @@ var ErrMalformed = errors.New("tiles: malformed log resource")
 // Tessera's POSIX storage writes it.
 func Dir(root string) Fetcher { return dirFetcher{root: root} }
 
-type dirFetcher struct{ root string }
+// DirExact is [Dir] without the fall-back to a full resource when a partial
+// one is missing: for a log's owner reading its own log at its own tree
+// size, where Tessera always leaves the partial resources of the tree's
+// right edge, so that a full one in their place is damage, not garbage
+// collection.
+func DirExact(root string) Fetcher { return dirFetcher{root: root, exact: true} }
+
+type dirFetcher struct {
+	root  string
+	exact bool
+}
 
 func (d dirFetcher) ReadCheckpoint(_ context.Context) ([]byte, error) {
 	return d.read(layout.CheckpointPath, MaxCheckpointSize)
 }
 
 func (d dirFetcher) ReadTile(_ context.Context, level, index uint64, p uint8) ([]byte, error) {
-	return partialOrFull(p, func(p uint8) ([]byte, error) {
-		return d.read(layout.TilePath(level, index, p), MaxTileSize)
-	})
+	read := func(p uint8) ([]byte, error) { return d.read(layout.TilePath(level, index, p), MaxTileSize) }
+	if d.exact {
+		return read(p)
+	}
+	return partialOrFull(p, read)
 }
 
 func (d dirFetcher) ReadEntryBundle(_ context.Context, index uint64, p uint8) ([]byte, error) {
-	return partialOrFull(p, func(p uint8) ([]byte, error) {
-		return d.read(layout.EntriesPath(index, p), MaxBundleSize)
-	})
+	read := func(p uint8) ([]byte, error) { return d.read(layout.EntriesPath(index, p), MaxBundleSize) }
+	if d.exact {
+		return read(p)
+	}
+	return partialOrFull(p, read)
 }
 
 func (d dirFetcher) read(name string, limit int64) ([]byte, error) {
