@@ -193,11 +193,13 @@ func (b *Box) loadState(size uint64) (*snapshot, error) {
 			return bad("nullifiers")
 		}
 		s.used = make([]fr.Element, 0, n)
+		seen := make(map[fr.Element]struct{}, n)
 		for range n {
 			x, err := field.FromBytes(r.next(32))
-			if err != nil {
+			if _, dup := seen[x]; err != nil || dup {
 				return bad("nullifier")
 			}
+			seen[x] = struct{}{}
 			s.used = append(s.used, x)
 		}
 		s.pos = s.res.Ballots
@@ -223,8 +225,8 @@ func (b *Box) loadState(size uint64) (*snapshot, error) {
 				return bad("nullifier")
 			}
 			l := &latest{counter: r.u64(), cts: bytes.Clone(r.next(nCts * trustee.CiphertextSize))}
-			if r.short {
-				return bad("truncated")
+			if _, dup := s.latest[x]; r.short || dup {
+				return bad("latest ballots")
 			}
 			s.latest[x] = l
 		}
