@@ -133,16 +133,7 @@ func TestBoxStateForged(t *testing.T) {
 // Expected: OpenBox refuses the directory (ErrCorrupt) and leaves it as it
 // is.
 func TestBoxReplayRefusesFullBundleForPartial(t *testing.T) {
-	ctx := context.Background()
-	s := newStubWorld(t, testLogKeys())
-	dir := t.TempDir()
-	box := s.open(t, dir)
-	for n := uint64(1); n <= 3; n++ {
-		_, err := box.Submit(ctx, s.ballot(t, n, int(n%3)))
-		require.NoError(t, err)
-	}
-	require.NoError(t, box.Close())
-
+	s, dir := closedStubBox(t)
 	partial := filepath.Join(dir, logFile(layout.EntriesPath(0, 4)))
 	entries := readBundleFile(t, partial)
 	require.Len(t, entries, 4)
@@ -151,22 +142,26 @@ func TestBoxReplayRefusesFullBundleForPartial(t *testing.T) {
 	}
 	require.NoError(t, os.Remove(partial))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, logFile(layout.EntriesPath(0, 0))), bundleOf(entries), 0o600))
-
-	box, err := OpenBox(ctx, dir, s.params, s.vk, testBoxOptions())
-	if err == nil {
-		// Show the consequence: one more ballot, then the log no longer reads.
-		_, serr := box.Submit(ctx, s.ballot(t, 4, 1))
-		require.NoError(t, box.Close())
-		_, ferr := FetchLog(ctx, s.params, LogDir(filepath.Join(dir, LogDirName)))
-		_, rerr := OpenBox(ctx, dir, s.params, s.vk, testBoxOptions())
-		t.Logf("after the tampered open: submit %v; FetchLog: %v; reopen: %v", serr, ferr, rerr)
-	}
-	require.ErrorIs(t, err, ErrCorrupt, "a full bundle at the log's partial edge is not Tessera's")
+	requireRefused(t, s, dir, "a full bundle at the log's partial edge is not Tessera's")
 }
 
 // The same for a hash tile: a full level-0 tile (first hashes right,
 // the rest garbage) in place of the partial one.
 func TestBoxReplayRefusesFullTileForPartial(t *testing.T) {
+	s, dir := closedStubBox(t)
+	partial := filepath.Join(dir, logFile(layout.TilePath(0, 0, 4)))
+	tile, err := os.ReadFile(partial)
+	require.NoError(t, err)
+	require.Len(t, tile, 4*32)
+	full := append(bytes.Clone(tile), bytes.Repeat([]byte{0xAB}, 252*32)...)
+	require.NoError(t, os.Remove(partial))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, logFile(layout.TilePath(0, 0, 0))), full, 0o600))
+	requireRefused(t, s, dir, "a full tile at the log's partial edge is not Tessera's")
+}
+
+// closedStubBox returns a closed box's directory whose log holds the
+// header and three ballots.
+func closedStubBox(t *testing.T) (*stubWorld, string) {
 	ctx := context.Background()
 	s := newStubWorld(t, testLogKeys())
 	dir := t.TempDir()
@@ -176,24 +171,20 @@ func TestBoxReplayRefusesFullTileForPartial(t *testing.T) {
 		require.NoError(t, err)
 	}
 	require.NoError(t, box.Close())
+	return s, dir
+}
 
-	partial := filepath.Join(dir, logFile(layout.TilePath(0, 0, 4)))
-	tile, err := os.ReadFile(partial)
-	require.NoError(t, err)
-	require.Len(t, tile, 4*32)
-	full := append(bytes.Clone(tile), bytes.Repeat([]byte{0xAB}, 252*32)...)
-	require.NoError(t, os.Remove(partial))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, logFile(layout.TilePath(0, 0, 0))), full, 0o600))
-
-	box, err = OpenBox(ctx, dir, s.params, s.vk, testBoxOptions())
+// requireRefused requires that opening the box in dir fails with
+// ErrCorrupt and changes none of its files.
+func requireRefused(t *testing.T, s *stubWorld, dir, why string) {
+	t.Helper()
+	before := dirFiles(t, dir)
+	box, err := OpenBox(context.Background(), dir, s.params, s.vk, testBoxOptions())
 	if err == nil {
-		_, serr := box.Submit(ctx, s.ballot(t, 4, 1))
-		require.NoError(t, box.Close())
-		_, ferr := FetchLog(ctx, s.params, LogDir(filepath.Join(dir, LogDirName)))
-		_, rerr := OpenBox(ctx, dir, s.params, s.vk, testBoxOptions())
-		t.Logf("after the tampered open: submit %v; FetchLog: %v; reopen: %v", serr, ferr, rerr)
+		box.Close()
 	}
-	require.ErrorIs(t, err, ErrCorrupt, "a full tile at the log's partial edge is not Tessera's")
+	require.ErrorIs(t, err, ErrCorrupt, why)
+	require.Equal(t, before, dirFiles(t, dir), "the refused open changed the files")
 }
 
 // Box.Prove with Position MaxUint64 wraps to entry 0 and "proves" the
