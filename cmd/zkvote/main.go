@@ -1,6 +1,7 @@
 // Command zkvote runs the roles of a zkvote election from the command line.
 //
 //	go install github.com/netstate/zkvote/cmd/zkvote@latest
+//	zkvote identity new --out me.zkid
 //	zkvote witness keygen --name witness.example.net --out witness.key
 //	zkvote witness serve --key witness.key --dir state --log "$(cat box.vkey)"
 //
@@ -35,6 +36,6 @@ func root() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	c.AddCommand(witnessCommand())
+	c.AddCommand(identityCommand(), witnessCommand())
 	return c
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -48,15 +47,7 @@ func witnessKeygen() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-			if err != nil {
-				return fmt.Errorf("writing the key: %v", err)
-			}
-			if _, err := f.WriteString(skey + "\n"); err != nil {
-				f.Close()
-				return fmt.Errorf("writing the key: %v", err)
-			}
-			if err := f.Close(); err != nil {
+			if err := writeNew(out, []byte(skey+"\n")); err != nil {
 				return fmt.Errorf("writing the key: %v", err)
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), vkey)
@@ -166,14 +157,9 @@ func witnessServe() *cobra.Command {
 
 // readKey reads a key file: one note signer key, bounded.
 func readKey(path string) (string, error) {
-	f, err := os.Open(path)
+	b, err := readBounded(path, 4096)
 	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, 4097))
-	if err != nil || len(b) > 4096 {
-		return "", fmt.Errorf("%s: not a key file", path)
+		return "", fmt.Errorf("%s: not a key file: %v", path, err)
 	}
 	return strings.TrimSpace(string(b)), nil
 }
