@@ -36,6 +36,6 @@ func root() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	c.AddCommand(identityCommand(), witnessCommand())
+	c.AddCommand(censusCommand(), identityCommand(), witnessCommand())
 	return c
 }

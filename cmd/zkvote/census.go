@@ -1,0 +1,185 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/netstate/zkvote/membership"
+)
+
+// censusCommand is "zkvote census": the registrar's citizen tree.
+func censusCommand() *cobra.Command {
+	var dir string
+	c := &cobra.Command{
+		Use:   "census",
+		Short: "Keep the census: the registrar's tree of citizens' commitments",
+		Long: `The census is a Merkle tree of the commitments the registrar admitted,
+kept durably in a directory. Its head (size and root) is what an election
+accepts; citizens prove membership under it without saying which leaf is
+theirs.`,
+	}
+	c.PersistentFlags().StringVar(&dir, "dir", "", "the census directory, created if missing (required)")
+	c.MarkPersistentFlagRequired("dir")
+	c.AddCommand(censusAdd(&dir), censusImport(&dir), censusRemove(&dir), censusRoot(&dir))
+	return c
+}
+
+// withTree opens the census in dir, runs fn, closes it and prints its head.
+func withTree(cmd *cobra.Command, dir string, asJSON bool, fn func(*membership.Tree) error) error {
+	t, err := membership.OpenTree(cmd.Context(), dir, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(t); err != nil {
+		t.Close()
+		return err
+	}
+	h, epoch := t.Head(), t.Epoch()
+	if err := t.Close(); err != nil {
+		return err
+	}
+	return printHead(cmd.OutOrStdout(), h, epoch, asJSON)
+}
+
+// headOutput is a census head as --json prints it.
+type headOutput struct {
+	Size  uint64 `json:"size"`
+	Root  string `json:"root"`
+	Epoch uint64 `json:"epoch"`
+}
+
+func printHead(w io.Writer, h membership.Head, epoch uint64, asJSON bool) error {
+	root := membership.Commitment(h.Root).String()
+	if asJSON {
+		return json.NewEncoder(w).Encode(headOutput{Size: h.Size, Root: root, Epoch: epoch})
+	}
+	_, err := fmt.Fprintf(w, "size %d\nroot %s\nepoch %d\n", h.Size, root, epoch)
+	return err
+}
+
+func parseCommitments(args []string) ([]membership.Commitment, error) {
+	cs := make([]membership.Commitment, 0, len(args))
+	for i, a := range args {
+		c, err := membership.ParseCommitment(strings.TrimSpace(a))
+		if err != nil {
+			return nil, fmt.Errorf("commitment %d: %v", i+1, err)
+		}
+		cs = append(cs, c)
+	}
+	return cs, nil
+}
+
+func censusAdd(dir *string) *cobra.Command {
+	var asJSON bool
+	c := &cobra.Command{
+		Use:     "add --dir DIR COMMITMENT...",
+		Short:   "Admit citizens by their commitments; print the new head",
+		Example: `  zkvote census add --dir census 0x1a2b…   # a commitment from "zkvote identity new"`,
+		Args:    cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cs, err := parseCommitments(args)
+			if err != nil {
+				return err
+			}
+			return withTree(cmd, *dir, asJSON, func(t *membership.Tree) error {
+				_, err := t.InsertMany(cmd.Context(), cs)
+				return err
+			})
+		},
+	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return c
+}
+
+// maxImportLine bounds a line of an imported list.
+const maxImportLine = 1 << 10
+
+func censusImport(dir *string) *cobra.Command {
+	var file string
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "import --dir DIR --file FILE",
+		Short: "Admit a list of commitments, one per line (- for standard input)",
+		Example: `  zkvote census import --dir census --file commitments.txt
+  # blank lines and lines starting with # are skipped; all are admitted or none`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			in := cmd.InOrStdin()
+			if file != "-" {
+				f, err := os.Open(file)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				in = f
+			}
+			var cs []membership.Commitment
+			sc := bufio.NewScanner(in)
+			sc.Buffer(make([]byte, 0, maxImportLine), maxImportLine)
+			for n := 1; sc.Scan(); n++ {
+				line := strings.TrimSpace(sc.Text())
+				if line == "" || strings.HasPrefix(line, "#") {
+					continue
+				}
+				c, err := membership.ParseCommitment(line)
+				if err != nil {
+					return fmt.Errorf("line %d: %v", n, err)
+				}
+				cs = append(cs, c)
+			}
+			if err := sc.Err(); err != nil {
+				return fmt.Errorf("reading the list: %v", err)
+			}
+			return withTree(cmd, *dir, asJSON, func(t *membership.Tree) error {
+				_, err := t.InsertMany(cmd.Context(), cs)
+				return err
+			})
+		},
+	}
+	c.Flags().StringVar(&file, "file", "", "the list of commitments, or - for standard input (required)")
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	c.MarkFlagRequired("file")
+	return c
+}
+
+func censusRemove(dir *string) *cobra.Command {
+	var index uint64
+	var asJSON bool
+	c := &cobra.Command{
+		Use:     "remove --dir DIR --index N",
+		Short:   "Remove the citizen at leaf N for good (a new census epoch begins)",
+		Example: `  zkvote census remove --dir census --index 41`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return withTree(cmd, *dir, asJSON, func(t *membership.Tree) error { return t.Remove(index) })
+		},
+	}
+	c.Flags().Uint64Var(&index, "index", 0, "the leaf to remove (required)")
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	c.MarkFlagRequired("index")
+	return c
+}
+
+func censusRoot(dir *string) *cobra.Command {
+	var asJSON bool
+	c := &cobra.Command{
+		Use:     "root --dir DIR",
+		Short:   "Print the census head: size, root and epoch",
+		Example: `  zkvote census root --dir census --json`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if _, err := os.Stat(*dir); err != nil {
+				return fmt.Errorf("no census at %s: %v", *dir, err)
+			}
+			return withTree(cmd, *dir, asJSON, func(*membership.Tree) error { return nil })
+		},
+	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return c
+}
