@@ -92,15 +92,7 @@ func TestAuditLogBlamesOnlyAuthenticatedEntries(t *testing.T) {
 // and refuses the citizen's second ballot.
 func TestBoxStateForged(t *testing.T) {
 	ctx := context.Background()
-	s := newStubWorld(t, testLogKeys())
-	dir := t.TempDir()
-	box := s.open(t, dir)
-	for n := uint64(1); n <= 3; n++ {
-		_, err := box.Submit(ctx, s.ballot(t, n, int(n%3)))
-		require.NoError(t, err)
-	}
-	require.NoError(t, box.Close())
-
+	s, dir := closedStubBox(t)
 	path := filepath.Join(dir, StateFile)
 	raw, err := os.ReadFile(path)
 	require.NoError(t, err)
@@ -119,7 +111,7 @@ func TestBoxStateForged(t *testing.T) {
 	forged := append(bytes.Clone(body), sum[:]...)
 	require.NoError(t, os.WriteFile(path, forged, 0o600))
 
-	box = s.open(t, dir)
+	box := s.open(t, dir)
 	defer box.Close()
 	t.Logf("results after reopening with the forged state: %+v", box.Results().Totals)
 	_, err = box.Submit(ctx, s.ballot(t, 2, 0))
