@@ -276,3 +276,17 @@ func TestBoxConcurrentMix(t *testing.T) {
 	defer box.Close()
 	require.Equal(t, want, box.Results())
 }
+
+// FetchLog, like the audits, names another election only for entries that
+// hash to the checkpoint: a mirror that altered the header's digest gets
+// ErrCorrupt.
+func TestFetchLogHeaderAuthenticated(t *testing.T) {
+	s, dir := closedStubBox(t)
+	path := filepath.Join(dir, logFile(layout.EntriesPath(0, 4)))
+	entries := readBundleFile(t, path)
+	entries[0][len(entries[0])-1] ^= 1
+	require.NoError(t, os.WriteFile(path, bundleOf(entries), 0o600))
+	_, err := FetchLog(context.Background(), s.params, LogDir(filepath.Join(dir, LogDirName)))
+	require.ErrorIs(t, err, ErrCorrupt)
+	require.NotErrorIs(t, err, ErrWrongElection)
+}

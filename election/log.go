@@ -348,10 +348,6 @@ func ConsistencyProof(ctx context.Context, r LogReader, older, newer uint64) ([]
 // ([ErrWrongElection]), damaged tiles or entry bundles ([ErrCorrupt]
 // naming what failed), and a checkpoint that does not pass the policy.
 func FetchLog(ctx context.Context, p *Params, r LogReader) ([]byte, error) {
-	policy, err := p.Log.Policy()
-	if err != nil {
-		return nil, err
-	}
 	digest, err := p.Digest()
 	if err != nil {
 		return nil, err
@@ -360,21 +356,16 @@ func FetchLog(ctx context.Context, p *Params, r LogReader) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	cp, err := r.ReadCheckpoint(ctx)
+	cp, tree, each, err := tileEntries(ctx, p, r)
 	if err != nil {
-		return nil, fmt.Errorf("election: reading the log's checkpoint: %v", err)
-	}
-	tree, err := policy.Verify(cp)
-	if err != nil {
-		return nil, fmt.Errorf("%w: the checkpoint: %w", ErrCorrupt, err)
+		return nil, err
 	}
 	out := exportHeader(enc, cp)
 	var h tiles.Hasher
-	err = tiles.Entries(ctx, r, 0, uint64(tree.N), func(i uint64, e []byte) error {
+	var headerErr error // provisional until the entries hash to the checkpoint
+	err = each(ctx, func(i uint64, e []byte) error {
 		if i == 0 {
-			if err := checkHeader(e, digest); err != nil {
-				return err
-			}
+			headerErr = checkHeader(e, digest)
 		}
 		h.Append(e)
 		out = binary.BigEndian.AppendUint16(out, uint16(len(e)))
@@ -382,12 +373,14 @@ func FetchLog(ctx context.Context, p *Params, r LogReader) ([]byte, error) {
 		return nil
 	})
 	switch {
-	case errors.Is(err, ErrWrongElection), errors.Is(err, ErrCorrupt), ctx.Err() != nil:
-		return nil, err
 	case err != nil:
-		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+		return nil, err
 	case h.Root() != tree.Hash:
 		return nil, fmt.Errorf("%w: the log's entries do not hash to its checkpoint's root", ErrCorrupt)
+	case tree.N == 0:
+		return nil, fmt.Errorf("%w: the log has no header", ErrCorrupt)
+	case headerErr != nil:
+		return nil, headerErr
 	}
 	return out, nil
 }

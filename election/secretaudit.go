@@ -144,11 +144,7 @@ func (a *secretAudit) flush(ctx context.Context, chunk [][]byte) error {
 			return err
 		}
 	}
-	if err := checkStatements(ctx, a.p, a.digest, bals); err != nil {
-		var ae *AuditError
-		if errors.As(err, &ae) {
-			ae.Index += base
-		}
+	if err := checkStatements(ctx, a.p, a.digest, bals, base); err != nil {
 		return err
 	}
 	proofs := make([]*verifier.Proof, len(bals))
@@ -161,11 +157,7 @@ func (a *secretAudit) flush(ctx context.Context, chunk [][]byte) error {
 		a.res.Head = chain.SecretEntry(a.res.Head, n, b.Counter(), b.CiphertextHash())
 		proofs[i] = b.proof
 	}
-	if err := verifyBallots(ctx, a.vk, proofs); err != nil {
-		var ae *AuditError
-		if errors.As(err, &ae) && ae.What == "ballot" {
-			ae.Index += base
-		}
+	if err := verifyBallots(ctx, a.vk, proofs, base); err != nil {
 		return err
 	}
 	// Each ballot replaces its citizen's latest (in order), then the sums
@@ -207,7 +199,7 @@ func AuditSecretLog(ctx context.Context, p *Params, voteVK *verifier.VerifyingKe
 	if p == nil || p.Secret == nil {
 		return logErr(errors.New("election: not a secret election (use AuditLog)"))
 	}
-	tree, each, err := tileEntries(ctx, p, r)
+	_, tree, each, err := tileEntries(ctx, p, r)
 	if err != nil {
 		return logErr(err)
 	}
@@ -217,7 +209,7 @@ func AuditSecretLog(ctx context.Context, p *Params, voteVK *verifier.VerifyingKe
 // checkStatements runs checkStatement over the ballots on every core (a
 // secret ballot's ciphertext hash is most of its cost) and returns the
 // first failure as an *AuditError.
-func checkStatements(ctx context.Context, p *Params, digest fr.Element, ballots []*Ballot) error {
+func checkStatements(ctx context.Context, p *Params, digest fr.Element, ballots []*Ballot, base int) error {
 	scope := p.Scope()
 	errs := make([]error, len(ballots))
 	parallel(len(ballots), func(i int) {
@@ -230,7 +222,7 @@ func checkStatements(ctx context.Context, p *Params, digest fr.Element, ballots 
 	}
 	for i, err := range errs {
 		if err != nil {
-			return &AuditError{What: "ballot", Index: i, Err: err}
+			return &AuditError{What: "ballot", Index: base + i, Err: err}
 		}
 	}
 	return nil
@@ -238,7 +230,7 @@ func checkStatements(ctx context.Context, p *Params, digest fr.Element, ballots 
 
 // verifyBallots batch-verifies the ballots' proofs and names the first bad
 // one in an *AuditError.
-func verifyBallots(ctx context.Context, vk *verifier.VerifyingKey, proofs []*verifier.Proof) error {
+func verifyBallots(ctx context.Context, vk *verifier.VerifyingKey, proofs []*verifier.Proof, base int) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -251,11 +243,11 @@ func verifyBallots(ctx context.Context, vk *verifier.VerifyingKey, proofs []*ver
 	}
 	var be *verifier.BatchError
 	if errors.As(err, &be) {
-		return &AuditError{What: "ballot", Index: be.Invalid[0], Err: verifier.ErrInvalidProof}
+		return &AuditError{What: "ballot", Index: base + be.Invalid[0], Err: verifier.ErrInvalidProof}
 	}
 	for i, pr := range proofs {
 		if err := verifier.Verify(vk, pr); err != nil {
-			return &AuditError{What: "ballot", Index: i, Err: err}
+			return &AuditError{What: "ballot", Index: base + i, Err: err}
 		}
 	}
 	return &AuditError{What: "log", Index: -1, Err: err}

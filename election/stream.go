@@ -38,7 +38,7 @@ func AuditLog(ctx context.Context, p *Params, voteVK, tallyVK *verifier.Verifyin
 	if p == nil {
 		return logErr(errors.New("election: nil parameters"))
 	}
-	tree, each, err := tileEntries(ctx, p, r)
+	_, tree, each, err := tileEntries(ctx, p, r)
 	if err != nil {
 		return logErr(err)
 	}
@@ -46,20 +46,20 @@ func AuditLog(ctx context.Context, p *Params, voteVK, tallyVK *verifier.Verifyin
 }
 
 // tileEntries reads the log's checkpoint from r, checks it against the
-// parameters' log policy, and returns its tree and its entries as a stream
-// (damaged tiles or bundles wrap ErrCorrupt).
-func tileEntries(ctx context.Context, p *Params, r LogReader) (tlog.Tree, entries, error) {
+// parameters' log policy, and returns it, its tree and its entries as a
+// stream (damaged tiles or bundles wrap ErrCorrupt).
+func tileEntries(ctx context.Context, p *Params, r LogReader) ([]byte, tlog.Tree, entries, error) {
 	policy, err := p.Log.Policy()
 	if err != nil {
-		return tlog.Tree{}, nil, err
+		return nil, tlog.Tree{}, nil, err
 	}
 	cp, err := r.ReadCheckpoint(ctx)
 	if err != nil {
-		return tlog.Tree{}, nil, fmt.Errorf("election: reading the log's checkpoint: %v", err)
+		return nil, tlog.Tree{}, nil, fmt.Errorf("election: reading the log's checkpoint: %v", err)
 	}
 	tree, err := policy.Verify(cp)
 	if err != nil {
-		return tlog.Tree{}, nil, fmt.Errorf("%w: the checkpoint: %w", ErrCorrupt, err)
+		return nil, tlog.Tree{}, nil, fmt.Errorf("%w: the checkpoint: %w", ErrCorrupt, err)
 	}
 	each := func(ctx context.Context, fn func(uint64, []byte) error) error {
 		err := tiles.Entries(ctx, r, 0, uint64(tree.N), fn)
@@ -68,7 +68,7 @@ func tileEntries(ctx context.Context, p *Params, r LogReader) (tlog.Tree, entrie
 		}
 		return err
 	}
-	return tree, each, nil
+	return cp, tree, each, nil
 }
 
 // streamBallots is a streaming audit's walk over the log's entries: the
@@ -221,11 +221,7 @@ func (a *openAudit) flush(ctx context.Context, chunk [][]byte) error {
 		a.seen[n] = base + i
 		proofs[i] = b.proof
 	}
-	if err := verifyBallots(ctx, a.vk, proofs); err != nil {
-		var ae *AuditError
-		if errors.As(err, &ae) && ae.What == "ballot" {
-			ae.Index += base
-		}
+	if err := verifyBallots(ctx, a.vk, proofs, base); err != nil {
 		return err
 	}
 	for _, b := range bals {

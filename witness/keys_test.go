@@ -29,3 +29,25 @@ func TestKeys(t *testing.T) {
 		require.Error(t, err, s)
 	}
 }
+
+// FuzzParseKey: any string is a witness key that round-trips to the same
+// cosignature key, or an error; never a panic.
+func FuzzParseKey(f *testing.F) {
+	skey, _, err := GenerateKey("witness.example.net")
+	require.NoError(f, err)
+	f.Add(skey)
+	f.Add("PRIVATE+KEY+a+00000000+AQ==")
+	f.Add("")
+	f.Fuzz(func(t *testing.T, s string) {
+		name, key, err := ParseKey(s)
+		if err != nil {
+			return
+		}
+		require.Len(t, key, 64)
+		require.NotEmpty(t, name)
+		vkey, err := CosignatureKey(s)
+		require.NoError(t, err)
+		_, err = ParseWitnessKey(vkey)
+		require.NoError(t, err)
+	})
+}
