@@ -36,6 +36,10 @@ func root() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	c.AddCommand(censusCommand(), identityCommand(), witnessCommand())
+	c.AddCommand(
+		identityCommand(), censusCommand(), keysCommand(), trusteeCommand(),
+		electionCommand(), boxCommand(), voteCommand(), tallyCommand(),
+		auditCommand(), witnessCommand(), webCommand(),
+	)
 	return c
 }
