@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -26,7 +27,7 @@ theirs.`,
 	}
 	c.PersistentFlags().StringVar(&dir, "dir", "", "the census directory, created if missing (required)")
 	c.MarkPersistentFlagRequired("dir")
-	c.AddCommand(censusAdd(&dir), censusImport(&dir), censusRemove(&dir), censusRoot(&dir))
+	c.AddCommand(censusAdd(&dir), censusImport(&dir), censusRemove(&dir), censusRoot(&dir), censusProof(&dir))
 	return c
 }
 
@@ -181,5 +182,94 @@ func censusRoot(dir *string) *cobra.Command {
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return c
+}
+
+// proofOutput is what "census proof --json" prints.
+type proofOutput struct {
+	Index      uint64 `json:"index"`
+	Commitment string `json:"commitment"`
+	Root       string `json:"root"`
+	Size       uint64 `json:"size"`
+	Length     int    `json:"length"`
+	File       string `json:"file"`
+}
+
+func censusProof(dir *string) *cobra.Command {
+	var index uint64
+	var commitment, out string
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "proof --dir DIR (--index N | --commitment C) --out FILE",
+		Short: "Write a citizen's census proof file: their leaf's path to the current root",
+		Long: `proof writes the census proof of one citizen, found by leaf index or by
+commitment, under the census's current root: the file the citizen's
+"zkvote vote --proof" reads. It prints the leaf's index and the root the
+proof leads to; the election must accept that root (one of its census
+heads), so hand out proofs made after the head the election pins was
+taken, and before the next removal.
+
+The file holds no secret: the commitment, its index and the sibling
+hashes. Sending it to the citizen over an open channel tells an onlooker
+which leaf is theirs, not how they vote.`,
+		Example: `  zkvote census proof --dir census --commitment 0x1a2b… --out alice.proof
+  zkvote census proof --dir census --index 41 --out 41.proof --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			byIndex, byCommitment := cmd.Flags().Changed("index"), cmd.Flags().Changed("commitment")
+			if byIndex == byCommitment {
+				return errors.New("give exactly one of --index and --commitment")
+			}
+			var want membership.Commitment
+			if byCommitment {
+				var err error
+				if want, err = membership.ParseCommitment(strings.TrimSpace(commitment)); err != nil {
+					return fmt.Errorf("--commitment: %v", err)
+				}
+			}
+			if _, err := os.Stat(*dir); err != nil {
+				return fmt.Errorf("no census at %s: %v", *dir, err)
+			}
+			if _, err := os.Lstat(out); err == nil {
+				return fmt.Errorf("%s already exists", out)
+			}
+			t, err := membership.OpenTree(cmd.Context(), *dir, nil)
+			if err != nil {
+				return err
+			}
+			defer t.Close()
+			if byCommitment {
+				i, ok := t.IndexOf(want)
+				if !ok {
+					return fmt.Errorf("commitment %s is not in the census (never admitted, or removed)", want)
+				}
+				index = i
+			}
+			p, err := t.Proof(index)
+			if err != nil {
+				return fmt.Errorf("leaf %d: %w", index, err)
+			}
+			if err := p.Verify(p.Root); err != nil {
+				return fmt.Errorf("leaf %d: the census gave a proof that does not check: %w", index, err)
+			}
+			size := t.Size()
+			if err := writeNew(out, p.Bytes()); err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			res := proofOutput{Index: p.Index, Commitment: p.Leaf.String(), Root: membership.Commitment(p.Root).String(),
+				Size: size, Length: len(p.Siblings), File: out}
+			if asJSON {
+				return json.NewEncoder(w).Encode(res)
+			}
+			_, err = fmt.Fprintf(w, "index %d\nroot %s\nsize %d\n", res.Index, res.Root, res.Size)
+			return err
+		},
+	}
+	c.Flags().Uint64Var(&index, "index", 0, "the citizen's leaf index")
+	c.Flags().StringVar(&commitment, "commitment", "", "the citizen's commitment")
+	c.Flags().StringVar(&out, "out", "", "the census proof file to write (must not exist) (required)")
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	c.MarkFlagRequired("out")
 	return c
 }

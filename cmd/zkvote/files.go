@@ -3,6 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
 
 	"github.com/netstate/zkvote/election"
 	"github.com/netstate/zkvote/prover"
@@ -46,10 +51,48 @@ func loadKeys(ctx context.Context, dir string, s statement.Statement, pin electi
 	return k, nil
 }
 
-// backendOf is the pin's backend, Groth16 when unset.
-func backendOf(pin election.KeyPin) verifier.Backend {
-	if pin.Backend == 0 {
-		return verifier.Groth16
+// maxVerifyingKeyFile bounds a verifying key file.
+const maxVerifyingKeyFile = 1 << 20
+
+// findVerifyingKey returns the verifying key in dir (a *.vk file, as
+// prover's Keys.WriteFiles names them) that pin names, and its statement.
+// Files that do not parse are skipped: the pin, a SHA-256 of the key, is
+// what decides.
+func findVerifyingKey(dir string, pin election.KeyPin) (*verifier.VerifyingKey, statement.Statement, error) {
+	names, err := filepath.Glob(filepath.Join(dir, "*.vk"))
+	if err != nil {
+		return nil, statement.Statement{}, err
 	}
-	return pin.Backend
+	for _, name := range names {
+		b, err := readBounded(name, maxVerifyingKeyFile)
+		if err != nil {
+			continue
+		}
+		vk, err := verifier.ParseVerifyingKey(b)
+		if err != nil || !pin.Matches(vk) {
+			continue
+		}
+		s, err := statement.Parse(vk.Circuit())
+		if err != nil {
+			return nil, statement.Statement{}, fmt.Errorf("%s: %v", name, err)
+		}
+		return vk, s, nil
+	}
+	return nil, statement.Statement{}, fmt.Errorf("%s: no verifying key with ID %x: %w", dir, pin.ID[:8], election.ErrKeyMismatch)
+}
+
+// logReader reads a published ballot log from a directory (a box's log/
+// directory or a copy) or an http(s) URL.
+func logReader(spec string) (election.LogReader, error) {
+	if strings.HasPrefix(spec, "http://") || strings.HasPrefix(spec, "https://") {
+		return election.LogURL(spec, &http.Client{Timeout: 2 * time.Minute})
+	}
+	st, err := os.Stat(spec)
+	if err != nil {
+		return nil, fmt.Errorf("--log: %v", err)
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("--log %s: not a directory or an http(s) URL", spec)
+	}
+	return election.LogDir(spec), nil
 }

@@ -14,6 +14,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/consensys/gnark/logger"
 	"github.com/spf13/cobra"
 	"k8s.io/klog/v2"
 )
@@ -22,6 +23,8 @@ func main() {
 	// Trillian Tessera, which keeps ballot logs, reports through klog.
 	klog.LogToStderr(false)
 	klog.SetOutput(io.Discard)
+	// gnark logs its circuit compilations to stdout, which is for results.
+	logger.Disable()
 	if err := root().Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "zkvote:", err)
 		os.Exit(1)
