@@ -108,8 +108,9 @@ var (
 	// final chain head the trustee was given.
 	ErrHeadMismatch = errors.New("election: the log's final chain head is not the election's")
 	// ErrAlreadyDecrypted: the trustee's journal shows it decrypted
-	// another sum of this election.
-	ErrAlreadyDecrypted = errors.New("election: this trustee already decrypted another sum of this election")
+	// another sum under this election key: another head of this
+	// election, or another election under the same key.
+	ErrAlreadyDecrypted = errors.New("election: this trustee already decrypted another sum under this election key")
 )
 
 // PartialDecrypt is a trustee's step after the election ends. head is the
@@ -126,11 +127,17 @@ var (
 // proofs bound to the election's digest and to head.
 //
 // journal is a directory the trustee keeps for good (one per trustee):
-// PartialDecrypt records in it, durably and before returning, the head it
-// decrypts for the election, and refuses to decrypt another head of the
-// same election (ErrAlreadyDecrypted); decrypting the same head again is
-// allowed. So even a trustee misled about the head decrypts at most one
-// sum per election. key is the trustee's share (trustee.LongTermKey.Share);
+// PartialDecrypt records in it, durably and before returning, the
+// election (its digest) and the head it decrypts under the election key
+// (p.Secret.Key), and refuses to decrypt any other sum under that key
+// (ErrAlreadyDecrypted): another head, or another election's parameters
+// naming the same key; decrypting the same sum again is allowed. So even
+// a trustee misled about the head, or about the parameters, decrypts at
+// most one sum per election key. An election key therefore serves one
+// election: parameters are anyone's to write, and a second "election"
+// under the key, with a vote key its organiser made, could hold a forged
+// ballot that copies a citizen's ciphertexts, whose sum is that citizen's
+// vote. key is the trustee's share (trustee.LongTermKey.Share);
 // its verification share must be the one the parameters list for its
 // index. r supplies the proofs' nonces (crypto/rand if nil).
 func PartialDecrypt(ctx context.Context, p *Params, voteVK *verifier.VerifyingKey, logData []byte, head fr.Element, key *trustee.KeyShare, journal string, r io.Reader) (*DecryptionShare, error) {
@@ -157,7 +164,7 @@ func PartialDecrypt(ctx context.Context, p *Params, voteVK *verifier.VerifyingKe
 	if err != nil {
 		return nil, err
 	}
-	if err := recordDecryption(journal, digest, head); err != nil {
+	if err := recordDecryption(journal, p.Secret.Key, digest, head); err != nil {
 		return nil, err
 	}
 	d := &DecryptionShare{Trustee: key.Index}
@@ -172,10 +179,12 @@ func PartialDecrypt(ctx context.Context, p *Params, voteVK *verifier.VerifyingKe
 }
 
 // recordDecryption records in the journal that the trustee decrypts the
-// sum with head for the election with digest, unless it recorded another
-// head for it (ErrAlreadyDecrypted). The journal's lock makes the check
-// and the record one step.
-func recordDecryption(journal string, digest, head fr.Element) error {
+// sum with head for the election with digest under the election key,
+// unless it recorded another sum under that key (ErrAlreadyDecrypted).
+// The journal's lock makes the check and the record one step. Journals
+// written before the record was per key named the election's digest
+// alone: such a record, for another head, still refuses.
+func recordDecryption(journal string, key trustee.Point, digest, head fr.Element) error {
 	if err := os.MkdirAll(journal, 0o700); err != nil {
 		return fmt.Errorf("election: journal: %v", err)
 	}
@@ -184,17 +193,32 @@ func recordDecryption(journal string, digest, head fr.Element) error {
 		return fmt.Errorf("election: journal: %w", err)
 	}
 	defer wal.Unlock(lock)
-	d, h := digest.Bytes(), head.Bytes()
-	name := fmt.Sprintf("decrypted-%x", d)
-	switch prev, err := os.ReadFile(filepath.Join(journal, name)); {
-	case err == nil && bytes.Equal(prev, h[:]):
+	d, h, k := digest.Bytes(), head.Bytes(), key.Bytes()
+	record := append(d[:], h[:]...)
+	read := func(name string, size int) ([]byte, error) {
+		f, err := os.Open(filepath.Join(journal, name))
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		return io.ReadAll(io.LimitReader(f, int64(size)+1))
+	}
+	switch prev, err := read(fmt.Sprintf("decrypted-%x", d), len(h)); {
+	case err == nil && !bytes.Equal(prev, h[:]):
+		return fmt.Errorf("%w: the journal holds head %x… for this election", ErrAlreadyDecrypted, prev[:min(8, len(prev))])
+	case err != nil && !errors.Is(err, os.ErrNotExist):
+		return fmt.Errorf("election: journal: %v", err)
+	}
+	name := fmt.Sprintf("decrypted-key-%x", k)
+	switch prev, err := read(name, len(record)); {
+	case err == nil && bytes.Equal(prev, record):
 		return nil
 	case err == nil:
-		return fmt.Errorf("%w: the journal holds head %x…", ErrAlreadyDecrypted, prev[:min(8, len(prev))])
+		return fmt.Errorf("%w: the journal holds election %x…, head %x…", ErrAlreadyDecrypted, prev[:min(8, len(prev))], prev[min(32, len(prev)):min(40, len(prev))])
 	case !errors.Is(err, os.ErrNotExist):
 		return fmt.Errorf("election: journal: %v", err)
 	}
-	if err := wal.WriteFileAtomic(journal, name, func(w io.Writer) error { _, err := w.Write(h[:]); return err }); err != nil {
+	if err := wal.WriteFileAtomic(journal, name, func(w io.Writer) error { _, err := w.Write(record); return err }); err != nil {
 		return fmt.Errorf("election: journal: %v", err)
 	}
 	return nil

@@ -81,7 +81,7 @@
 // After [Box.End], the box publishes its final chain head; each trustee
 // audits the exported log, checks that it ends at that head, and publishes
 // a partial decryption of the sum with proofs ([PartialDecrypt], which
-// decrypts at most one sum per election for each trustee); any
+// decrypts at most one sum per election key for each trustee); any
 // threshold of valid shares decrypt the totals, and [AuditSecret] checks
 // everything from public material: every ballot, the counters, the sum,
 // every share (a bad one is named and skipped) and the totals. No tally

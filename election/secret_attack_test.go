@@ -13,6 +13,8 @@ import (
 
 	. "github.com/netstate/zkvote/election"
 	"github.com/netstate/zkvote/internal/torsion"
+	"github.com/netstate/zkvote/membership/membershiptest"
+	"github.com/netstate/zkvote/prover"
 	"github.com/netstate/zkvote/statement"
 	"github.com/netstate/zkvote/trustee"
 	"github.com/netstate/zkvote/verifier"
@@ -74,6 +76,52 @@ func TestTrusteesDecryptOnlyTheElectionsSum(t *testing.T) {
 	require.ErrorIs(t, res.Decryption.Refused[0], trustee.ErrInvalidProof)
 	_, err = PartialDecrypt(ctx, w.params, vk, log, final, w.shares[0], "", nil)
 	require.Error(t, err, "a trustee needs a journal")
+}
+
+// TestTrusteeDecryptsOneElectionPerKey: an organiser who writes a second
+// election under the same trustees' key (another election ID, so another
+// digest, and its own vote key, under which it can forge a ballot that
+// copies a victim's ciphertexts) and gets trustees to decrypt that
+// "election" learns the victim's vote. A trustee's journal records one
+// decryption per election key, whatever the parameters: the second is
+// refused, before or after the real one.
+func TestTrusteeDecryptsOneElectionPerKey(t *testing.T) {
+	w := testSecretWorld(t)
+	ctx := context.Background()
+	vk := w.keys.VerifyingKey()
+	forged := *w.params
+	forged.ElectionID = fe(9999)
+	path, err := w.tree.Proof(1)
+	require.NoError(t, err)
+	votes := make([]uint64, len(forged.Options))
+	votes[1] = 1
+	b, err := prover.CastSecret(ctx, w.keys, &forged, membershiptest.Identity(1), path, votes, 1, nil)
+	require.NoError(t, err)
+	forgedLog := buildLog(t, &forged, [][]byte{b.Bytes()}, true)
+	forgedRes, err := AuditSecret(ctx, &forged, vk, forgedLog, nil)
+	require.NoError(t, err)
+
+	box := openSecretBox(t, w, t.TempDir())
+	defer box.Close()
+	_, err = box.Submit(ctx, secretBallotOf(t, w, 0, 2, 1).Bytes())
+	require.NoError(t, err)
+	require.NoError(t, box.End())
+	final := box.Results().Head
+	log := exportLog(t, box)
+
+	first := t.TempDir()
+	_, err = PartialDecrypt(ctx, w.params, vk, log, final, w.shares[1], first, nil)
+	require.NoError(t, err)
+	_, err = PartialDecrypt(ctx, &forged, vk, forgedLog, forgedRes.Head, w.shares[1], first, nil)
+	require.ErrorIs(t, err, ErrAlreadyDecrypted, "another election under the same key, after the real one")
+	_, err = PartialDecrypt(ctx, w.params, vk, log, final, w.shares[1], first, nil)
+	require.NoError(t, err, "the same sum again is allowed")
+
+	second := t.TempDir()
+	_, err = PartialDecrypt(ctx, &forged, vk, forgedLog, forgedRes.Head, w.shares[2], second, nil)
+	require.NoError(t, err, "misled first")
+	_, err = PartialDecrypt(ctx, w.params, vk, log, final, w.shares[2], second, nil)
+	require.ErrorIs(t, err, ErrAlreadyDecrypted, "the real election after another under the same key")
 }
 
 // TestSecretParamsKeyConsistency: parameters whose key is not the
