@@ -18,7 +18,6 @@ import (
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/transparency-dev/tessera"
-	"github.com/transparency-dev/tessera/storage/posix"
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 
@@ -369,7 +368,7 @@ func (b *Box) open(ctx context.Context, enc []byte, signer note.Signer, opts Box
 	logCtx, cancel := context.WithCancel(context.Background())
 	drv := opts.Driver
 	if drv == nil {
-		if drv, err = posix.New(logCtx, posix.Config{Path: logPath, HTTPClient: boundedClient(opts.HTTPClient)}); err != nil {
+		if drv, err = posixDriver(logCtx, logPath, boundedClient(opts.HTTPClient)); err != nil {
 			cancel()
 			return fmt.Errorf("election: the log: %v", err)
 		}

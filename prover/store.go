@@ -11,9 +11,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr/fft"
-	groth16bn254 "github.com/consensys/gnark/backend/groth16/bn254"
 	plonkbn254 "github.com/consensys/gnark/backend/plonk/bn254"
 	"github.com/consensys/gnark/constraint"
 	csbn254 "github.com/consensys/gnark/constraint/bn254"
@@ -208,81 +206,32 @@ func Load(ctx context.Context, dir string, s statement.Statement, b verifier.Bac
 	if err := s.Check(); err != nil {
 		return nil, fmt.Errorf("prover: %w", err)
 	}
-	base := fileBase(s, b)
-	vkBytes, err := os.ReadFile(filepath.Join(dir, base+".vk"))
-	if err != nil {
-		return nil, fmt.Errorf("prover: %w", err)
+	pkName, ccsName, vkName := KeyFiles(s, b)
+	read := func(name string) ([]byte, error) {
+		data, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			return nil, fmt.Errorf("prover: %w", err)
+		}
+		return data, nil
 	}
-	vk, err := verifier.ParseVerifyingKey(vkBytes)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
-	}
-	if vk.Circuit() != s.Name() || vk.Backend() != b || vk.NbPublic() != s.NbPublic() {
-		return nil, fmt.Errorf("%w: %s.vk holds %s/%v", ErrStaleKey, base, vk.Circuit(), vk.Backend())
-	}
-	pkFile, err := os.ReadFile(filepath.Join(dir, base+".pk"))
-	if err != nil {
-		return nil, fmt.Errorf("prover: %w", err)
-	}
-	ph, pkBody, err := decodeFile(pkFile)
+	vk, err := read(vkName)
 	if err != nil {
 		return nil, err
 	}
-	if ph.kind != kindPK || ph.backend != b || ph.name != s.Name() || ph.gnark != GnarkVersion || ph.vkID != vk.ID() {
-		return nil, fmt.Errorf("%w: %s.pk", ErrStaleKey, base)
-	}
-	if err := ctx.Err(); err != nil {
+	pk, err := read(pkName)
+	if err != nil {
 		return nil, err
 	}
-	var ccs constraint.ConstraintSystem
+	var ccs []byte
 	if mode == Trusted {
-		ccs, err = readCircuit(filepath.Join(dir, base+".ccs"), ph, b)
-	} else {
-		ccs, err = compile(ctx, s, b)
-	}
-	if err != nil {
-		return nil, err
-	}
-	digest, _, err := circuitDigest(ccs)
-	if err != nil {
-		return nil, err
-	}
-	if digest != ph.digest {
-		return nil, fmt.Errorf("%w: the proving key was made for another version of %s", ErrStaleKey, s)
+		if ccs, err = read(ccsName); err != nil {
+			return nil, err
+		}
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	// gnark's decoders allocate from the lengths they read: walk the whole
-	// body against the circuit first, in both modes (a walk costs far less
-	// than the decoding that follows).
-	if err := walkProvingKey(pkBody, ccs, b); err != nil {
-		return nil, fmt.Errorf("%w: proving key: %v", ErrCorrupt, err)
-	}
-	r := bytes.NewReader(pkBody)
-	k := &Keys{stmt: s, ccs: ccs, vk: vk}
-	switch b {
-	case verifier.Groth16:
-		k.pk = new(groth16bn254.ProvingKey)
-		if mode == Trusted {
-			_, err = k.pk.UnsafeReadFrom(r)
-		} else {
-			_, err = k.pk.ReadFrom(r)
-		}
-	case verifier.PLONK:
-		k.ppk = new(plonkbn254.ProvingKey)
-		if mode == Trusted {
-			_, err = k.ppk.UnsafeReadFrom(r)
-		} else {
-			_, err = k.ppk.ReadFrom(r)
-		}
-	default:
-		return nil, fmt.Errorf("prover: unknown backend %v", b)
-	}
-	if err != nil || r.Len() != 0 {
-		return nil, fmt.Errorf("%w: proving key: %v", ErrCorrupt, err)
-	}
-	return k, nil
+	return ReadKeys(ctx, s, b, pk, ccs, vk, mode)
 }
 
 // walkProvingKey walks a proving-key body, as [keys.WriteFiles] writes it
@@ -482,39 +431,4 @@ func OpenInsecure(ctx context.Context, cacheDir string, s statement.Statement) (
 		return nil, err
 	}
 	return k, nil
-}
-
-// readCircuit reads a cached constraint system and checks it against the
-// proving key's header.
-func readCircuit(path string, ph fileHeader, b verifier.Backend) (constraint.ConstraintSystem, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("prover: %w", err)
-	}
-	h, body, err := decodeFile(data)
-	if err != nil {
-		return nil, err
-	}
-	if h.kind != kindCCS || h.backend != b || h.name != ph.name || h.gnark != GnarkVersion || h.digest != ph.digest {
-		return nil, fmt.Errorf("%w: %s", ErrStaleKey, filepath.Base(path))
-	}
-	if sha256.Sum256(body) != ph.digest {
-		return nil, fmt.Errorf("%w: circuit digest", ErrCorrupt)
-	}
-	var ccs interface {
-		constraint.ConstraintSystem
-		io.ReaderFrom
-	}
-	if b == verifier.Groth16 {
-		ccs = new(csbn254.R1CS)
-	} else {
-		ccs = new(csbn254.SparseR1CS)
-	}
-	if _, err := ccs.ReadFrom(bytes.NewReader(body)); err != nil {
-		return nil, fmt.Errorf("%w: circuit: %v", ErrCorrupt, err)
-	}
-	if ccs.GetNbConstraints() == 0 || ccs.Field().Cmp(ecc.BN254.ScalarField()) != 0 {
-		return nil, fmt.Errorf("%w: circuit", ErrCorrupt)
-	}
-	return ccs, nil
 }

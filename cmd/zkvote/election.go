@@ -95,22 +95,50 @@ func readSpec(path string) (*electionSpec, error) {
 	if err != nil {
 		return nil, err
 	}
+	s, err := parseSpec(b, filepath.Dir(path))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	return s, nil
+}
+
+// parseSpec decodes a spec, one JSON object of known fields, its paths
+// taken relative to base.
+func parseSpec(b []byte, base string) (*electionSpec, error) {
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.DisallowUnknownFields()
 	var s electionSpec
 	if err := d.Decode(&s); err != nil {
-		return nil, fmt.Errorf("%s: %v", path, err)
+		return nil, err
 	}
-	if d.More() {
-		return nil, fmt.Errorf("%s: more than one JSON value", path)
+	if _, err := d.Token(); err != io.EOF {
+		return nil, errors.New("more than one JSON value")
 	}
-	base := filepath.Dir(path)
 	for _, p := range []*string{&s.Census, &s.Keys, &s.ElectionKey} {
 		if *p != "" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(base, *p)
 		}
 	}
+	// A log key is a key or a file holding one (logKey): a file named
+	// relative to the spec, not to wherever the command runs.
+	for _, p := range append([]*string{&s.BoxKey}, pointers(s.WitnessKeys)...) {
+		if *p == "" || filepath.IsAbs(*p) {
+			continue
+		}
+		if st, err := os.Stat(filepath.Join(base, *p)); err == nil && st.Mode().IsRegular() {
+			*p = filepath.Join(base, *p)
+		}
+	}
 	return &s, nil
+}
+
+// pointers returns a pointer to each element of s.
+func pointers(s []string) []*string {
+	out := make([]*string, len(s))
+	for i := range s {
+		out[i] = &s[i]
+	}
+	return out
 }
 
 // parseID parses a deployment or election ID: a decimal number or 0x and
@@ -257,7 +285,7 @@ func keysInDir(dir string) ([]dirKey, error) {
 	}
 	var out []dirKey
 	for _, name := range names {
-		b, err := readBounded(name, maxVerifyingKeyFile)
+		b, err := readFound(name, maxVerifyingKeyFile)
 		if err != nil {
 			return nil, err
 		}
@@ -682,13 +710,13 @@ func printParams(w io.Writer, o *paramsOutput) error {
 	var b strings.Builder
 	line := func(k, format string, a ...any) { fmt.Fprintf(&b, "%-14s"+format+"\n", append([]any{k}, a...)...) }
 	line("digest", "%s", o.Digest)
-	line("question", "%s", o.Question)
+	line("question", "%s", printable(o.Question))
 	for i, opt := range o.Options {
 		k := ""
 		if i == 0 {
 			k = "options"
 		}
-		line(k, "%d. %s", i+1, opt)
+		line(k, "%d. %s", i+1, printable(opt))
 	}
 	r := o.RuleLimits
 	line("rules", "%s (each option 0 to %d; the sum of values^%d from %d to %d)", o.Rules, r.MaxPerOption, r.CostExponent, r.MinTotal, r.MaxTotal)
@@ -714,7 +742,7 @@ func printParams(w io.Writer, o *paramsOutput) error {
 	} else {
 		line("tally key", "none: the trustees count a secret election")
 	}
-	line("box key", "%s", o.Log.Box)
+	line("box key", "%s", printable(o.Log.Box))
 	if len(o.Log.Witnesses) == 0 {
 		line("witnesses", "none")
 	}
@@ -723,7 +751,7 @@ func printParams(w io.Writer, o *paramsOutput) error {
 		if i == 0 {
 			k = "witnesses"
 		}
-		line(k, "%s", wk)
+		line(k, "%s", printable(wk))
 	}
 	line("quorum", "%d", o.Log.Quorum)
 	if s := o.Secret; s != nil {

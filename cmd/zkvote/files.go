@@ -6,8 +6,11 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/netstate/zkvote/election"
 	"github.com/netstate/zkvote/prover"
@@ -64,7 +67,7 @@ func findVerifyingKey(dir string, pin election.KeyPin) (*verifier.VerifyingKey, 
 		return nil, statement.Statement{}, err
 	}
 	for _, name := range names {
-		b, err := readBounded(name, maxVerifyingKeyFile)
+		b, err := readFound(name, maxVerifyingKeyFile)
 		if err != nil {
 			continue
 		}
@@ -81,6 +84,21 @@ func findVerifyingKey(dir string, pin election.KeyPin) (*verifier.VerifyingKey, 
 	return nil, statement.Statement{}, fmt.Errorf("%s: no verifying key with ID %x: %w", dir, pin.ID[:8], election.ErrKeyMismatch)
 }
 
+// readFound reads, as readBounded does, a file a command found in a
+// directory it was given (a key directory, a ceremony transcript) rather
+// than one the user named. It must be a regular file (or a link to one):
+// a FIFO or a device someone left there would hang the read.
+func readFound(path string, limit int64) ([]byte, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file", path)
+	}
+	return readBounded(path, limit)
+}
+
 // logReader reads a published ballot log from a directory (a box's log/
 // directory or a copy) or an http(s) URL.
 func logReader(spec string) (election.LogReader, error) {
@@ -95,4 +113,21 @@ func logReader(spec string) (election.LogReader, error) {
 		return nil, fmt.Errorf("--log %s: not a directory or an http(s) URL", spec)
 	}
 	return election.LogDir(spec), nil
+}
+
+// printable returns s as it may be shown on a terminal: unchanged if every
+// rune is a graphic character or a space, else quoted with Go's escapes
+// (strconv.QuoteToGraphic). A question, an option or a log key comes from
+// a parameters file whoever wrote it chose: raw, its control characters
+// could clear the screen or rewrite the digest line, a newline could show
+// one option as two, and bidirectional controls could reorder what is
+// printed. Election parameters accept any UTF-8; only their display is
+// escaped (--json prints the strings as they are, JSON-escaped).
+func printable(s string) string {
+	for _, r := range s {
+		if r == utf8.RuneError || (r != ' ' && !unicode.IsGraphic(r)) {
+			return strconv.QuoteToGraphic(s)
+		}
+	}
+	return s
 }

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -161,23 +163,35 @@ func passphrase(fd int, confirm bool) ([]byte, error) {
 	return pass, nil
 }
 
-// writeNew writes data to a new file only its owner can read.
+// writeNew writes data to a new file only its owner can read, whole or
+// not at all: a temporary file in the same directory, fsynced, is linked
+// into place (never replacing a file or following a link there), and the
+// directory fsynced, so that a key whose public half was handed out is
+// not lost in a crash.
 func writeNew(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, ".zkvote-")
 	if err != nil {
 		return err
 	}
+	defer os.Remove(f.Name())
 	if _, err := f.Write(data); err != nil {
 		f.Close()
-		os.Remove(path)
 		return err
 	}
 	if err := f.Sync(); err != nil {
 		f.Close()
-		os.Remove(path)
 		return err
 	}
-	return f.Close()
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Link(f.Name(), path); errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("%s: already exists", path)
+	} else if err != nil {
+		return err
+	}
+	return syncDir(dir)
 }
 
 // readBounded reads a file of at most limit bytes.

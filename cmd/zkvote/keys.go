@@ -157,7 +157,7 @@ func writeKeysNew(k *prover.Keys, dir string) error {
 func refuseExistingKeys(dir string, stmts []statement.Statement) error {
 	names, _ := filepath.Glob(filepath.Join(dir, "*.vk"))
 	for _, name := range names {
-		b, err := readBounded(name, maxVerifyingKeyFile)
+		b, err := readFound(name, maxVerifyingKeyFile)
 		if err != nil {
 			continue
 		}
@@ -325,7 +325,7 @@ func (t *transcript) currentState() (string, error) {
 }
 
 func readTranscript(dir string) (*transcript, error) {
-	name, err := readBounded(filepath.Join(dir, ceremonyStatementFile), 256)
+	name, err := readFound(filepath.Join(dir, ceremonyStatementFile), 256)
 	if err != nil {
 		return nil, fmt.Errorf("no ceremony in %s (zkvote keys ceremony init makes one): %v", dir, err)
 	}
@@ -348,7 +348,7 @@ func readTranscript(dir string) (*transcript, error) {
 			case strings.HasPrefix(name, "."): // an interrupted write
 			case name == initialStateFile:
 			case name == beaconFile:
-				b, err := readBounded(filepath.Join(phaseDir(dir, p), name), 1<<12)
+				b, err := readFound(filepath.Join(phaseDir(dir, p), name), 1<<12)
 				if err != nil {
 					return nil, err
 				}
@@ -363,8 +363,10 @@ func readTranscript(dir string) (*transcript, error) {
 		}
 		for i := 1; i <= n; i++ {
 			f := contributionFile(dir, p, i)
-			if _, err := os.Stat(f); err != nil {
+			if st, err := os.Stat(f); err != nil {
 				return nil, fmt.Errorf("%s: contributions must be numbered 1 to %d: %v", phaseDir(dir, p), n, err)
+			} else if !st.Mode().IsRegular() {
+				return nil, fmt.Errorf("%s: not a regular file", f)
 			}
 			t.contributions[p-1] = append(t.contributions[p-1], f)
 		}
@@ -377,7 +379,7 @@ func readTranscript(dir string) (*transcript, error) {
 
 func parseBeacon(s string) ([]byte, error) {
 	b, err := hex.DecodeString(s)
-	if err != nil || len(b) == 0 {
+	if err != nil || len(b) < 32 {
 		return nil, errors.New("the beacon must be hex digits (at least 64: 32 bytes)")
 	}
 	return b, nil
@@ -407,13 +409,16 @@ func (t *transcript) replay(ctx context.Context) (*prover.Ceremony, *prover.Keys
 			break
 		}
 		initial := filepath.Join(phaseDir(t.dir, p), initialStateFile)
-		if b, err := readBounded(initial, maxCeremonyStateFile); err != nil {
+		// Read no more than the state it must equal: the transcript may be
+		// anyone's, and its file any size.
+		want := c.State()
+		if b, err := readFound(initial, int64(len(want))); err != nil {
 			return nil, nil, fmt.Errorf("the transcript lacks phase %d's initial state: %v", p, err)
-		} else if !bytes.Equal(b, c.State()) {
+		} else if !bytes.Equal(b, want) {
 			return nil, nil, fmt.Errorf("%s is not the initial state the replay gives", initial)
 		}
 		for i, f := range t.contributions[p-1] {
-			b, err := readBounded(f, int64(c.ContributionSize()))
+			b, err := readFound(f, int64(c.ContributionSize()))
 			if err != nil {
 				return nil, nil, err
 			}
@@ -582,7 +587,7 @@ the next contributor.`,
 			if err != nil {
 				return err
 			}
-			b, err := readBounded(f, maxCeremonyStateFile)
+			b, err := readFound(f, maxCeremonyStateFile)
 			if err != nil {
 				return err
 			}

@@ -50,6 +50,11 @@ and the witnesses' cosignatures on its checkpoint.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
+			if out != "" {
+				if err := notExisting(out); err != nil {
+					return err
+				}
+			}
 			p, err := readParams(paramsPath)
 			if err != nil {
 				return err
@@ -167,9 +172,9 @@ func printResults(w io.Writer, p *election.Params, res *election.Results, asJSON
 	if asJSON {
 		return json.NewEncoder(w).Encode(o)
 	}
-	fmt.Fprintf(w, "%s\n", o.Question)
+	fmt.Fprintf(w, "%s\n", printable(o.Question))
 	for _, t := range o.Totals {
-		fmt.Fprintf(w, "  %-20s %d\n", t.Option, t.Votes)
+		fmt.Fprintf(w, "  %-20s %d\n", printable(t.Option), t.Votes)
 	}
 	fmt.Fprintf(w, "ballots %d\n", o.Ballots)
 	if p.Secret != nil {

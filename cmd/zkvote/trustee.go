@@ -862,9 +862,11 @@ The head names the one sum the trustees decrypt. Take it from the box's
 publication of the ended election and compare it with the other trustees
 and auditors over channels the box does not control ("zkvote trustee
 head" prints the head of the log you are shown); never take it from the
-log alone. The journal directory, kept for good, records the one head
-this trustee decrypted for each election and refuses another, so even a
-trustee misled about the head decrypts at most one sum per election.
+log alone. The journal directory, kept for good, records the one
+election and head this trustee decrypted under the election key and
+refuses any other, so even a trustee misled about the head, or handed
+another election's parameters naming the same key, decrypts at most one
+sum per election key: an election key serves one election.
 
 Publish the decryption share; "zkvote tally" and "zkvote audit" combine a
 threshold's worth of them into the totals.`,

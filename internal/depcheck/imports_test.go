@@ -28,6 +28,7 @@ func deps(t *testing.T, pkg string) []string {
 //     verifies with;
 //     nor does it link a Tessera storage driver but the POSIX one (an
 //     operator who wants MySQL or a cloud passes the driver in);
+//   - httpbox, the box over HTTP, keeps election's rules;
 //   - the witness links none of zkvote's cryptography and no gnark: it
 //     runs alone, for anyone, and checks only signed notes and hashes.
 func TestImportBoundaries(t *testing.T) {
@@ -47,6 +48,8 @@ func TestImportBoundaries(t *testing.T) {
 			"github.com/transparency-dev/tessera/storage/mysql", "github.com/transparency-dev/tessera/storage/gcp",
 			"github.com/transparency-dev/tessera/storage/aws", "github.com/go-sql-driver/", "cloud.google.com/", "github.com/aws/"}, compilers...),
 	}
+	// The HTTP box is the box's verifying side on a network: the same rules.
+	rules[mod+"httpbox"] = rules[mod+"election"]
 	for pkg, banned := range rules {
 		for _, d := range deps(t, pkg) {
 			for _, b := range banned {

@@ -1,0 +1,160 @@
+//go:build !js
+
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/consensys/gnark/logger"
+
+	"github.com/netstate/zkvote/membership"
+	"github.com/netstate/zkvote/prover"
+	"github.com/netstate/zkvote/statement"
+	"github.com/netstate/zkvote/web"
+	"github.com/netstate/zkvote/web/internal/webtest"
+)
+
+// benchKeys opens development keys of s cached under the user cache
+// directory (zkvote-bench-keys), as the other benchmarks do, and returns
+// them with the directory.
+func benchKeys(b testing.TB, s statement.Statement) (*prover.Keys, string) {
+	b.Helper()
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir := filepath.Join(cache, "zkvote-bench-keys")
+	k, err := prover.OpenInsecure(context.Background(), dir, s)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return k, dir
+}
+
+// timings is window.zkvoteTimings: milliseconds since the page started
+// loading (wasm, ready, keysLoaded) or spent (the rest).
+type timings struct {
+	WasmReady  float64 `json:"wasmReady"`
+	Ready      float64 `json:"ready"`
+	KeysLoaded float64 `json:"keysLoaded"`
+	Keys       struct {
+		Bytes   int     `json:"bytes"`
+		FetchMS float64 `json:"fetchMs"`
+		ReadMS  float64 `json:"readMs"`
+	} `json:"keys"`
+	Unlock float64 `json:"unlock"`
+	Prove  float64 `json:"prove"`
+	Vote   float64 `json:"vote"`
+}
+
+func (p *page) timings() timings {
+	p.t.Helper()
+	var t timings
+	if err := json.Unmarshal([]byte(p.eval(`JSON.stringify(window.zkvoteTimings)`).(string)), &t); err != nil {
+		p.t.Fatal(err)
+	}
+	return t
+}
+
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s) == 0 {
+		return 0
+	}
+	return s[len(s)/2]
+}
+
+// BenchmarkBrowser measures the browser voter in headless Chromium against
+// a box on loopback, with development keys at depth 20, one fresh page per
+// iteration:
+//
+//	go test ./web -run '^$' -bench Browser -benchtime 3x -timeout 30m
+//
+// The ballot benchmarks vote (identity files sealed with the default
+// argon2id parameters) and report the median over the iterations of the
+// proof in the browser (prove-ms), the page's load until the form is
+// ready (ready-ms), the keys' fetch and read (keys-ms, from the page's
+// start), the identity file's decryption (unlock-ms), and the whole vote
+// after the click (vote-ms: proof, local check, submit, receipt). The keys
+// benchmarks report loading the vote key in each mode (keys-ms, read-ms).
+// Voter is the size of what the page downloads.
+func BenchmarkBrowser(b *testing.B) {
+	logger.Disable()
+	bctx := browser(b)
+	dir := voterDir(b)
+	b.Run("voter", func(b *testing.B) {
+		for range b.N {
+		}
+		for _, f := range []string{web.WasmFile, web.WasmGzipFile} {
+			st, err := os.Stat(filepath.Join(dir, f))
+			if err != nil {
+				b.Fatal(err)
+			}
+			unit := "wasm-bytes"
+			if f == web.WasmGzipFile {
+				unit = "wasm-gzip-bytes"
+			}
+			b.ReportMetric(float64(st.Size()), unit)
+		}
+	})
+	ballots := []struct {
+		name string
+		s    statement.Statement
+	}{
+		{"ballot=open/depth=20/options=8", statement.Vote(statement.DefaultDepth, statement.DefaultOptions)},
+		{"ballot=secret/depth=20/options=8/pack=2", statement.SecretVote(statement.DefaultDepth, statement.DefaultOptions, statement.DefaultPack)},
+	}
+	for _, bb := range ballots {
+		b.Run(bb.name, func(b *testing.B) {
+			keys, keyDir := benchKeys(b, bb.s)
+			kdf := membership.DefaultKDFParams()
+			e := webtest.New(b, webtest.Options{Keys: keys, KeyDir: keyDir, Web: os.DirFS(dir), Voters: 64, KDF: &kdf})
+			const pass = "correct horse battery staple"
+			var prove, ready, keysMS, unlock, vote []float64
+			b.ResetTimer()
+			for i := range b.N {
+				b.StopTimer()
+				id, proof := e.IdentityFile(b, uint64(i), pass), e.ProofFile(b, uint64(i))
+				b.StartTimer()
+				p := open(b, bctx, e.URL+"/#digest="+e.Digest)
+				// Vote once the keys are in, so that the proof is timed alone.
+				p.poll(`window.zkvoteTimings.keysLoaded`, 5*time.Minute)
+				p.fill(id, proof, pass, i%3)
+				if got := p.vote(5 * time.Minute); got != "receipt" {
+					b.Fatalf("vote %d: %s: %s", i, got, p.text("#error"))
+				}
+				t := p.timings()
+				prove, ready, keysMS, unlock, vote = append(prove, t.Prove), append(ready, t.Ready), append(keysMS, t.KeysLoaded), append(unlock, t.Unlock), append(vote, t.Vote)
+				b.Logf("iteration %d: %+v", i, t)
+			}
+			b.ReportMetric(median(prove), "prove-ms")
+			b.ReportMetric(median(ready), "ready-ms")
+			b.ReportMetric(median(keysMS), "keys-ms")
+			b.ReportMetric(median(unlock), "unlock-ms")
+			b.ReportMetric(median(vote), "vote-ms")
+		})
+	}
+	for _, mode := range []string{"trusted", "checked"} {
+		b.Run("keys="+mode+"/depth=20/options=8", func(b *testing.B) {
+			keys, keyDir := benchKeys(b, ballots[0].s)
+			e := webtest.New(b, webtest.Options{Keys: keys, KeyDir: keyDir, Web: os.DirFS(dir)})
+			var total, read []float64
+			for range b.N {
+				p := open(b, bctx, e.URL+"/#keys="+mode)
+				p.poll(`window.zkvoteTimings.keysLoaded`, 5*time.Minute)
+				t := p.timings()
+				total, read = append(total, t.KeysLoaded-t.Ready), append(read, t.Keys.ReadMS)
+				b.Logf("%s: %+v", mode, t)
+			}
+			b.ReportMetric(median(total), "keys-ms")
+			b.ReportMetric(median(read), "read-ms")
+		})
+	}
+}

@@ -1,0 +1,196 @@
+// Package web is zkvote's browser voter: a small, plain web page (no
+// framework, nothing loaded from elsewhere) and the voter's Go code
+// compiled to WebAssembly, which a box serves at / (the box's --web
+// directory; httpbox.Options.Web).
+//
+// A citizen opens the page, chooses their identity file and census proof
+// file, types their passphrase and votes. Everything a ballot needs is
+// done in the browser, in a Web Worker: the page fetches the election's
+// parameters from the box (/v1/params) and shows their digest, refusing to
+// go on when the page's address names another (#digest=HEX); it fetches
+// the vote keys (/keys/), whose verifying key must be the one the
+// parameters pin; it opens the identity file (argon2id), checks the census
+// proof, proves the ballot, checks the proof it made, submits the ballot,
+// asks for the log's proof and checks the receipt with
+// election.VerifyReceipt, then offers the receipt file for download. The
+// identity's secret never leaves the browser.
+//
+// Most users want [Build] (or "zkvote web build --out DIR") and then
+// "zkvote box serve --web DIR".
+//
+// # Security
+//
+// The page is only as trustworthy as whoever serves it: a box that serves
+// the page could serve one that sends the identity away. Voters who do not
+// trust the box's operator load the page from an origin they trust, naming
+// the box after "#" (box=URL; the box must then allow cross-origin
+// requests), or vote with the command line (SECURITY.md). For the same
+// reason the page reads the proving key without curve checks
+// (prover.Trusted) when the keys come from the server that served the page:
+// checking them there would check the server against itself. Keys from
+// another box are read Checked (the circuit compiled in the browser, every
+// point checked). In both cases the verifying key must be the one the
+// parameters pin, and the ballot the page proved must verify under it and
+// carry this voter's public inputs before it is sent.
+package web
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+)
+
+//go:embed static
+var static embed.FS
+
+// Static returns the page's own files (index.html, app.js, worker.js,
+// style.css), without the compiled voter and Go's wasm_exec.js, which
+// [Build] adds.
+func Static() fs.FS {
+	sub, err := fs.Sub(static, "static")
+	if err != nil {
+		panic(err) // the embedded tree has a static directory
+	}
+	return sub
+}
+
+// The files Build writes besides the static ones.
+const (
+	// WasmFile is the compiled voter.
+	WasmFile = "voter.wasm"
+	// WasmGzipFile is WasmFile gzipped, which the page fetches first and
+	// decompresses itself (DecompressionStream): about a quarter of the
+	// bytes, whatever the server's compression.
+	WasmGzipFile = WasmFile + ".gz"
+	// WasmExecFile is the Go toolchain's JavaScript support for
+	// GOOS=js, copied from $(go env GOROOT)/lib/wasm.
+	WasmExecFile = "wasm_exec.js"
+)
+
+// voterPackage is the import path of the voter's main package.
+const voterPackage = "github.com/netstate/zkvote/web/voter"
+
+// Build writes the browser voter into outDir, creating it if needed: the
+// page's files ([Static]), wasm_exec.js from the Go toolchain, and
+// voter.wasm with voter.wasm.gz, compiled from web/voter with the go
+// command on PATH (GOOS=js GOARCH=wasm, -trimpath, -ldflags=-s -w). The go
+// command runs in the current directory, which must be inside the zkvote
+// module or a module that requires it. Files Build writes replace earlier
+// ones of the same name; nothing else in outDir is touched.
+//
+// ctx cancels the compilation.
+func Build(ctx context.Context, outDir string) error {
+	goroot, err := goEnv(ctx, "GOROOT")
+	if err != nil {
+		return err
+	}
+	execJS, err := os.ReadFile(filepath.Join(goroot, "lib", "wasm", WasmExecFile))
+	if errors.Is(err, fs.ErrNotExist) { // Go before 1.24 kept it in misc/wasm
+		execJS, err = os.ReadFile(filepath.Join(goroot, "misc", "wasm", WasmExecFile))
+	}
+	if err != nil {
+		return fmt.Errorf("web: the Go toolchain's %s: %v", WasmExecFile, err)
+	}
+	tmp, err := os.MkdirTemp("", "zkvote-web-")
+	if err != nil {
+		return fmt.Errorf("web: %v", err)
+	}
+	defer os.RemoveAll(tmp)
+	args := []string{"build", "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(tmp, WasmFile)}
+	cmd := exec.CommandContext(ctx, "go", append(args, voterPackage)...)
+	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm", "CGO_ENABLED=0")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("web: compiling the voter (GOOS=js GOARCH=wasm go build %s): %v\n%s", voterPackage, err, strings.TrimSpace(stderr.String()))
+	}
+	wasm, err := os.ReadFile(filepath.Join(tmp, WasmFile))
+	if err != nil {
+		return fmt.Errorf("web: %v", err)
+	}
+	var gz bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
+	zw.Write(wasm)
+	if err := zw.Close(); err != nil {
+		return fmt.Errorf("web: %v", err)
+	}
+
+	// Everything is ready: write the files.
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		return fmt.Errorf("web: %v", err)
+	}
+	err = fs.WalkDir(Static(), ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := fs.ReadFile(Static(), path)
+		if err != nil {
+			return err
+		}
+		return writeFile(outDir, path, data)
+	})
+	if err != nil {
+		return fmt.Errorf("web: %v", err)
+	}
+	if err := writeFile(outDir, WasmExecFile, execJS); err != nil {
+		return err
+	}
+	if err := writeFile(outDir, WasmFile, wasm); err != nil {
+		return err
+	}
+	return writeFile(outDir, WasmGzipFile, gz.Bytes())
+}
+
+// writeFile writes data to dir/name through a temporary file and a
+// rename, readable by all (the files are public: a web server serves
+// them).
+func writeFile(dir, name string, data []byte) error {
+	path := filepath.Join(dir, filepath.FromSlash(name))
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("web: %v", err)
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-")
+	if err != nil {
+		return fmt.Errorf("web: %v", err)
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return fmt.Errorf("web: writing %s: %v", name, err)
+	}
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		return fmt.Errorf("web: %v", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("web: writing %s: %v", name, err)
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		return fmt.Errorf("web: %v", err)
+	}
+	return nil
+}
+
+// goEnv returns one variable of "go env".
+func goEnv(ctx context.Context, name string) (string, error) {
+	out, err := exec.CommandContext(ctx, "go", "env", name).Output()
+	if err != nil {
+		return "", fmt.Errorf("web: go env %s: %v (is the Go toolchain on PATH?)", name, err)
+	}
+	v := strings.TrimSpace(string(out))
+	if v == "" {
+		return "", fmt.Errorf("web: go env %s is empty", name)
+	}
+	return v, nil
+}
