@@ -15,18 +15,23 @@
 //
 // Most users want [DAO] to deploy the contract, [OpenCalldata] for each
 // proposal, [CastCalldata] for each ballot and [TallyCalldata] for the
-// result.
+// result, after [AdvanceTallyCalldata] for all but the last
+// [MaxTallyProofs] tally proofs when there are more.
 //
 // # Security
 //
 // The contract checks a ballot as election.Box.Submit does (scope, digest,
-// rules, accepted root, open proposal, nullifier or counter, proof) and
+// mode, rules, accepted root, a secret ballot's ciphertexts against the
+// hash its proof binds, open proposal, nullifier or counter, proof) and
 // keeps the ballot log's chain head itself (Poseidon2 for open ballots,
 // SHA-256 for secret ones), so an open result is recorded only with tally
-// proofs of exactly the ballots it took. It does not recompute the
-// parameters' digest, does not see a secret ballot's ciphertexts (only the
-// hash its proof binds them to), and records a secret result as its
-// organiser states it. The README lists these limits in full.
+// proofs of exactly the ballots it took, and a secret ballot's event holds
+// the ciphertexts the trustees sum. It does not recompute the parameters'
+// digest, trusts its organiser for the census roots, the election key, the
+// close (there is no deadline) and a secret result (within the bounds the
+// rules set), and cannot tell whether another contract shares its
+// deployment ID. The README lists these limits in full, and the review
+// that found the attacks in the tests.
 //
 // # Cost
 //

@@ -96,8 +96,9 @@ type rules struct {
 }
 
 // OpenCalldata returns the calldata of the DAO's open for election p: the
-// proposal ID is p.ElectionID, with p's digest, census roots, rules and
-// mode. The contract's deployment ID must be p.DeploymentID.
+// proposal ID is p.ElectionID, with p's digest, census roots, rules, mode
+// and, in secret mode, election key. The contract's deployment ID must be
+// p.DeploymentID.
 func OpenCalldata(p *election.Params) ([]byte, error) {
 	a, err := DAO()
 	if err != nil {
@@ -119,11 +120,17 @@ func OpenCalldata(p *election.Params) ([]byte, error) {
 		roots[i] = word(p.Census[i].Root)
 	}
 	r := rules{uint64(len(p.Options)), p.Rules.MaxPerOption, p.Rules.MinTotal, p.Rules.MaxTotal, uint64(p.Rules.CostExponent)}
-	return a.ABI.Pack("open", word(p.ElectionID), word(digest), roots, r, p.Secret != nil)
+	key := [2]*big.Int{new(big.Int), new(big.Int)}
+	if p.Secret != nil {
+		x, y := p.Secret.Key.Coordinates()
+		key = [2]*big.Int{word(x), word(y)}
+	}
+	return a.ABI.Pack("open", word(p.ElectionID), word(digest), roots, r, p.Secret != nil, key)
 }
 
 // CastCalldata returns the calldata that casts ballot b in proposal id:
-// castBallot for an open ballot, castSecretBallot for a secret one.
+// castBallot for an open ballot, castSecretBallot for a secret one, with
+// its ciphertexts (each trustee.Ciphertext.XY, as four words).
 func CastCalldata(id fr.Element, b *election.Ballot) ([]byte, error) {
 	a, err := DAO()
 	if err != nil {
@@ -141,12 +148,27 @@ func CastCalldata(id fr.Element, b *election.Ballot) ([]byte, error) {
 	if want := m.Inputs[2].Type.Size; len(input) != want {
 		return nil, fmt.Errorf("evm: a ballot of %d public inputs, the DAO takes %d", len(input), want)
 	}
-	return a.ABI.Pack(method, word(id), proof, array(input))
+	if !b.Secret() {
+		return a.ABI.Pack(method, word(id), proof, array(input))
+	}
+	var points []*big.Int
+	for _, c := range b.Ciphertexts() {
+		xy := c.XY()
+		for i := 0; i < len(xy); i += 32 {
+			points = append(points, new(big.Int).SetBytes(xy[i:i+32]))
+		}
+	}
+	if want := m.Inputs[3].Type.Size; len(points) != want {
+		return nil, fmt.Errorf("evm: a secret ballot of %d ciphertext words, the DAO takes %d", len(points), want)
+	}
+	return a.ABI.Pack(method, word(id), proof, array(input), array(points))
 }
 
 // TallyCalldata returns the calldata of the DAO's recordTally for proposal
 // id: the election's tally proofs, in order, and the totals they end at
-// (one per compiled option).
+// (one per compiled option). The proofs start at the log's genesis or
+// where earlier proofs given to AdvanceTallyCalldata ended (none if those
+// ended at the log's head).
 func TallyCalldata(id fr.Element, proofs []*verifier.Proof, totals []uint64) ([]byte, error) {
 	a, err := DAO()
 	if err != nil {
@@ -155,22 +177,54 @@ func TallyCalldata(id fr.Element, proofs []*verifier.Proof, totals []uint64) ([]
 	if len(totals) != Options {
 		return nil, fmt.Errorf("evm: %d totals, the DAO records %d", len(totals), Options)
 	}
+	ps, ins, err := tallyArgs(proofs)
+	if err != nil {
+		return nil, err
+	}
+	var t [Options]uint64
+	copy(t[:], totals)
+	return a.ABI.Pack("recordTally", word(id), ps, ins, t)
+}
+
+// MaxTallyProofs is how many tally proofs one transaction of the DAO
+// verifies within EIP-7825's cap on a transaction's gas (2^24), with room
+// to spare: about 235,000 gas each. Give a longer list in several
+// transactions, AdvanceTallyCalldata for all but the last.
+const MaxTallyProofs = 64
+
+// AdvanceTallyCalldata returns the calldata of the DAO's advanceTally for
+// proposal id: tally proofs that go on from the log's genesis or from
+// where proofs given before ended. Anyone may send it, before or after the
+// close; the result is then recorded with TallyCalldata of the remaining
+// proofs.
+func AdvanceTallyCalldata(id fr.Element, proofs []*verifier.Proof) ([]byte, error) {
+	a, err := DAO()
+	if err != nil {
+		return nil, err
+	}
+	ps, ins, err := tallyArgs(proofs)
+	if err != nil {
+		return nil, err
+	}
+	return a.ABI.Pack("advanceTally", word(id), ps, ins)
+}
+
+// tallyArgs returns tally proofs as the DAO takes them.
+func tallyArgs(proofs []*verifier.Proof) ([][]byte, [][6]*big.Int, error) {
 	ps := make([][]byte, len(proofs))
 	ins := make([][6]*big.Int, len(proofs))
 	for i, p := range proofs {
 		proof, input, err := calldata(p)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if len(input) != len(ins[i]) {
-			return nil, fmt.Errorf("evm: tally proof %d has %d public inputs", i, len(input))
+			return nil, nil, fmt.Errorf("evm: tally proof %d has %d public inputs", i, len(input))
 		}
 		ps[i] = proof
 		copy(ins[i][:], input)
 	}
-	var t [Options]uint64
-	copy(t[:], totals)
-	return a.ABI.Pack("recordTally", word(id), ps, ins, t)
+	return ps, ins, nil
 }
 
 // VerifyCalldata returns the calldata of verifyProof(bytes, uint256[n]) for

@@ -39,7 +39,7 @@ func poseidon2Solidity() []byte {
 	w("library Poseidon2 {\n")
 	w("    /// The BN254 scalar field's order r.\n")
 	w("    uint256 internal constant R = %s;\n\n", fr.Modulus().String())
-	for _, t := range []poseidon2.Tag{poseidon2.TagElection, poseidon2.TagBallot, poseidon2.TagTally} {
+	for _, t := range []poseidon2.Tag{poseidon2.TagElection, poseidon2.TagBallot, poseidon2.TagTally, poseidon2.TagCiphertexts} {
 		w("    /// The domain tag %q: SHA-256(\"zkvote/v1/%s\") reduced mod r.\n", t.String(), t.String())
 		w("    uint256 internal constant TAG_%s = %s;\n", upper(t.String()), hex(t.Value()))
 	}
@@ -90,8 +90,194 @@ func poseidon2Solidity() []byte {
 	w("            acc = compress(acc, msgs[i]);\n")
 	w("        }\n")
 	w("    }\n")
+	wideSolidity(w, hex)
 	w("}\n")
 	return b.Bytes()
+}
+
+// wideSolidity writes the wide permutation (width 12) and HashWide, the
+// hash a secret ballot's proof binds its ciphertexts with: gnark-crypto's
+// Permutation for t = 12 (external matrix from M4, internal matrix
+// 1 + diag(DiagM1)), with its round keys in a table and its diagonal
+// inline.
+func wideSolidity(w func(string, ...any), hex func(fr.Element) string) {
+	p := poseidon2.WideParameters()
+	const width = poseidon2.WideWidth
+	if p.Width != width || p.NbFullRounds != poseidon2.WideFullRounds || p.NbPartialRounds != poseidon2.WidePartialRounds ||
+		len(p.DiagM1) != width || width != 12 {
+		panic("poseidon2: wide parameters disagree with the constants")
+	}
+	half := p.NbFullRounds / 2
+	var keys []fr.Element
+	for i, k := range p.RoundKeys {
+		if len(k) != width && len(k) != 1 {
+			panic("poseidon2: wide round keys of an unexpected shape")
+		}
+		if i >= half && i < half+p.NbPartialRounds {
+			// A partial round adds its key to lane 0 only: the
+			// shipped table pads it with zeros.
+			for _, e := range k[1:] {
+				if !e.IsZero() {
+					panic("poseidon2: a partial round key beyond lane 0")
+				}
+			}
+			k = k[:1]
+		} else if len(k) != width {
+			panic("poseidon2: a full round without a key per lane")
+		}
+		keys = append(keys, k...)
+	}
+	w("    /// permuteWide applies the width-%d permutation (S-box x^5, %d full and %d\n", width, p.NbFullRounds, p.NbPartialRounds)
+	w("    /// partial rounds) to s in place. Every lane must be below R.\n")
+	w("    function permuteWide(uint256[%d] memory s) internal pure {\n", width)
+	w("        assembly (\"memory-safe\") {\n")
+	w("            // m4 multiplies the 4 lanes at q by M4 = [[5,7,1,3],[4,6,1,1],[1,3,5,7],[1,1,4,6]].\n")
+	w("            function m4(q, p) {\n")
+	w("                let a := mload(q)\n")
+	w("                let b := mload(add(q, 0x20))\n")
+	w("                let c := mload(add(q, 0x40))\n")
+	w("                let d := mload(add(q, 0x60))\n")
+	w("                let t0 := addmod(a, b, p)\n")
+	w("                let t1 := addmod(c, d, p)\n")
+	w("                let t2 := addmod(addmod(b, b, p), t1, p)\n")
+	w("                let t3 := addmod(addmod(d, d, p), t0, p)\n")
+	w("                let t4 := addmod(mulmod(t1, 4, p), t3, p)\n")
+	w("                let t5 := addmod(mulmod(t0, 4, p), t2, p)\n")
+	w("                mstore(q, addmod(t3, t5, p))\n")
+	w("                mstore(add(q, 0x20), t5)\n")
+	w("                mstore(add(q, 0x40), addmod(t2, t4, p))\n")
+	w("                mstore(add(q, 0x60), t4)\n")
+	w("            }\n")
+	w("            // ext multiplies the state by the external matrix: M4 on each\n")
+	w("            // chunk of 4 lanes, then each lane plus its column's sum over chunks.\n")
+	w("            function ext(st, p) {\n")
+	w("                m4(st, p)\n")
+	w("                m4(add(st, 0x80), p)\n")
+	w("                m4(add(st, 0x100), p)\n")
+	w("                for { let j := 0 } lt(j, 0x80) { j := add(j, 0x20) } {\n")
+	w("                    let q := add(st, j)\n")
+	w("                    let x := mload(q)\n")
+	w("                    let y := mload(add(q, 0x80))\n")
+	w("                    let z := mload(add(q, 0x100))\n")
+	w("                    let sum := addmod(addmod(x, y, p), z, p)\n")
+	w("                    mstore(q, addmod(x, sum, p))\n")
+	w("                    mstore(add(q, 0x80), addmod(y, sum, p))\n")
+	w("                    mstore(add(q, 0x100), addmod(z, sum, p))\n")
+	w("                }\n")
+	w("            }\n")
+	w("            // full is one full round with the %d keys at ks: per chunk of 4\n", width)
+	w("            // lanes the keys, the S-box and M4 on the stack, then the sums.\n")
+	w("            function full(st, ks, p) {\n")
+	for c := 0; c < width/4; c++ {
+		w("                {\n")
+		for i, v := range []string{"a", "b", "c", "d"} {
+			off := 32 * (4*c + i)
+			w("                    let %s := addmod(mload(add(st, 0x%x)), mload(add(ks, 0x%x)), p)\n", v, off, off)
+			w("                    {\n")
+			w("                        let t := mulmod(%s, %s, p)\n", v, v)
+			w("                        %s := mulmod(%s, mulmod(t, t, p), p)\n", v, v)
+			w("                    }\n")
+		}
+		w("                    let t0 := addmod(a, b, p)\n")
+		w("                    let t1 := addmod(c, d, p)\n")
+		w("                    let t2 := addmod(addmod(b, b, p), t1, p)\n")
+		w("                    let t3 := addmod(addmod(d, d, p), t0, p)\n")
+		w("                    let t4 := addmod(mulmod(t1, 4, p), t3, p)\n")
+		w("                    let t5 := addmod(mulmod(t0, 4, p), t2, p)\n")
+		w("                    mstore(add(st, 0x%x), addmod(t3, t5, p))\n", 32*4*c)
+		w("                    mstore(add(st, 0x%x), t5)\n", 32*(4*c+1))
+		w("                    mstore(add(st, 0x%x), addmod(t2, t4, p))\n", 32*(4*c+2))
+		w("                    mstore(add(st, 0x%x), t4)\n", 32*(4*c+3))
+		w("                }\n")
+	}
+	for j := 0; j < 4; j++ {
+		w("                {\n")
+		w("                    let x := mload(add(st, 0x%x))\n", 32*j)
+		w("                    let y := mload(add(st, 0x%x))\n", 32*(4+j))
+		w("                    let z := mload(add(st, 0x%x))\n", 32*(8+j))
+		w("                    let sum := add(add(x, y), z)\n")
+		w("                    mstore(add(st, 0x%x), addmod(x, sum, p))\n", 32*j)
+		w("                    mstore(add(st, 0x%x), addmod(y, sum, p))\n", 32*(4+j))
+		w("                    mstore(add(st, 0x%x), addmod(z, sum, p))\n", 32*(8+j))
+		w("                }\n")
+	}
+	w("            }\n")
+	w("            let p := R\n")
+	w("            // The round keys, as gnark-crypto ships them for\n")
+	w("            // \"Poseidon2-BN254[t=%d,rF=%d,rP=%d,d=5]\": %d full rounds of %d, %d partial\n", width, p.NbFullRounds, p.NbPartialRounds, half, width, p.NbPartialRounds)
+	w("            // rounds of one (lane 0's), %d full rounds of %d, in free memory.\n", half, width)
+	w("            let k := mload(0x40)\n")
+	for i, e := range keys {
+		w("            mstore(add(k, 0x%x), %s)\n", 32*i, hex(e))
+	}
+	w("            ext(s, p)\n")
+	w("            for { let r := 0 } lt(r, %d) { r := add(r, 1) } {\n", half)
+	w("                full(s, k, p)\n")
+	w("                k := add(k, 0x%x)\n", 32*width)
+	w("            }\n")
+	// The partial rounds keep the lanes on the stack: only lane 0 goes
+	// through the S-box, and memory traffic would cost more than the
+	// arithmetic. The EVM reads no deeper than 16 slots, so only k lives
+	// below the lanes and pp (r) above them (the rounds' end and s sit in
+	// scratch memory), the two deepest lanes are updated in two short
+	// statements, and r is never a literal here (the optimizer would load
+	// each use with CODECOPY).
+	w("            // partial rounds, the lanes on the stack\n")
+	w("            mstore(0x00, add(k, 0x%x)) // the partial rounds' keys end here\n", 32*p.NbPartialRounds)
+	w("            mstore(0x20, s)\n")
+	w("            {\n")
+	for i := 0; i < width; i++ {
+		w("                let l%d := mload(add(s, 0x%x))\n", i, 32*i)
+	}
+	w("                let pp := p\n")
+	w("                for { } lt(k, mload(0x00)) { k := add(k, 0x20) } {\n")
+	w("                    l0 := addmod(l0, mload(k), pp)\n")
+	w("                    let sum := mulmod(l0, l0, pp)\n")
+	w("                    sum := mulmod(sum, sum, pp)\n")
+	w("                    l0 := mulmod(l0, sum, pp)\n")
+	w("                    // internal matrix: lane i times DiagM1[i], plus the sum of all\n")
+	w("                    // lanes (a sum of four lanes below r fits in 256 bits)\n")
+	w("                    sum := add(add(l0, l1), add(l2, l3))\n")
+	w("                    sum := addmod(sum, add(add(l4, l5), add(l6, l7)), pp)\n")
+	w("                    sum := addmod(sum, add(add(l8, l9), add(l10, l11)), pp)\n")
+	for i := 0; i < width; i++ {
+		if i < 2 {
+			w("                    l%d := mulmod(l%d, %s, pp)\n", i, i, hex(p.DiagM1[i]))
+			w("                    l%d := addmod(l%d, sum, pp)\n", i, i)
+		} else {
+			w("                    l%d := addmod(mulmod(l%d, %s, pp), sum, pp)\n", i, i, hex(p.DiagM1[i]))
+		}
+	}
+	w("                }\n")
+	w("                let q := mload(0x20)\n")
+	for i := 0; i < width; i++ {
+		w("                mstore(add(q, 0x%x), l%d)\n", 32*i, i)
+	}
+	w("            }\n")
+	w("            for { let r := 0 } lt(r, %d) { r := add(r, 1) } {\n", half)
+	w("                full(s, k, p)\n")
+	w("                k := add(k, 0x%x)\n", 32*width)
+	w("            }\n")
+	w("        }\n")
+	w("    }\n\n")
+	w("    /// hashWide returns zkvote's wide tagged hash of msgs (HashWide): from\n")
+	w("    /// acc = tag, for each block of %d inputs (at least one block, the last\n", poseidon2.WideRate)
+	w("    /// padded with zeros), acc = permuteWide(acc, block)[0] + acc. Every\n")
+	w("    /// input must be below R.\n")
+	w("    function hashWide(uint256 tag, uint256[] memory msgs) internal pure returns (uint256 acc) {\n")
+	w("        acc = tag;\n")
+	w("        uint256[%d] memory s;\n", width)
+	w("        uint256 lo = 0;\n")
+	w("        do {\n")
+	w("            s[0] = acc;\n")
+	w("            for (uint256 i = 1; i < %d; i++) {\n", width)
+	w("                s[i] = lo + i - 1 < msgs.length ? msgs[lo + i - 1] : 0;\n")
+	w("            }\n")
+	w("            permuteWide(s);\n")
+	w("            acc = addmod(s[0], acc, R);\n")
+	w("            lo += %d;\n", poseidon2.WideRate)
+	w("        } while (lo < msgs.length);\n")
+	w("    }\n")
 }
 
 func upper(s string) string {

@@ -19,6 +19,8 @@ library Poseidon2 {
     uint256 internal constant TAG_BALLOT = 0x1566d9ede163cff136dd0e2de3cc60f1506aef3e75d5c29c9599b83793a21660;
     /// The domain tag "tally": SHA-256("zkvote/v1/tally") reduced mod r.
     uint256 internal constant TAG_TALLY = 0x140164609eb95de929b00887f9b482536da2855eddf282fd966b58ca61939f2c;
+    /// The domain tag "ciphertexts": SHA-256("zkvote/v1/ciphertexts") reduced mod r.
+    uint256 internal constant TAG_CIPHERTEXTS = 0x124b3e8e56af2b83cb10ff2c5ec1e8bb36362cd413b4153dd1ee6aa2698a6b01;
 
     /// compress returns P(x, y)[1] + y.
     function compress(uint256 x, uint256 y) internal pure returns (uint256 out) {
@@ -511,5 +513,423 @@ library Poseidon2 {
         for (uint256 i = 0; i < msgs.length; i++) {
             acc = compress(acc, msgs[i]);
         }
+    }
+    /// permuteWide applies the width-12 permutation (S-box x^5, 8 full and 57
+    /// partial rounds) to s in place. Every lane must be below R.
+    function permuteWide(uint256[12] memory s) internal pure {
+        assembly ("memory-safe") {
+            // m4 multiplies the 4 lanes at q by M4 = [[5,7,1,3],[4,6,1,1],[1,3,5,7],[1,1,4,6]].
+            function m4(q, p) {
+                let a := mload(q)
+                let b := mload(add(q, 0x20))
+                let c := mload(add(q, 0x40))
+                let d := mload(add(q, 0x60))
+                let t0 := addmod(a, b, p)
+                let t1 := addmod(c, d, p)
+                let t2 := addmod(addmod(b, b, p), t1, p)
+                let t3 := addmod(addmod(d, d, p), t0, p)
+                let t4 := addmod(mulmod(t1, 4, p), t3, p)
+                let t5 := addmod(mulmod(t0, 4, p), t2, p)
+                mstore(q, addmod(t3, t5, p))
+                mstore(add(q, 0x20), t5)
+                mstore(add(q, 0x40), addmod(t2, t4, p))
+                mstore(add(q, 0x60), t4)
+            }
+            // ext multiplies the state by the external matrix: M4 on each
+            // chunk of 4 lanes, then each lane plus its column's sum over chunks.
+            function ext(st, p) {
+                m4(st, p)
+                m4(add(st, 0x80), p)
+                m4(add(st, 0x100), p)
+                for { let j := 0 } lt(j, 0x80) { j := add(j, 0x20) } {
+                    let q := add(st, j)
+                    let x := mload(q)
+                    let y := mload(add(q, 0x80))
+                    let z := mload(add(q, 0x100))
+                    let sum := addmod(addmod(x, y, p), z, p)
+                    mstore(q, addmod(x, sum, p))
+                    mstore(add(q, 0x80), addmod(y, sum, p))
+                    mstore(add(q, 0x100), addmod(z, sum, p))
+                }
+            }
+            // full is one full round with the 12 keys at ks: per chunk of 4
+            // lanes the keys, the S-box and M4 on the stack, then the sums.
+            function full(st, ks, p) {
+                {
+                    let a := addmod(mload(add(st, 0x0)), mload(add(ks, 0x0)), p)
+                    {
+                        let t := mulmod(a, a, p)
+                        a := mulmod(a, mulmod(t, t, p), p)
+                    }
+                    let b := addmod(mload(add(st, 0x20)), mload(add(ks, 0x20)), p)
+                    {
+                        let t := mulmod(b, b, p)
+                        b := mulmod(b, mulmod(t, t, p), p)
+                    }
+                    let c := addmod(mload(add(st, 0x40)), mload(add(ks, 0x40)), p)
+                    {
+                        let t := mulmod(c, c, p)
+                        c := mulmod(c, mulmod(t, t, p), p)
+                    }
+                    let d := addmod(mload(add(st, 0x60)), mload(add(ks, 0x60)), p)
+                    {
+                        let t := mulmod(d, d, p)
+                        d := mulmod(d, mulmod(t, t, p), p)
+                    }
+                    let t0 := addmod(a, b, p)
+                    let t1 := addmod(c, d, p)
+                    let t2 := addmod(addmod(b, b, p), t1, p)
+                    let t3 := addmod(addmod(d, d, p), t0, p)
+                    let t4 := addmod(mulmod(t1, 4, p), t3, p)
+                    let t5 := addmod(mulmod(t0, 4, p), t2, p)
+                    mstore(add(st, 0x0), addmod(t3, t5, p))
+                    mstore(add(st, 0x20), t5)
+                    mstore(add(st, 0x40), addmod(t2, t4, p))
+                    mstore(add(st, 0x60), t4)
+                }
+                {
+                    let a := addmod(mload(add(st, 0x80)), mload(add(ks, 0x80)), p)
+                    {
+                        let t := mulmod(a, a, p)
+                        a := mulmod(a, mulmod(t, t, p), p)
+                    }
+                    let b := addmod(mload(add(st, 0xa0)), mload(add(ks, 0xa0)), p)
+                    {
+                        let t := mulmod(b, b, p)
+                        b := mulmod(b, mulmod(t, t, p), p)
+                    }
+                    let c := addmod(mload(add(st, 0xc0)), mload(add(ks, 0xc0)), p)
+                    {
+                        let t := mulmod(c, c, p)
+                        c := mulmod(c, mulmod(t, t, p), p)
+                    }
+                    let d := addmod(mload(add(st, 0xe0)), mload(add(ks, 0xe0)), p)
+                    {
+                        let t := mulmod(d, d, p)
+                        d := mulmod(d, mulmod(t, t, p), p)
+                    }
+                    let t0 := addmod(a, b, p)
+                    let t1 := addmod(c, d, p)
+                    let t2 := addmod(addmod(b, b, p), t1, p)
+                    let t3 := addmod(addmod(d, d, p), t0, p)
+                    let t4 := addmod(mulmod(t1, 4, p), t3, p)
+                    let t5 := addmod(mulmod(t0, 4, p), t2, p)
+                    mstore(add(st, 0x80), addmod(t3, t5, p))
+                    mstore(add(st, 0xa0), t5)
+                    mstore(add(st, 0xc0), addmod(t2, t4, p))
+                    mstore(add(st, 0xe0), t4)
+                }
+                {
+                    let a := addmod(mload(add(st, 0x100)), mload(add(ks, 0x100)), p)
+                    {
+                        let t := mulmod(a, a, p)
+                        a := mulmod(a, mulmod(t, t, p), p)
+                    }
+                    let b := addmod(mload(add(st, 0x120)), mload(add(ks, 0x120)), p)
+                    {
+                        let t := mulmod(b, b, p)
+                        b := mulmod(b, mulmod(t, t, p), p)
+                    }
+                    let c := addmod(mload(add(st, 0x140)), mload(add(ks, 0x140)), p)
+                    {
+                        let t := mulmod(c, c, p)
+                        c := mulmod(c, mulmod(t, t, p), p)
+                    }
+                    let d := addmod(mload(add(st, 0x160)), mload(add(ks, 0x160)), p)
+                    {
+                        let t := mulmod(d, d, p)
+                        d := mulmod(d, mulmod(t, t, p), p)
+                    }
+                    let t0 := addmod(a, b, p)
+                    let t1 := addmod(c, d, p)
+                    let t2 := addmod(addmod(b, b, p), t1, p)
+                    let t3 := addmod(addmod(d, d, p), t0, p)
+                    let t4 := addmod(mulmod(t1, 4, p), t3, p)
+                    let t5 := addmod(mulmod(t0, 4, p), t2, p)
+                    mstore(add(st, 0x100), addmod(t3, t5, p))
+                    mstore(add(st, 0x120), t5)
+                    mstore(add(st, 0x140), addmod(t2, t4, p))
+                    mstore(add(st, 0x160), t4)
+                }
+                {
+                    let x := mload(add(st, 0x0))
+                    let y := mload(add(st, 0x80))
+                    let z := mload(add(st, 0x100))
+                    let sum := add(add(x, y), z)
+                    mstore(add(st, 0x0), addmod(x, sum, p))
+                    mstore(add(st, 0x80), addmod(y, sum, p))
+                    mstore(add(st, 0x100), addmod(z, sum, p))
+                }
+                {
+                    let x := mload(add(st, 0x20))
+                    let y := mload(add(st, 0xa0))
+                    let z := mload(add(st, 0x120))
+                    let sum := add(add(x, y), z)
+                    mstore(add(st, 0x20), addmod(x, sum, p))
+                    mstore(add(st, 0xa0), addmod(y, sum, p))
+                    mstore(add(st, 0x120), addmod(z, sum, p))
+                }
+                {
+                    let x := mload(add(st, 0x40))
+                    let y := mload(add(st, 0xc0))
+                    let z := mload(add(st, 0x140))
+                    let sum := add(add(x, y), z)
+                    mstore(add(st, 0x40), addmod(x, sum, p))
+                    mstore(add(st, 0xc0), addmod(y, sum, p))
+                    mstore(add(st, 0x140), addmod(z, sum, p))
+                }
+                {
+                    let x := mload(add(st, 0x60))
+                    let y := mload(add(st, 0xe0))
+                    let z := mload(add(st, 0x160))
+                    let sum := add(add(x, y), z)
+                    mstore(add(st, 0x60), addmod(x, sum, p))
+                    mstore(add(st, 0xe0), addmod(y, sum, p))
+                    mstore(add(st, 0x160), addmod(z, sum, p))
+                }
+            }
+            let p := R
+            // The round keys, as gnark-crypto ships them for
+            // "Poseidon2-BN254[t=12,rF=8,rP=57,d=5]": 4 full rounds of 12, 57 partial
+            // rounds of one (lane 0's), 4 full rounds of 12, in free memory.
+            let k := mload(0x40)
+            mstore(add(k, 0x0), 0x0f43621f15c4af9c4e52180b3ab6fbc9cf57863dc34e6190232841eb8b085634)
+            mstore(add(k, 0x20), 0x1668bae54907e5387889e1d55a4d1d3b135c9a652fa7a4d70bb5146f8b14ed41)
+            mstore(add(k, 0x40), 0x0a87adfff46809b3ec145fb43aa86f893a109673cd24d6cf2a49a56900487642)
+            mstore(add(k, 0x60), 0x1e9fde940aab66670c2b1181f6df82c382ed1b5d7462fbc51c4b5e409628c80d)
+            mstore(add(k, 0x80), 0x29361fe9bc57577ff4d84574c95e0ec17d135737a27e1eac39105d6e74e401b1)
+            mstore(add(k, 0xa0), 0x0259de79b50700337c1c9cb31e1131663ee8855bd1b8a6ef42106d25579f488b)
+            mstore(add(k, 0xc0), 0x0f6f5923c9465ce3725957788d208170001f1aab4a0a305485b891a5db328979)
+            mstore(add(k, 0xe0), 0x02aaa6d934fd501ae8ec3c61243f27898b32ec59a591b55a3b2c4fc9a80bbbf1)
+            mstore(add(k, 0x100), 0x1f275665d09676b37c235095a09a20572cc9f7c560ef1bd70960531dfce0f9c9)
+            mstore(add(k, 0x120), 0x0a376d54e4746f30352fe60fe77549f66ca6fe9b489595c4b7f03d6fde4dc609)
+            mstore(add(k, 0x140), 0x0f9fb99ba9ed076b06f6a854af79956315b20c7c847afbcb82f3cc4a6319acd1)
+            mstore(add(k, 0x160), 0x2647fdf764202dc23974cb36f678f88acabf40a3af1efea82a25d4adba285a90)
+            mstore(add(k, 0x180), 0x163d4024aa78a29e1b29d817e5a54d62c35a0cebbdf280d46da3801f7ca3aa60)
+            mstore(add(k, 0x1a0), 0x18d129e8e0a4e479164cdc899a2d3ebf43d974e4b09d8dba6c320946223cf182)
+            mstore(add(k, 0x1c0), 0x23ec490ac0fb5b14fb10e0fc78f0b9b6fe907eb7d5b98e6717a1dfeed2897b47)
+            mstore(add(k, 0x1e0), 0x038bb6dec1ced2b3f1616c3a3690a33905d9e9c800169848ea41525df1038a35)
+            mstore(add(k, 0x200), 0x0efa40ec3478a8da5b538017469d4e4cadbae65f3912fad7fd6bfe4f8aece05c)
+            mstore(add(k, 0x220), 0x07ee20d224c6f2996ab8695e8ab58872b31d1a53a5a8faf0ee710cc84652a020)
+            mstore(add(k, 0x240), 0x1296f3de85f6a1edcac3eb49942327025104453c66bc5e53503337c4fa17fe4a)
+            mstore(add(k, 0x260), 0x0b9f0fa8bd9d547076a3a7cd1df3101ac5db06e6aec5cb7ab6d39b4714cd4930)
+            mstore(add(k, 0x280), 0x03537733ee073b87fd683776edcd014f14d7507e6ad905cfe9912f73dca53e05)
+            mstore(add(k, 0x2a0), 0x233f0272e0c4f919fb9781fe66772917ce70d5d4f07a0b45042bc308e122a8a2)
+            mstore(add(k, 0x2c0), 0x3059b9ba4ba5d9561c3db928a6bc0d0318a59b5f2dcafacd6ca08b59bb2ebddf)
+            mstore(add(k, 0x2e0), 0x2d5a9419c340cc7c51846abbe6cc73da80246ba671af65d42acd80eb26285f01)
+            mstore(add(k, 0x300), 0x28cbedcf154342ee2c306dfb3090bd8616b12de61aac4ba3a90f5c84971007f8)
+            mstore(add(k, 0x320), 0x213bdf6a17afa769b5e980c33c2789198bb4e2c6d2d460c80847e083299c1378)
+            mstore(add(k, 0x340), 0x1856c7cf971f9cf1b9268c77b4ce1cc25e46d598e4063150f21399b1df2c9160)
+            mstore(add(k, 0x360), 0x16a4784c343b05327e075242bcba3b3f0a1c574b761becd3a548be7bf56c28a3)
+            mstore(add(k, 0x380), 0x227015baeb62f71b7eb5faf4d53e02aa25319f3930d6805be62186c2c887c5cd)
+            mstore(add(k, 0x3a0), 0x2ebabc5d65747d5248a0bd417eb1f08e240bf16ca39517bb78f0bde113756c5e)
+            mstore(add(k, 0x3c0), 0x04294c633145298225eea35ae69c38eb16f7e801932977406dc87744fe0dba17)
+            mstore(add(k, 0x3e0), 0x20a7fd4cb2f474549d58a9bd35fe437d0ee4779d49d637c7e62bae43e416a71e)
+            mstore(add(k, 0x400), 0x2407c264f39d4fea0054ee11d49ffa37bc485e6b2a56abaf474c67f519278ca4)
+            mstore(add(k, 0x420), 0x26d6a590d67fe597886868c5f7b112f562d005aa0108d290856c4a73ae8dc76f)
+            mstore(add(k, 0x440), 0x0588e0144ff3f7ac60cd6dac45470ec514e8e0b29364618b1990be43844f9c90)
+            mstore(add(k, 0x460), 0x1655a28817d034b981d68b72ec7917a6bf82f2a997c9d234ea988a7adc885cbf)
+            mstore(add(k, 0x480), 0x194dc63b0b759bd5d2f9fff9c7d93aa659bddb581ef7fc0a377f3721284c437a)
+            mstore(add(k, 0x4a0), 0x27f66e66bf165f89bada48e8a34cf487bb7d9574e6e30adb35a4ee99a976b259)
+            mstore(add(k, 0x4c0), 0x08c55d2b68cd123fd8566ebe8abe31bd6029bb9da9dc2a3574e927aa17b584dc)
+            mstore(add(k, 0x4e0), 0x0bddc60c6a8bc1ee5ddef1056937f8c7d0062ded8ee5c830d3235c111c4dd631)
+            mstore(add(k, 0x500), 0x19bd515f624646117bc4ea6976c4b47294a4e20485101c8248531c1cd6801f4f)
+            mstore(add(k, 0x520), 0x216a8df99767d84fe6753aefa885dbac162f863f528ceb36115f31aa3377011c)
+            mstore(add(k, 0x540), 0x0d4f51a5e0cb091576eaa21728d47ea6637f81f486d7b8bf8a9598c2d31ebd99)
+            mstore(add(k, 0x560), 0x1ba2df75aeabd0da93f98257ae2aee8d6e6ed88e6fcf8fc8e38e701c5b0cf4a0)
+            mstore(add(k, 0x580), 0x2e3b3ff1732fa2bbf4fe2394d3c46ac1f6cbd089598dd74e8e5f0102f35f0032)
+            mstore(add(k, 0x5a0), 0x2b8ff63f531c9f407966fca984e8470c0b89e727dc026e14ecd62801c40f5742)
+            mstore(add(k, 0x5c0), 0x26aeacadf785a14ff47435fa91e4082d28f61e6ca60d16aa5903e3ef629b5e92)
+            mstore(add(k, 0x5e0), 0x0a7017dab6dbca20961c8a03f99fa2ad051e2ed9e19ad14e8e9b2922dd43797e)
+            mstore(add(k, 0x600), 0x2fcd24c963827617cdce5a14014ea5af93e46190242697ea182ff72b0479d09e)
+            mstore(add(k, 0x620), 0x298413df06c60b6f56e22c4b237c9a682d01e03230c84d0149a6e704c22ad5f9)
+            mstore(add(k, 0x640), 0x23d87025bd3f3352a2a0c2f4703c9d10d845d00be55597465b12d0fd0c80135d)
+            mstore(add(k, 0x660), 0x25777b7dc170f1990a4537756b084a4fe6ec946b362f73995a86fd753dc5d17f)
+            mstore(add(k, 0x680), 0x1a05ec70a771db4dbd3e928f645a5202912c0eacabf5f3e2449ea4672fe6f538)
+            mstore(add(k, 0x6a0), 0x157d383a0a40cd84d5bcce99b5238dae37cfa07311b47f441402c24a70a2da70)
+            mstore(add(k, 0x6c0), 0x23adce7a7095246ec0acdd4f44cee56e1dd349c99353b35e7f058a490a5776c8)
+            mstore(add(k, 0x6e0), 0x28a78a8c74be2917b3f4d925391c74386570bb20504ca07655d9613068a6ae38)
+            mstore(add(k, 0x700), 0x2998c6107b89a079db6a42a6cb1140f2292b1d29cc813571aa8b5b0281ad99a6)
+            mstore(add(k, 0x720), 0x1d6417c714dc35362d500bc5c3e69d5d95f7693801bd976af94a536e33aeab15)
+            mstore(add(k, 0x740), 0x0cb5d2fcf0bf609426936548d3060351eddea4653ca31b1d0bed3479c2d8d2bb)
+            mstore(add(k, 0x760), 0x05a772552bde1aeca89e8562941bad0c0046da3e1ad46b1783ae34e05c2627b7)
+            mstore(add(k, 0x780), 0x222e2f3bc4dcec4275d26f99edb2f2bdb96721c4be2736bca2e19e05c8c6cbe8)
+            mstore(add(k, 0x7a0), 0x01693e6e0a0ed4ae486d22a84d5f36f7c7ac6c4ab161750cce408dc6d85ba290)
+            mstore(add(k, 0x7c0), 0x2dd7278a597351e158c42fc05ef616eb37c4749b713585d5e0e37ada091913c1)
+            mstore(add(k, 0x7e0), 0x138a7baad9fe0adbc5e15a05afd9f9ab81adcde6632dbd1c6e625ad1a44e7c59)
+            mstore(add(k, 0x800), 0x27449334c2bd4916af3126cb62f1f65f8e59442723209956190f1b1e12295f06)
+            mstore(add(k, 0x820), 0x082d5c05f010ddd7c7860ff0842e0dd5f543c66c54a99cc2357ae8fbfc4f9797)
+            mstore(add(k, 0x840), 0x0e58d85893bc856ef746224ec8f775019bbc7a2b128734bbb2ad782998929cd4)
+            mstore(add(k, 0x860), 0x19e615561f2fccfefc5e7bd8a91d0eec064f13efa39f4752c38414c914af7b58)
+            mstore(add(k, 0x880), 0x06b0079dcff25e7a4f14cbe0ed7211580ba9fade52413dfd97fadc912490b49d)
+            mstore(add(k, 0x8a0), 0x1cad166c3863436fb3005fe9d47ebd6d8190b12a6b2ed5f0eb938dc5c9a570d0)
+            mstore(add(k, 0x8c0), 0x00373c8d89f94b7ec87ca7c5e405246bd56b7543879266bb16993a410835bc87)
+            mstore(add(k, 0x8e0), 0x0b5ce685b104977696dfc5023580345a3dc8c3ab1c9bc451e1162561e0be2053)
+            mstore(add(k, 0x900), 0x2940a7fdcf1004beeb5eaa033014c933fcda85ff801bcdd6d65593946125b953)
+            mstore(add(k, 0x920), 0x0c194b50d092ecd9a8afb7ee4602ff9ae4d390d28d65c938bc3ee08b2840a3fa)
+            mstore(add(k, 0x940), 0x0caebb769b00ca8bb25621a62869ae11f2c69136555a4369de5de51159d521f8)
+            mstore(add(k, 0x960), 0x0cf3f5150ce1725ee5d4c31c962e728d34735a95f3e46dc37f42ea79b067f4ed)
+            mstore(add(k, 0x980), 0x2ef94a7f698e00d7e534a59ee6c55b0391bb6342f121d3ae61abf3451171b9b7)
+            mstore(add(k, 0x9a0), 0x2596cea8f3d3be305178f1131b3d0004217846b09eeb2a4ea2d5e3e2f86af2ff)
+            mstore(add(k, 0x9c0), 0x0ffd09263a4c0040581a28cd752d73abce7eb1b7e28fea49fc4b2e25b8629076)
+            mstore(add(k, 0x9e0), 0x0b7ab851fcd83492a436725c15ea60b9b496786a656572acdc98a1a5486cd839)
+            mstore(add(k, 0xa00), 0x0057e2cab9000c8c2c72ac0945ce8ec6ef062dfed248ac4e11843fce99c47d12)
+            mstore(add(k, 0xa20), 0x20d795b787d04ba638aebb728c9dc0fe4693affa15933addb47ec94fc820cea7)
+            mstore(add(k, 0xa40), 0x0fa35cec60bd5f5c96e39889ccc508e3bff3434c69934c1d442739d46d20a461)
+            mstore(add(k, 0xa60), 0x198ab5ed78a09c50ebe7011c5a1422c331d21805dd382ff3e9fff30aaf97ea57)
+            mstore(add(k, 0xa80), 0x2479cdff07acb7a61b185d125fe98cbaf96d63c8f6a4a67a5fae4fa082884b74)
+            mstore(add(k, 0xaa0), 0x231dffb273a36b5505f6b97fce8b215b13845f51e34ca519025c37dac74e6b3c)
+            mstore(add(k, 0xac0), 0x0b4e6584bff8c2ef606ca396f8c71de75ff943351dbf3f8407bb06f93e55e226)
+            mstore(add(k, 0xae0), 0x011189898119688cc6d8c088e1300e30734107dcc6c0866c42b40316e619d962)
+            mstore(add(k, 0xb00), 0x17cd979367205c7d09bdaabaa81ebb4e31993eacff14dbbd001ee80f42281d4d)
+            mstore(add(k, 0xb20), 0x00f7a32685178282bc522d621cfd3c089fdd9c11e76ede52987c1e6690f2d7d9)
+            mstore(add(k, 0xb40), 0x04f8c40a97e28dc76270ade0e61860b18ada2e01466d08a7eee7ddf1cb77fefa)
+            mstore(add(k, 0xb60), 0x1a85ca1e8641b5cd585c41276374daf325f11de38721df3973be90801fbebe9b)
+            mstore(add(k, 0xb80), 0x18a54a7a63cae9fdc3a9969abec2d9bbaf97d9ae99896f1610751c7a129b48f5)
+            mstore(add(k, 0xba0), 0x0e3ee5f81508929b701f6a244631ce4e8a25c02832f9ae85770bbe9c7a040630)
+            mstore(add(k, 0xbc0), 0x1f09078f3dab46bb46c659dadb53f98c4586ec718509f222ca9f849455ecc119)
+            mstore(add(k, 0xbe0), 0x2d30f138068689d3c5bf330c551f5e552911bb5567048621c540aa4ada7fbe66)
+            mstore(add(k, 0xc00), 0x09168af78f1adf4d69e108f7b509c43dafd108c5d87a2421fc7dea574aac44b1)
+            mstore(add(k, 0xc20), 0x2f19a431d8d03fbba2da044961c6d6920e5340ac32314f025b66db1acfe82c98)
+            mstore(add(k, 0xc40), 0x04a17fc8d6a57395a5495ed1ded8a06ea45624cd1b85e3cf9c30c841cc7a6c07)
+            mstore(add(k, 0xc60), 0x0b1b503a4d99389d807a7cd8cb1e1c7b87881512d04251ba0f9b26668511c8b3)
+            mstore(add(k, 0xc80), 0x1a27def64d35b0dc44a00b12d42fa969228082a97e06ed7c85fec0df35106b6a)
+            mstore(add(k, 0xca0), 0x0da359b25a62ac7c80aeff176e3c2a24f34978042ebc131e0579134bf621a5bc)
+            mstore(add(k, 0xcc0), 0x2287ba9daf1365ce1ed2f9599fe95e4e19b5a6744c4cd89bd4a9f79ae45f68e5)
+            mstore(add(k, 0xce0), 0x21d1a8123d862670919a26f54370d937ff96c87eb250ea9cb542b988becd5b1b)
+            mstore(add(k, 0xd00), 0x163cd5792b124086b78d81e70bf8765d131f05c580fd845065c23491af2648a8)
+            mstore(add(k, 0xd20), 0x099741234d38e4e41b57764791d6fea6e522fc1773cef3bef7e98484327e04cd)
+            mstore(add(k, 0xd40), 0x0d1c1f6b8e9c21bcb44467c303c9c32ee5103f2bed5a5f82fe4fce6a5e5321cb)
+            mstore(add(k, 0xd60), 0x2b46e9453ff8796197fcf96c5e6b89eaa03101fe1f9d025573433a215c14432d)
+            mstore(add(k, 0xd80), 0x08fa33e2e1fd049d1bd92f5fe34e2098a0f56c99097e3f822fa3616fbfa18de1)
+            mstore(add(k, 0xda0), 0x06c6ff6719dfd6214dbe3e9d894fc40eddc710ea85d29b73c5c0f0bbe7689d5a)
+            mstore(add(k, 0xdc0), 0x27a5642213df899e80b1365afd1ab8facf86fecb094277d74594384b3fe02eeb)
+            mstore(add(k, 0xde0), 0x21f5c7afcbbf04ac234adbb2edadb98ab1ceda1fda0e33858f2cf226b1cb7510)
+            mstore(add(k, 0xe00), 0x08173628fb47ce14a39d3b1c5a861e03bc76e4f677014fc8d0942b74eea4b815)
+            mstore(add(k, 0xe20), 0x12575f8647b44d45e415c0c27edb5261640f50ab9cea63690ba60ddbcb9446ac)
+            mstore(add(k, 0xe40), 0x241f071e842262bd502aadbde4e0b3da3b78e6315ded09d262c95f747d1e69c3)
+            mstore(add(k, 0xe60), 0x0259650661345bbb098aaaaf58071b5e059731542b79f0e840e782a1b0d7c1e8)
+            mstore(add(k, 0xe80), 0x10e5ea58bb155ad798c9fc610ed9513e72df5199e086f0325b0e383123e3e14f)
+            mstore(add(k, 0xea0), 0x2cb28f0c40f214ed89865255100264cf118e48e1b5c9556476560fe4015a9fb7)
+            mstore(add(k, 0xec0), 0x2b8c2245518ea18766d1c1f7c9cde2dd3520a7eb5a625496d58084bcd62f0853)
+            mstore(add(k, 0xee0), 0x210c52aace3329946c769c65dca979b4fd94a3f027f32d2e2958c646e6a03c3a)
+            mstore(add(k, 0xf00), 0x2acd7e1455ec1ba3c84ebf2bbf2d86ddaf8a12f41b3ed6f4e5ff98bca1ff4d1b)
+            mstore(add(k, 0xf20), 0x0b1a814a47a81eb8464f6bafe31b8b055166e9b871caf5146f999de131698509)
+            mstore(add(k, 0xf40), 0x0c105801d7a64eda3f382f2d225241643e2c2a9007301308322b97c7ddcc5d40)
+            mstore(add(k, 0xf60), 0x26aa5f6576056daf7ae8ae3c87f386700a4e26de68ec1dadfb4926eadf98afa9)
+            mstore(add(k, 0xf80), 0x1a4f0c78d571788fb494cc0797f03a44912c9b77c49274f66e91e71fe25109f2)
+            mstore(add(k, 0xfa0), 0x134e5d6245f3a0d6a1ec5a69a2291d66add1d327a16a5f4e8639b492b8f75155)
+            mstore(add(k, 0xfc0), 0x11e6ff9bf1fcdb770e96a61a4357bcafeea13b9bdfdf09e738385a36258d5224)
+            mstore(add(k, 0xfe0), 0x198b03795e8c98fc132335ed964ddebcbf1741c20cd9b10963e4b1b6a53e12a2)
+            mstore(add(k, 0x1000), 0x27b4e6922a47ddd107c752d83ffd27eeff76b62e7232dfdfa9e9b977bb8d2b84)
+            mstore(add(k, 0x1020), 0x2ec91c78804ce2f0a13cfba2b164db3866beb7720f7252e908eb00966cae2668)
+            mstore(add(k, 0x1040), 0x2488229bbff9d6b36f83b38d4e5372667b52ee88f727e9a715fefb6dbcdf2d53)
+            mstore(add(k, 0x1060), 0x05ebde6c2e83d81fe05780b19506e18e93ee5e01536d77460dcdf7d1f34eb1ed)
+            mstore(add(k, 0x1080), 0x1cd8a0cb5dc6e2b67fc32be19aef22ce977ff484f2188e603bda24ea8dc1da4d)
+            mstore(add(k, 0x10a0), 0x085135e4a7a89dcdfd03d78e753a1da01847553706a58c9f2c668fe318050a49)
+            mstore(add(k, 0x10c0), 0x1702b88e6d0a6c810326e56a58847cc8065ebb21f3a74466cb1983c00b0a8cf3)
+            mstore(add(k, 0x10e0), 0x2218bcb2b68aa0373fb76c33ca3f2c09f01a0d3effc0a0897b0174f4f3076400)
+            mstore(add(k, 0x1100), 0x2ee1d3c964dddfff94daec6e0e02b604903be97047800cc68201428cd6024182)
+            mstore(add(k, 0x1120), 0x0149d8755657a3e81f783350bd1671eba5c066866e118781f3d707450e773bda)
+            mstore(add(k, 0x1140), 0x033818acbeebada683b755443046de5f65a51be2caac0bb8a1a111dab2bf2283)
+            mstore(add(k, 0x1160), 0x10243f1cf06a2eb5d5701347b2e7ad9c088b3bf73dd8799337407c242cc8070e)
+            mstore(add(k, 0x1180), 0x24aa143d475c356688ee0bc6e30e6e0b72587b88525fbbea1f1ac43dad42568f)
+            mstore(add(k, 0x11a0), 0x04712cd64dcf3358e37b00bddad2a3c6e77dba77d0b19b8187e7471f1c0fabe4)
+            mstore(add(k, 0x11c0), 0x22123070ab73aef7fd56d8f297599fc7078a741cdb0014a72efe31811c756318)
+            mstore(add(k, 0x11e0), 0x24a7c252fab1d28fe5cf3754dbcc02066f2054de39a0f2767579f675e52bd7fc)
+            mstore(add(k, 0x1200), 0x09f3fd4c5e51db1531146097185d641cb1b497c96a51d7bd10313cd9e0d7bcaf)
+            mstore(add(k, 0x1220), 0x1a1a52585439d7c78751de23cbb26dcd90faf9306da8b7555206b9333b036130)
+            mstore(add(k, 0x1240), 0x046958b4c608468677dbc3f0833a8d5f440417d5680a2ad23bb0331b9709a677)
+            mstore(add(k, 0x1260), 0x21231b60ee1fce7c57226a45d4366feac2bddeb63b667dc347031efe3cddf15a)
+            mstore(add(k, 0x1280), 0x1e8c25cc2b98496b73a89444a645202da791bb4bc768b82816f402e7f6fc68ec)
+            mstore(add(k, 0x12a0), 0x0d68bd594ad770fb7a82ba7905fea85c150b4b335b5000fe05aa9a0aca01b1f7)
+            mstore(add(k, 0x12c0), 0x13c9ceeee08c137064fa514c154012813053ca329fa4c8da0805a428428a0ff7)
+            mstore(add(k, 0x12e0), 0x23fad6a546ecbbbe75b25184154e6af39e7bcca2b0083b632d70fc1241f6b5a1)
+            mstore(add(k, 0x1300), 0x11ea79fb35b1a82c8bb6a9e1a17cc058975d8953279f362fc4c64944ea6c0b3d)
+            ext(s, p)
+            for { let r := 0 } lt(r, 4) { r := add(r, 1) } {
+                full(s, k, p)
+                k := add(k, 0x180)
+            }
+            // partial rounds, the lanes on the stack
+            mstore(0x00, add(k, 0x720)) // the partial rounds' keys end here
+            mstore(0x20, s)
+            {
+                let l0 := mload(add(s, 0x0))
+                let l1 := mload(add(s, 0x20))
+                let l2 := mload(add(s, 0x40))
+                let l3 := mload(add(s, 0x60))
+                let l4 := mload(add(s, 0x80))
+                let l5 := mload(add(s, 0xa0))
+                let l6 := mload(add(s, 0xc0))
+                let l7 := mload(add(s, 0xe0))
+                let l8 := mload(add(s, 0x100))
+                let l9 := mload(add(s, 0x120))
+                let l10 := mload(add(s, 0x140))
+                let l11 := mload(add(s, 0x160))
+                let pp := p
+                for { } lt(k, mload(0x00)) { k := add(k, 0x20) } {
+                    l0 := addmod(l0, mload(k), pp)
+                    let sum := mulmod(l0, l0, pp)
+                    sum := mulmod(sum, sum, pp)
+                    l0 := mulmod(l0, sum, pp)
+                    // internal matrix: lane i times DiagM1[i], plus the sum of all
+                    // lanes (a sum of four lanes below r fits in 256 bits)
+                    sum := add(add(l0, l1), add(l2, l3))
+                    sum := addmod(sum, add(add(l4, l5), add(l6, l7)), pp)
+                    sum := addmod(sum, add(add(l8, l9), add(l10, l11)), pp)
+                    l0 := mulmod(l0, 0x20bb1e98f40bfe80b8e2f2c885ea13a2ea1f146ff61218c31075ad79dd8f4ffa, pp)
+                    l0 := addmod(l0, sum, pp)
+                    l1 := mulmod(l1, 0x1ed6abd05c8d678fa14c0c77d90f02fa1f8af249915fa6518f5f8d5e5c649fb2, pp)
+                    l1 := addmod(l1, sum, pp)
+                    l2 := addmod(mulmod(l2, 0x29107b18658b47d566f5063975d6bbc504382b81777e0796c7cb81f9b4e2cf46, pp), sum, pp)
+                    l3 := addmod(mulmod(l3, 0x134ceec3ec069dd76fc9804ff029c2c27c5646986ff5dbeb17091d9c479ae923, pp), sum, pp)
+                    l4 := addmod(mulmod(l4, 0x0ee2e4f4a3c23a1b71834d1a95ea402504b8d68fab6f74855c884df898c286f9, pp), sum, pp)
+                    l5 := addmod(mulmod(l5, 0x0a469d3f3cb250181cc1e70c8227dace349b1c52fe8f7375744c8be5b80771e5, pp), sum, pp)
+                    l6 := addmod(mulmod(l6, 0x0cfa92ab38d116f1cdc24ecc083ad1cb17a215de9968726a81970dde9cca70d6, pp), sum, pp)
+                    l7 := addmod(mulmod(l7, 0x173df1a0df85f4533605f9578b1f58ccadf1f810e1fcca66808382efa84d684a, pp), sum, pp)
+                    l8 := addmod(mulmod(l8, 0x2ced3bf3cf641c12a311b16b4107663388876a894e70c28c5498946c7fd8dcd4, pp), sum, pp)
+                    l9 := addmod(mulmod(l9, 0x0912073a16428c84bfbb6170108adf6d168100ac5587c23c9405cf1f7ca8f13b, pp), sum, pp)
+                    l10 := addmod(mulmod(l10, 0x250b310cd13063ee49c78680c1434853968f464d2fc99166c23a2e330dd71d54, pp), sum, pp)
+                    l11 := addmod(mulmod(l11, 0x08b593b39852f7ad095a03a3eee546c388e02896d460454c6f1887c8d1c82e37, pp), sum, pp)
+                }
+                let q := mload(0x20)
+                mstore(add(q, 0x0), l0)
+                mstore(add(q, 0x20), l1)
+                mstore(add(q, 0x40), l2)
+                mstore(add(q, 0x60), l3)
+                mstore(add(q, 0x80), l4)
+                mstore(add(q, 0xa0), l5)
+                mstore(add(q, 0xc0), l6)
+                mstore(add(q, 0xe0), l7)
+                mstore(add(q, 0x100), l8)
+                mstore(add(q, 0x120), l9)
+                mstore(add(q, 0x140), l10)
+                mstore(add(q, 0x160), l11)
+            }
+            for { let r := 0 } lt(r, 4) { r := add(r, 1) } {
+                full(s, k, p)
+                k := add(k, 0x180)
+            }
+        }
+    }
+
+    /// hashWide returns zkvote's wide tagged hash of msgs (HashWide): from
+    /// acc = tag, for each block of 11 inputs (at least one block, the last
+    /// padded with zeros), acc = permuteWide(acc, block)[0] + acc. Every
+    /// input must be below R.
+    function hashWide(uint256 tag, uint256[] memory msgs) internal pure returns (uint256 acc) {
+        acc = tag;
+        uint256[12] memory s;
+        uint256 lo = 0;
+        do {
+            s[0] = acc;
+            for (uint256 i = 1; i < 12; i++) {
+                s[i] = lo + i - 1 < msgs.length ? msgs[lo + i - 1] : 0;
+            }
+            permuteWide(s);
+            acc = addmod(s[0], acc, R);
+            lo += 11;
+        } while (lo < msgs.length);
     }
 }

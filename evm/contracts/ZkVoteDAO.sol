@@ -28,34 +28,47 @@ interface ITallyVerifier {
 /// ballot made by zkvote's prover; the contract makes the checks zkvote's
 /// ballot box makes, in the same order, and keeps the ballot log's chain
 /// head, so that the open result is accepted only with tally proofs of
-/// exactly the ballots it took.
+/// exactly the ballots it took. A secret ballot's ciphertexts travel in its
+/// calldata and its event, checked against the hash its proof binds, so
+/// that the chain holds everything the trustees count.
 ///
 /// What it checks for each ballot: the scope is Poseidon2(TagElection,
 /// deploymentId, proposalId) and the parameters' digest is the recorded one
 /// (else WrongElection); the rule inputs are the recorded rules
 /// (RulesMismatch); the census root is one of the proposal's accepted roots
-/// (UnknownRoot); the proposal is open (Closed); the nullifier is unused
+/// (UnknownRoot); for a secret ballot, its ciphertexts' coordinates are
+/// below r and no C1 is the identity (MalformedBallot), and their wide
+/// Poseidon2 hash under the proposal's election key is the proof's
+/// (CiphertextHash); the proposal is open (Closed); the nullifier is unused
 /// (DuplicateNullifier) or, for a secret ballot, the counter is above the
 /// citizen's latest one (StaleBallot); the proof verifies under the vote
 /// key's verifier (its ProofInvalid or PublicInputNotInField). Open results
 /// need tally proofs chained from the zero tally and the log's genesis to
-/// the contract's head, covering every ballot and committing to the totals.
+/// the contract's head, covering every ballot and committing to the totals;
+/// they may be given over several transactions (advanceTally), as one
+/// transaction verifies only about 70.
 ///
 /// What it does not check, and who does: the ballot rules are enforced by
 /// the proof (the circuit), not again natively; the parameters' digest is
 /// not recomputed (it is SHA-256 of the parameters' encoding, which the
 /// organiser publishes; auditors compare); a secret ballot's ciphertexts are
-/// not on chain, only the hash the proof binds them to: whoever holds them
-/// (the ballot box, AuditSecret) checks them against it, and the trustees'
-/// decryption is recorded as the organiser states it (recordDecryption),
-/// with the digest of the decryption shares that anyone can check off
+/// not summed on chain: the trustees (AuditSecret) sum and decrypt them,
+/// and the decryption is recorded as the organiser states it
+/// (recordDecryption), within the bounds the rules and the number of voters
+/// set, with the digest of the decryption shares that anyone can check off
 /// chain. The contract trusts its organiser to open proposals with the
-/// right parameters and accepted roots.
+/// right parameters, election key and accepted roots, and to close them:
+/// it keeps no deadline.
 contract ZkVoteDAO {
     /// The options every ballot carries (statement.DefaultOptions).
     uint256 public constant OPTIONS = 8;
     /// chain.VotesPerWord: 32-bit votes packed into one field element.
     uint256 internal constant VOTES_PER_WORD = 7;
+    /// A secret ballot's ciphertexts, statement.SecretVote(20, 8, 2)'s:
+    /// two options to a ciphertext.
+    uint256 public constant CIPHERTEXTS = 4;
+    /// Their coordinates: C1.x, C1.y, C2.x, C2.y of each.
+    uint256 internal constant CIPHERTEXT_WORDS = 4 * CIPHERTEXTS;
     /// The BN254 scalar field's order r.
     uint256 internal constant R = Poseidon2.R;
 
@@ -75,6 +88,7 @@ contract ZkVoteDAO {
         uint256 head; // the ballot log's chain head
         Rules rules;
         uint64 ballots; // ballots taken (in secret mode, replaced ones too)
+        uint64 voters; // distinct nullifiers among them
         bool secret;
         bool closed;
         bool decided;
@@ -95,6 +109,11 @@ contract ZkVoteDAO {
     mapping(uint256 => mapping(uint256 => uint256)) internal latest;
     mapping(uint256 => uint64[OPTIONS]) internal totals;
     mapping(uint256 => bytes32) internal decryptions;
+    /// Secret: the election key (x, y), a point of BabyJubjub.
+    mapping(uint256 => uint256[2]) internal electionKeys;
+    /// Open: the tally states proven from the genesis and the zero tally,
+    /// keccak256(head, tally commitment), each to its ballots counted + 1.
+    mapping(uint256 => mapping(bytes32 => uint256)) internal tallyStates;
 
     error NotOrganiser();
     error BadProposal();
@@ -108,15 +127,26 @@ contract ZkVoteDAO {
     error DuplicateNullifier();
     error StaleBallot();
     error MalformedBallot();
+    error CiphertextHash();
     error TallyMismatch();
     error Decided();
 
     event ProposalOpened(uint256 indexed proposal, uint256 scope, uint256 paramsDigest, bool secret);
     event BallotCast(uint256 indexed proposal, uint256 indexed nullifier, uint256 root, uint64[OPTIONS] votes, uint256 head);
+    /// ciphertexts is the hash the proof binds; points are the ciphertexts
+    /// (trustee.Ciphertext.XY of each, in order), what the trustees sum.
     event SecretBallotCast(
-        uint256 indexed proposal, uint256 indexed nullifier, uint256 root, uint64 counter, uint256 ciphertexts, uint256 head
+        uint256 indexed proposal,
+        uint256 indexed nullifier,
+        uint256 root,
+        uint64 counter,
+        uint256 ciphertexts,
+        uint256[CIPHERTEXT_WORDS] points,
+        uint256 head
     );
     event ProposalClosed(uint256 indexed proposal, uint64 ballots, uint256 head);
+    /// A tally state proven from the genesis (advanceTally).
+    event TallyAdvanced(uint256 indexed proposal, uint256 head, uint256 tally, uint256 counted);
     event ResultRecorded(uint256 indexed proposal, uint64 ballots, uint64[OPTIONS] totals, bytes32 decryption);
 
     constructor(IVoteVerifier vote, ISecretVoteVerifier secretVote, ITallyVerifier tally, uint256 deployment) {
@@ -135,15 +165,29 @@ contract ZkVoteDAO {
 
     /// Opens proposal id: the election of election.Params with ElectionID
     /// id and DeploymentID deploymentId, whose digest is paramsDigest,
-    /// census heads' roots acceptedRoots and rules r.
-    function open(uint256 id, uint256 paramsDigest, uint256[] calldata acceptedRoots, Rules calldata r, bool secret)
-        external
-        onlyOrganiser
-    {
+    /// census heads' roots acceptedRoots and rules r; a secret one with the
+    /// election key key (SecretMode.Key's coordinates), an open one with
+    /// key (0, 0).
+    function open(
+        uint256 id,
+        uint256 paramsDigest,
+        uint256[] calldata acceptedRoots,
+        Rules calldata r,
+        bool secret,
+        uint256[2] calldata key
+    ) external onlyOrganiser {
         if (proposals[id].scope != 0) revert BadProposal();
         if (id >= R || paramsDigest >= R || acceptedRoots.length == 0) revert BadProposal();
         if (r.numOptions == 0 || r.numOptions > OPTIONS || r.maxPerOption >= 1 << 32) revert BadProposal();
         if (r.minTotal > r.maxTotal || (r.costExponent != 1 && r.costExponent != 2)) revert BadProposal();
+        if (secret) {
+            // Below r, and not the identity (0, 1) nor (0, 0), which no
+            // key generation makes; Params.Validate checks the subgroup.
+            if (key[0] >= R || key[1] >= R || key[0] == 0) revert BadProposal();
+            electionKeys[id] = key;
+        } else if (key[0] != 0 || key[1] != 0) {
+            revert BadProposal();
+        }
         for (uint256 i = 0; i < acceptedRoots.length; i++) {
             if (acceptedRoots[i] == 0 || acceptedRoots[i] >= R) revert BadProposal();
             roots[id][acceptedRoots[i]] = true;
@@ -163,6 +207,7 @@ contract ZkVoteDAO {
     function castBallot(uint256 id, bytes calldata proof, uint256[17] calldata input) external {
         Proposal storage p = proposals[id];
         _checkStatement(p, false, input[0], input[2], input[3], [input[4], input[5], input[6], input[7], input[8]], id);
+        if (p.closed) revert Closed();
         uint256 nullifier = input[1];
         if (latest[id][nullifier] != 0) revert DuplicateNullifier();
         voteVerifier.verifyProof(proof, input);
@@ -185,15 +230,24 @@ contract ZkVoteDAO {
         latest[id][nullifier] = 1;
         p.head = head;
         p.ballots++;
+        p.voters++;
         emit BallotCast(id, nullifier, input[0], votes, head);
     }
 
-    /// Casts a secret ballot (statement.SecretVotePublic's order). A later
-    /// ballot of the same citizen, with a higher counter, replaces the
-    /// earlier one in the trustees' count.
-    function castSecretBallot(uint256 id, bytes calldata proof, uint256[11] calldata input) external {
+    /// Casts a secret ballot (statement.SecretVotePublic's order) with its
+    /// ciphertexts, C1.x, C1.y, C2.x, C2.y of each in order (the ballot's
+    /// trustee.Ciphertext.XY). A later ballot of the same citizen, with a
+    /// higher counter, replaces the earlier one in the trustees' count.
+    function castSecretBallot(
+        uint256 id,
+        bytes calldata proof,
+        uint256[11] calldata input,
+        uint256[CIPHERTEXT_WORDS] calldata points
+    ) external {
         Proposal storage p = proposals[id];
         _checkStatement(p, true, input[0], input[2], input[3], [input[4], input[5], input[6], input[7], input[8]], id);
+        _checkCiphertexts(id, input[10], points);
+        if (p.closed) revert Closed();
         uint256 nullifier = input[1];
         uint256 counter = input[9];
         if (counter > type(uint64).max) revert MalformedBallot(); // statement.ParseSecretVote
@@ -207,11 +261,12 @@ contract ZkVoteDAO {
         latest[id][nullifier] = counter + 1;
         p.head = head;
         p.ballots++;
-        emit SecretBallotCast(id, nullifier, input[0], uint64(counter), input[10], head);
+        if (prev == 0) p.voters++;
+        emit SecretBallotCast(id, nullifier, input[0], uint64(counter), input[10], points, head);
     }
 
     /// _checkStatement is election's checkStatement, for the proposal's
-    /// mode, before the nullifier and the proof.
+    /// mode, up to the census root.
     function _checkStatement(
         Proposal storage p,
         bool secret,
@@ -230,7 +285,29 @@ contract ZkVoteDAO {
                 || rules[3] != r.maxTotal || rules[4] != r.costExponent
         ) revert RulesMismatch();
         if (!roots[id][root]) revert UnknownRoot();
-        if (p.closed) revert Closed();
+    }
+
+    /// _checkCiphertexts is election's checkSecret after the root: every
+    /// coordinate below r (trustee.ParseCiphertextXY), no C1 the identity
+    /// (0, 1), and trustee.HashCiphertexts of the election key and the
+    /// points equal to the proof's hash. Given the hash and the proof, the
+    /// points are those the circuit computed from the base point and the
+    /// key, on the curve and in its subgroup (see election/ballot.go,
+    /// parseBoundCiphertext), so they need no curve check here.
+    function _checkCiphertexts(uint256 id, uint256 hash, uint256[CIPHERTEXT_WORDS] calldata points) internal view {
+        uint256[] memory m = new uint256[](2 + CIPHERTEXT_WORDS);
+        uint256[2] storage key = electionKeys[id];
+        m[0] = key[0];
+        m[1] = key[1];
+        for (uint256 i = 0; i < CIPHERTEXT_WORDS; i++) {
+            if (points[i] >= R) revert MalformedBallot();
+            m[2 + i] = points[i];
+        }
+        for (uint256 i = 0; i < CIPHERTEXT_WORDS; i += 4) {
+            // Randomness 0: the vote in the clear, which the box refuses.
+            if (points[i] == 0 && points[i + 1] == 1) revert MalformedBallot();
+        }
+        if (Poseidon2.hashWide(Poseidon2.TAG_CIPHERTEXTS, m) != hash) revert CiphertextHash();
     }
 
     /// Closes proposal id: it takes no more ballots.
@@ -242,24 +319,73 @@ contract ZkVoteDAO {
         emit ProposalClosed(id, p.ballots, p.head);
     }
 
+    /// Follows tally proofs (statement.TallyPublic's order) of open
+    /// proposal id from a state proven before, or from the genesis and the
+    /// zero tally, and records the state they end at, from which later
+    /// proofs may go on. Anyone may, at any time before the result: a state
+    /// off the log's path is harmless, since no proof leads from it to the
+    /// log's head. With it, a result needs no more proofs in one
+    /// transaction than its gas limit allows (EIP-7825: 2^24 gas, about 70
+    /// proofs).
+    function advanceTally(uint256 id, bytes[] calldata proofs, uint256[6][] calldata inputs) external {
+        Proposal storage p = _tallying(id);
+        if (proofs.length == 0) revert TallyMismatch();
+        (uint256 head, uint256 tally, uint256 counted) = _follow(id, p.scope, proofs, inputs);
+        bytes32 key = keccak256(abi.encode(head, tally));
+        if (tallyStates[id][key] == 0) tallyStates[id][key] = counted + 1;
+        emit TallyAdvanced(id, head, tally, counted);
+    }
+
     /// Records the result of a closed open proposal: anyone may, with tally
-    /// proofs (statement.TallyPublic's order) that start from the zero tally
-    /// and the log's genesis, follow each other, end at the contract's chain
-    /// head, count every ballot it took and commit to totals.
+    /// proofs that go on from the genesis and the zero tally or from a
+    /// state advanceTally recorded (none if it recorded the last), end at
+    /// the contract's chain head, count every ballot it took and commit to
+    /// totals t.
     function recordTally(uint256 id, bytes[] calldata proofs, uint256[6][] calldata inputs, uint64[OPTIONS] calldata t)
         external
     {
-        Proposal storage p = proposals[id];
+        Proposal storage p = _tallying(id);
+        if (!p.closed) revert NotClosed();
+        uint256 want = _tally(p.scope, p.ballots, t);
+        if (proofs.length == 0) {
+            if (tallyStates[id][keccak256(abi.encode(p.head, want))] != uint256(p.ballots) + 1) revert TallyMismatch();
+        } else {
+            (uint256 head, uint256 tally, uint256 counted) = _follow(id, p.scope, proofs, inputs);
+            if (head != p.head || counted != p.ballots || tally != want) revert TallyMismatch();
+        }
+        p.decided = true;
+        totals[id] = t;
+        emit ResultRecorded(id, p.ballots, t, bytes32(0));
+    }
+
+    /// _tallying returns open proposal id, not yet decided.
+    function _tallying(uint256 id) internal view returns (Proposal storage p) {
+        p = proposals[id];
         if (p.scope == 0) revert UnknownProposal();
         if (p.secret) revert WrongMode();
-        if (!p.closed) revert NotClosed();
         if (p.decided) revert Decided();
-        if (proofs.length == 0 || proofs.length != inputs.length) revert TallyMismatch();
-        uint256 scope = p.scope;
-        uint256 head = Poseidon2.compress(Poseidon2.TAG_BALLOT, scope);
-        uint64[OPTIONS] memory zero;
-        uint256 tally = _tally(scope, 0, zero);
-        uint256 counted;
+    }
+
+    /// _follow verifies tally proofs chained from the state the first
+    /// starts at, which must be the genesis or a recorded state, and
+    /// returns the state the last ends at and the ballots counted to it.
+    function _follow(uint256 id, uint256 scope, bytes[] calldata proofs, uint256[6][] calldata inputs)
+        internal
+        view
+        returns (uint256 head, uint256 tally, uint256 counted)
+    {
+        if (proofs.length != inputs.length) revert TallyMismatch();
+        head = inputs[0][1];
+        tally = inputs[0][3];
+        uint256 c = tallyStates[id][keccak256(abi.encode(head, tally))];
+        if (c != 0) {
+            counted = c - 1;
+        } else {
+            uint64[OPTIONS] memory zero;
+            if (head != Poseidon2.compress(Poseidon2.TAG_BALLOT, scope) || tally != _tally(scope, 0, zero)) {
+                revert TallyMismatch();
+            }
+        }
         for (uint256 k = 0; k < proofs.length; k++) {
             uint256[6] calldata in_ = inputs[k];
             if (in_[0] != scope || in_[1] != head || in_[3] != tally || in_[5] > type(uint64).max) {
@@ -270,21 +396,29 @@ contract ZkVoteDAO {
             tally = in_[4];
             counted += in_[5];
         }
-        if (head != p.head || counted != p.ballots || tally != _tally(scope, counted, t)) revert TallyMismatch();
-        p.decided = true;
-        totals[id] = t;
-        emit ResultRecorded(id, p.ballots, t, bytes32(0));
     }
 
     /// Records the result of a closed secret proposal as its trustees
     /// decrypted it (election.AuditSecret checks it off chain), with the
     /// SHA-256 of the decryption shares they published. Only the organiser.
+    /// The totals must be possible: 0 beyond the proposal's options, each
+    /// at most voters × MaxPerOption, their sum at most voters × MaxTotal
+    /// (a vote is at most its cost) and, with linear cost, at least
+    /// voters × MinTotal.
     function recordDecryption(uint256 id, uint64[OPTIONS] calldata t, bytes32 decryption) external onlyOrganiser {
         Proposal storage p = proposals[id];
         if (p.scope == 0) revert UnknownProposal();
         if (!p.secret) revert WrongMode();
         if (!p.closed) revert NotClosed();
         if (p.decided) revert Decided();
+        Rules storage r = p.rules;
+        uint256 n = p.voters;
+        uint256 sum;
+        for (uint256 i = 0; i < OPTIONS; i++) {
+            if ((i >= r.numOptions && t[i] != 0) || t[i] > n * r.maxPerOption) revert TallyMismatch();
+            sum += t[i];
+        }
+        if (sum > n * r.maxTotal || (r.costExponent == 1 && sum < n * r.minTotal)) revert TallyMismatch();
         p.decided = true;
         totals[id] = t;
         decryptions[id] = decryption;
@@ -309,6 +443,12 @@ contract ZkVoteDAO {
         return (p.scope, p.paramsDigest, p.head, p.ballots, p.secret, p.closed, p.decided);
     }
 
+    /// Returns the number of distinct voters of proposal id and, in secret
+    /// mode, its election key.
+    function voters(uint256 id) external view returns (uint64, uint256[2] memory) {
+        return (proposals[id].voters, electionKeys[id]);
+    }
+
     /// Returns a decided proposal's totals and, in secret mode, the digest
     /// of its decryption shares.
     function result(uint256 id) external view returns (uint64[OPTIONS] memory, bytes32) {
@@ -319,6 +459,14 @@ contract ZkVoteDAO {
     /// Reports whether root is an accepted census root of proposal id.
     function acceptsRoot(uint256 id, uint256 root) external view returns (bool) {
         return roots[id][root];
+    }
+
+    /// Reports whether a tally state (chain head, tally commitment) of open
+    /// proposal id was proven from its genesis, and the ballots counted.
+    function tallyState(uint256 id, uint256 head, uint256 tally) external view returns (bool, uint64) {
+        uint256 c = tallyStates[id][keccak256(abi.encode(head, tally))];
+        if (c == 0) return (false, 0);
+        return (true, uint64(c - 1));
     }
 
     /// Returns whether nullifier has voted in proposal id and, in secret

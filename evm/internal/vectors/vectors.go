@@ -28,6 +28,15 @@ type Vectors struct {
 	// election's ballots named by TallyOf, in that order.
 	Tally   [][]byte
 	TallyOf []string
+	// TallySplit proves the same tally in two batches, the first two
+	// ballots of TallyOf and then the other two, for a result recorded
+	// over two transactions.
+	TallySplit [][]byte
+	// TallyOff is a valid tally proof of the open election from its
+	// genesis over ballots that are not its log (TallyOffOf): a state off
+	// the log's path, which anyone can prove.
+	TallyOff   []byte
+	TallyOffOf []string
 	// Totals are the totals those ballots add up to, per compiled option.
 	Totals []uint64
 }

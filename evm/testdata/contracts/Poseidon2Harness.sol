@@ -15,7 +15,16 @@ contract Poseidon2Harness {
         return Poseidon2.hash(tag, msgs);
     }
 
-    function tags() external pure returns (uint256 election, uint256 ballot, uint256 tally) {
-        return (Poseidon2.TAG_ELECTION, Poseidon2.TAG_BALLOT, Poseidon2.TAG_TALLY);
+    function tags() external pure returns (uint256 election, uint256 ballot, uint256 tally, uint256 ciphertexts) {
+        return (Poseidon2.TAG_ELECTION, Poseidon2.TAG_BALLOT, Poseidon2.TAG_TALLY, Poseidon2.TAG_CIPHERTEXTS);
+    }
+
+    function permuteWide(uint256[12] memory s) external pure returns (uint256[12] memory) {
+        Poseidon2.permuteWide(s);
+        return s;
+    }
+
+    function hashWide(uint256 tag, uint256[] calldata msgs) external pure returns (uint256) {
+        return Poseidon2.hashWide(tag, msgs);
     }
 }

@@ -23,8 +23,10 @@ import (
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/consensys/gnark/logger"
 
+	"github.com/netstate/zkvote/circuits"
 	"github.com/netstate/zkvote/election"
 	"github.com/netstate/zkvote/evm/internal/vectors"
+	"github.com/netstate/zkvote/internal/chain"
 	"github.com/netstate/zkvote/internal/testkeys"
 	"github.com/netstate/zkvote/membership"
 	"github.com/netstate/zkvote/membership/membershiptest"
@@ -216,6 +218,24 @@ func run(ctx context.Context, keyDir, out string) error {
 	for _, t := range tallies {
 		v.Tally = append(v.Tally, t.Bytes())
 	}
+	// The same tally in two batches, and a tally of ballots that are not
+	// the log's (voter 0's and voter 5's): proofs from a given state.
+	split, err := proveBatches(ctx, tallyKeys, open, counted[:2], counted[2:])
+	if err != nil {
+		return err
+	}
+	for _, t := range split {
+		v.TallySplit = append(v.TallySplit, t.Bytes())
+	}
+	v5, err := election.ParseBallot(v.Ballots[5].Bytes)
+	if err != nil || v.Ballots[5].Name != "open/v5" {
+		return fmt.Errorf("ballot 5 is %s: %v", v.Ballots[5].Name, err)
+	}
+	off, err := proveBatches(ctx, tallyKeys, open, []*election.Ballot{counted[0], v5})
+	if err != nil {
+		return err
+	}
+	v.TallyOff, v.TallyOffOf = off[0].Bytes(), []string{"open/v0", "open/v5"}
 	v.Totals = make([]uint64, options)
 	for _, b := range counted {
 		for i, x := range b.Votes(options) {
@@ -227,6 +247,32 @@ func run(ctx context.Context, keyDir, out string) error {
 		return err
 	}
 	return os.WriteFile(filepath.Join(out, vectors.File), append(data, '\n'), 0o644)
+}
+
+// proveBatches proves the tally of p's ballots in the given batches, one
+// proof each, chained from the genesis and the zero tally.
+func proveBatches(ctx context.Context, keys *prover.Keys, p *election.Params, batches ...[]*election.Ballot) ([]*verifier.Proof, error) {
+	options := keys.Statement().Options()
+	scope := p.Scope()
+	w := &circuits.TallyWitness{Scope: scope, HeadBefore: chain.Genesis(scope), TotalsBefore: make([]uint64, options)}
+	var out []*verifier.Proof
+	for _, bals := range batches {
+		w.Ballots = nil
+		for _, b := range bals {
+			w.Ballots = append(w.Ballots, circuits.TallySlot{Nullifier: b.Nullifier(), Votes: b.Votes(options)})
+		}
+		res, err := w.Result(keys.Statement().Batch(), options)
+		if err != nil {
+			return nil, err
+		}
+		pr, err := keys.Prove(ctx, w)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, pr)
+		w.HeadBefore, w.BallotsBefore, w.TotalsBefore = res.Public.HeadAfter, res.BallotsAfter, res.TotalsAfter
+	}
+	return out, nil
 }
 
 // dkg runs an honest key generation of n trustees with threshold t.
