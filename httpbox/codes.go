@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/netstate/zkvote/election"
@@ -162,9 +163,11 @@ func parseError(status int, retryAfter string, body []byte) *Error {
 	return e
 }
 
-// clean returns s with at most n bytes, valid UTF-8 and without control
-// characters: a server's text printed to a terminal cannot move its
-// cursor.
+// clean returns s with at most n bytes, valid UTF-8 and only printable
+// characters and the ASCII space: a server's text printed to a terminal
+// cannot move its cursor, and no bidirectional override, zero-width or
+// other format character, or line separator makes it read otherwise than
+// it is.
 func clean(s string, n int) string {
 	var b strings.Builder
 	for _, r := range s {
@@ -172,7 +175,7 @@ func clean(s string, n int) string {
 			break
 		}
 		switch {
-		case r == utf8.RuneError, r < 0x20, r == 0x7f, r >= 0x80 && r < 0xa0:
+		case r == utf8.RuneError, !unicode.IsPrint(r):
 			b.WriteRune('?')
 		default:
 			b.WriteRune(r)

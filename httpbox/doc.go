@@ -70,6 +70,12 @@
 // Replies about the server's own failures name the failure, not its
 // details, which go to Options.Logger.
 //
+// Serve on a listener that bounds the connections held open below the
+// process's file descriptor limit, with room for the box's log (zkvote box
+// serve does): Tessera's POSIX storage panics when it cannot open its lock
+// file, so a client that opens connections until descriptors run out
+// would otherwise kill the box at the next ballot's write.
+//
 // What the server does not do: limit connections or requests per client
 // address, or terminate TLS. Run it behind a reverse proxy that does both
 // for an election on the internet; without TLS a network observer reads

@@ -191,6 +191,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// credentials: a voting page from another origin (one a voter
 		// trusts more than this box) may use them.
 		w.Header().Set("Access-Control-Allow-Origin", "*")
+		w.Header().Set("Access-Control-Expose-Headers", "Retry-After")
 		if r.Method == http.MethodOptions {
 			w.Header().Set("Access-Control-Allow-Methods", "GET, HEAD, POST")
 			w.Header().Set("Access-Control-Allow-Headers", "Content-Type")
@@ -492,11 +493,13 @@ func (h *Handler) readLog(ctx context.Context, name string) ([]byte, error) {
 }
 
 // serveFile serves the regular file name inside dir (never outside it,
-// whatever links it holds).
+// whatever links it holds). It checks that the file is regular before
+// opening it: opening a FIFO would block the handler for good.
 func (h *Handler) serveFile(w http.ResponseWriter, r *http.Request, dir, name string, modTime bool) {
-	f, err := os.OpenInRoot(dir, name)
+	f, err := openRegular(dir, name)
 	if err != nil {
-		// Missing, or a link out of dir (os.Root refuses it).
+		// Missing, not a regular file, or a link out of dir (os.Root
+		// refuses it).
 		if !errors.Is(err, os.ErrNotExist) {
 			h.log.Warn("httpbox: a file not served", "name", name, "err", err)
 		}
@@ -517,6 +520,26 @@ func (h *Handler) serveFile(w http.ResponseWriter, r *http.Request, dir, name st
 		mt = st.ModTime()
 	}
 	http.ServeContent(w, r, "", mt, f)
+}
+
+// errNotRegular is a served name that is not a regular file.
+var errNotRegular = errors.New("not a regular file")
+
+// openRegular opens the file name inside dir if it is a regular file.
+func openRegular(dir, name string) (*os.File, error) {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	st, err := root.Stat(name)
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, errNotRegular
+	}
+	return root.Open(name)
 }
 
 // extendWrite extends the write deadline of a reply of size bytes so that
@@ -561,7 +584,12 @@ func (h *Handler) serveWeb(w http.ResponseWriter, r *http.Request, p string) {
 		p += "index.html"
 	}
 	name := strings.TrimPrefix(p, "/")
-	if !fs.ValidPath(name) {
+	if !fs.ValidPath(name) || hidden(name) {
+		h.reply(w, ErrNotFound)
+		return
+	}
+	// Stat before Open: opening a FIFO would block the handler for good.
+	if st, err := fs.Stat(h.opts.Web, name); err != nil || !st.Mode().IsRegular() {
 		h.reply(w, ErrNotFound)
 		return
 	}
@@ -598,6 +626,17 @@ func (h *Handler) serveWeb(w http.ResponseWriter, r *http.Request, p string) {
 		return
 	}
 	http.ServeContent(w, r, "", st.ModTime(), bytes.NewReader(data))
+}
+
+// hidden reports whether a path element of name starts with '.': such
+// files (a checkout's .git, a server's .htpasswd) are never served.
+func hidden(name string) bool {
+	for e := range strings.SplitSeq(name, "/") {
+		if strings.HasPrefix(e, ".") {
+			return true
+		}
+	}
+	return false
 }
 
 // reply writes the error reply for err: the status and code of the first

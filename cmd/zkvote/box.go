@@ -14,6 +14,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -254,7 +255,14 @@ internet, run it behind a reverse proxy that does both.`,
 				if st, err := os.Stat(web); err != nil || !st.IsDir() {
 					return fmt.Errorf("--web %s: not a directory", web)
 				}
-				opts.Web = os.DirFS(web)
+				// An os.Root, as the log and key directories are: a link
+				// in it to a file outside (the box's key) is not followed.
+				root, err := os.OpenRoot(web)
+				if err != nil {
+					return fmt.Errorf("--web %s: %v", web, err)
+				}
+				defer root.Close()
+				opts.Web = root.FS()
 			}
 			if maxInFlight < 0 || proveTimeout < 0 {
 				return errors.New("--max-in-flight and --prove-timeout must not be negative")
@@ -269,11 +277,12 @@ internet, run it behind a reverse proxy that does both.`,
 				o.box.Close()
 				return err
 			}
-			ln, err := net.Listen("tcp", listen)
+			tcp, err := net.Listen("tcp", listen)
 			if err != nil {
 				o.box.Close()
 				return err
 			}
+			ln := newLimitListener(tcp, maxConns())
 			defer ln.Close()
 			srv := httpbox.NewServer(listen, h)
 			fmt.Fprintf(cmd.OutOrStdout(), "listening on http://%s\n", ln.Addr())
@@ -315,6 +324,66 @@ internet, run it behind a reverse proxy that does both.`,
 	c.Flags().IntVar(&maxInFlight, "max-in-flight", httpbox.DefaultMaxInFlight, "submissions checked at once; more get 503 with Retry-After")
 	c.Flags().DurationVar(&proveTimeout, "prove-timeout", httpbox.DefaultProveTimeout, "the longest a receipt's proof waits for a checkpoint")
 	return c
+}
+
+// maxConns is how many connections "box serve" holds open at once: its
+// file descriptor limit, less a reserve for the box's log, halved (a
+// connection may hold a file it serves). Past the limit, the kernel queues
+// new connections until one closes. Without the bound, a client opening
+// connections until the process runs out of descriptors made Tessera's
+// POSIX storage panic on the next ballot's write, killing the box.
+func maxConns() int {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil || lim.Cur > 1<<24 {
+		return 1 << 12
+	}
+	n := int(lim.Cur)
+	return max((n-64-n/16)/2, 1)
+}
+
+// limitListener is a listener that holds at most cap(sem) connections
+// open: Accept waits while that many are.
+type limitListener struct {
+	net.Listener
+	sem       chan struct{}
+	done      chan struct{}
+	closeOnce sync.Once
+}
+
+func newLimitListener(ln net.Listener, n int) *limitListener {
+	return &limitListener{Listener: ln, sem: make(chan struct{}, n), done: make(chan struct{})}
+}
+
+func (l *limitListener) Accept() (net.Conn, error) {
+	select {
+	case l.sem <- struct{}{}:
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+	c, err := l.Listener.Accept()
+	if err != nil {
+		<-l.sem
+		return nil, err
+	}
+	return &limitConn{Conn: c, release: sync.OnceFunc(func() { <-l.sem })}, nil
+}
+
+func (l *limitListener) Close() error {
+	l.closeOnce.Do(func() { close(l.done) })
+	return l.Listener.Close()
+}
+
+// limitConn is a connection of a limitListener: closing it frees its
+// place.
+type limitConn struct {
+	net.Conn
+	release func()
+}
+
+func (c *limitConn) Close() error {
+	err := c.Conn.Close()
+	c.release()
+	return err
 }
 
 func boxClose() *cobra.Command {

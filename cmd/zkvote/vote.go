@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -156,18 +157,25 @@ Without --box the ballot is written to --out and not submitted.`,
 			}
 			r, err := client.Submit(ctx, data)
 			if err != nil {
-				return fmt.Errorf("the box refused the ballot: %w", err)
+				return submitError(err)
+			}
+			// The box's word until the log's proof checks, but it must at
+			// least name this ballot.
+			if err := receiptNames(r, ballot, len(p.Options)); err != nil {
+				return err
 			}
 			if receiptPath != "" {
-				if r, err = client.Prove(ctx, r); err != nil {
+				proven, err := proveReceipt(ctx, client, r)
+				if err != nil {
 					return fmt.Errorf("the ballot was accepted at position %d, but the box gave no log proof: %w", r.Position, err)
 				}
-				if err := election.VerifyReceipt(p, r, ballot); err != nil {
-					return fmt.Errorf("the box's receipt does not check: %w", err)
+				if err := election.VerifyReceipt(p, proven, ballot); err != nil {
+					return fmt.Errorf("the ballot was accepted at position %d, but the box's receipt does not check: %w", r.Position, err)
 				}
-				if err := writeNew(receiptPath, r.Bytes()); err != nil {
+				if err := writeNew(receiptPath, proven.Bytes()); err != nil {
 					return err
 				}
+				r = proven
 			}
 			return printVote(cmd, ballot, r, asJSON)
 		},
@@ -226,6 +234,67 @@ func voteParams(cmd *cobra.Command, client *httpbox.Client, path, digest string)
 		}
 	}
 	return p, nil
+}
+
+// submitError words a failed submission: a refusal, or an unknown
+// outcome (the ballot may be in the box).
+func submitError(err error) error {
+	var he *httpbox.Error
+	if errors.Is(err, election.ErrOutcomeUnknown) || !errors.As(err, &he) && !errors.Is(err, httpbox.ErrTooLarge) {
+		return fmt.Errorf("whether the box kept the ballot is unknown: vote again later (a duplicate or stale ballot then means it was kept): %w", err)
+	}
+	return fmt.Errorf("the box refused the ballot: %w", err)
+}
+
+// receiptNames checks that the box's receipt r names ballot b (of an
+// election of n options): its nullifier and votes, or counter and
+// ciphertexts.
+func receiptNames(r *election.Receipt, b *election.Ballot, n int) error {
+	nf := b.Nullifier()
+	ok := nf.Equal(&r.Nullifier)
+	if b.Secret() {
+		h := b.CiphertextHash()
+		ok = ok && r.Votes == nil && r.Counter == b.Counter() && h.Equal(&r.Ciphertexts)
+	} else {
+		ok = ok && slices.Equal(b.Votes(n), r.Votes)
+	}
+	if !ok {
+		return fmt.Errorf("the box answered with the receipt of another ballot (position %d): whether it kept this one is unknown: %w", r.Position, election.ErrReceiptMismatch)
+	}
+	return nil
+}
+
+// proveAttempts bounds how often vote asks the box for the log's proof
+// while it answers that none is ready or that it is busy.
+const proveAttempts = 5
+
+// proveReceipt asks the box for the log's proof of r, again while the box
+// says no checkpoint holds it yet or it is busy (after its Retry-After).
+func proveReceipt(ctx context.Context, c *httpbox.Client, r *election.Receipt) (*election.Receipt, error) {
+	var err error
+	for i := range proveAttempts {
+		var proven *election.Receipt
+		if proven, err = c.Prove(ctx, r); err == nil {
+			return proven, nil
+		}
+		if i == proveAttempts-1 || !errors.Is(err, httpbox.ErrTimeout) && !errors.Is(err, httpbox.ErrBusy) {
+			break
+		}
+		var he *httpbox.Error
+		wait := time.Second
+		if errors.As(err, &he) && he.RetryAfter > 0 {
+			wait = min(he.RetryAfter, 10*time.Second)
+		}
+		if errors.Is(err, httpbox.ErrTimeout) {
+			wait = 0 // the box waited already
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(wait):
+		}
+	}
+	return nil, err
 }
 
 // parseVotes turns --choice or --votes into one value per option.

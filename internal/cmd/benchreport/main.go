@@ -80,6 +80,7 @@ var standard = []spec{
 	{"./election", "^BenchmarkBallotVerify$/mode=(open|secret)/proofs=(100|1000)$", "3x", "1x"},
 	{"./election", "^BenchmarkAuditSecret$", "3x", "1x"},
 	{"./election", "^BenchmarkSubmit$", "3x", "1x"},
+	{"./httpbox", "^BenchmarkServe$", "3x", "1x"},
 	{"./election", "^BenchmarkAudit$", "3x", "1x"},
 	{"./election", "^Benchmark(Reopen|ReadLog)$", "5x", "1x"},
 	{"./election", "^BenchmarkTallyProof$", "1x", "1x"},
@@ -359,6 +360,13 @@ func label(v float64, unit string) string {
 		return fmt.Sprintf("%.2f× the open vote proof", v)
 	case "heap-MiB", "rss-MiB":
 		return fmt.Sprintf("%.1f %s", v, unit)
+	case "prove-ms", "ready-ms", "keys-ms", "read-ms", "unlock-ms", "vote-ms":
+		what := map[string]string{"prove-ms": "proof", "ready-ms": "page ready", "keys-ms": "keys loaded",
+			"read-ms": "keys read", "unlock-ms": "identity unlocked", "vote-ms": "whole vote"}[unit]
+		return fmt.Sprintf("%s %.2f s", what, v/1000)
+	case "wasm-bytes", "wasm-gzip-bytes":
+		what := map[string]string{"wasm-bytes": "wasm", "wasm-gzip-bytes": "gzipped"}[unit]
+		return fmt.Sprintf("%s %.1f MB", what, v/1e6)
 	}
 	return format(v, unit) + " " + unit
 }
@@ -385,7 +393,7 @@ func format(v float64, unit string) string {
 
 // shown lists the units the table prints, in order; allocation counts are
 // in the JSON only.
-var shown = []string{"ns/op", "ratio", "vote-proofs", "ours-ns", "stock-ns", "ns/proof", "ns/ballot", "ns/entry", "ballots/s", "p50-ms", "p99-ms", "entries/s", "constraints", "proof-bytes", "heap-MiB", "rss-MiB"}
+var shown = []string{"ns/op", "ratio", "vote-proofs", "ours-ns", "stock-ns", "ns/proof", "ns/ballot", "ns/entry", "ballots/s", "p50-ms", "p99-ms", "entries/s", "constraints", "proof-bytes", "heap-MiB", "rss-MiB", "prove-ms", "ready-ms", "keys-ms", "read-ms", "unlock-ms", "vote-ms", "wasm-bytes", "wasm-gzip-bytes"}
 
 func render(m machineInfo, results map[string]*result, order []string, count int) string {
 	var b strings.Builder

@@ -19,6 +19,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -137,6 +138,9 @@ func New(base string, hc *http.Client) (*Session, error) {
 // has another is refused with [CodeDigest], and nothing more can be done
 // in this session.
 func (s *Session) Open(ctx context.Context, want string) (*Election, error) {
+	// Whatever happens, the election opened before (and its keys) is
+	// forgotten: a failed Open must not leave it to vote in.
+	s.params, s.keys = nil, nil
 	var wantDigest []byte
 	if want != "" {
 		var err error
@@ -359,10 +363,15 @@ func (s *Session) Vote(ctx context.Context, votes []uint64) (*Vote, error) {
 	s.step("receipt")
 	start = time.Now()
 	var proven *election.Receipt
-	for range proveAttempts {
+	for i := range proveAttempts {
 		proven, err = s.client.Prove(ctx, r)
-		if !errors.Is(err, httpbox.ErrTimeout) {
+		if i == proveAttempts-1 || !errors.Is(err, httpbox.ErrTimeout) && !errors.Is(err, httpbox.ErrBusy) {
 			break
+		}
+		if errors.Is(err, httpbox.ErrBusy) {
+			if werr := waitRetry(ctx, retryAfter(err)); werr != nil {
+				break
+			}
 		}
 	}
 	if err != nil {
@@ -406,17 +415,48 @@ func (s *Session) step(name string) {
 	}
 }
 
-// get fetches base+path, at most limit bytes.
+// getAttempts bounds how often get asks a busy box (503) again.
+const getAttempts = 5
+
+// get fetches base+path, at most limit bytes, again after Retry-After
+// while the box answers that it is busy.
 func (s *Session) get(ctx context.Context, path string, limit int64) ([]byte, error) {
+	for i := 1; ; i++ {
+		b, wait, err := s.getOnce(ctx, path, limit)
+		if wait < 0 || i == getAttempts {
+			return b, err
+		}
+		if werr := waitRetry(ctx, wait); werr != nil {
+			return nil, err
+		}
+	}
+}
+
+// getOnce is one attempt of get; wait is not negative when the box was
+// busy: the time it asked to wait before the next.
+func (s *Session) getOnce(ctx context.Context, path string, limit int64) (_ []byte, wait time.Duration, _ error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.base+path, nil)
 	if err != nil {
-		return nil, fail(CodeInternal, err)
+		return nil, -1, fail(CodeInternal, err)
 	}
 	resp, err := s.hc.Do(req)
 	if err != nil {
-		return nil, fail(CodeNetwork, fmt.Errorf("session: GET %s: %v", path, err))
+		return nil, -1, fail(CodeNetwork, fmt.Errorf("session: GET %s: %v", path, err))
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusServiceUnavailable {
+		wait := time.Second
+		if v, err := strconv.ParseUint(strings.TrimSpace(resp.Header.Get("Retry-After")), 10, 16); err == nil {
+			wait = time.Duration(v) * time.Second
+		}
+		return nil, wait, failf(CodeBusy, "GET %s: %s", path, resp.Status)
+	}
+	b, err := readReply(resp, path, limit)
+	return b, -1, err
+}
+
+// readReply reads the body of a reply to GET path, at most limit bytes.
+func readReply(resp *http.Response, path string, limit int64) ([]byte, error) {
 	if resp.StatusCode != http.StatusOK {
 		return nil, failf(CodeKeys, "GET %s: %s", path, resp.Status)
 	}
@@ -425,7 +465,10 @@ func (s *Session) get(ctx context.Context, path string, limit int64) ([]byte, er
 	}
 	var buf bytes.Buffer
 	if resp.ContentLength > 0 {
-		buf.Grow(int(resp.ContentLength))
+		// Room for the read that finds the end too: a buffer that is
+		// exactly full doubles, which for a proving key is hundreds of
+		// megabytes of a browser's memory.
+		buf.Grow(int(resp.ContentLength) + bytes.MinRead)
 	}
 	if _, err := buf.ReadFrom(io.LimitReader(resp.Body, limit+1)); err != nil {
 		return nil, fail(CodeNetwork, fmt.Errorf("session: GET %s: %v", path, err))
@@ -434,6 +477,31 @@ func (s *Session) get(ctx context.Context, path string, limit int64) ([]byte, er
 		return nil, failf(CodeKeys, "GET %s: more than %d bytes", path, limit)
 	}
 	return buf.Bytes(), nil
+}
+
+// maxRetryWait bounds the wait a busy box asks for.
+const maxRetryWait = 10 * time.Second
+
+// retryAfter returns the wait a busy box's error asks for: its
+// Retry-After, else a second.
+func retryAfter(err error) time.Duration {
+	var he *httpbox.Error
+	if errors.As(err, &he) && he.RetryAfter > 0 {
+		return he.RetryAfter
+	}
+	return time.Second
+}
+
+// waitRetry waits d, at most maxRetryWait, or until ctx is done.
+func waitRetry(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(min(max(d, 0), maxRetryWait))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 // boxError gives a box's refusal its code.
