@@ -14,9 +14,8 @@ import (
 
 // auditCommand is "zkvote audit": anyone's check of an election.
 func auditCommand() *cobra.Command {
-	var paramsPath, keyDir, logSpec, tallyPath string
-	var shares []string
-	var asJSON bool
+	var f logFlags
+	var tallyPath string
 	c := &cobra.Command{
 		Use:   "audit",
 		Short: "Check an election from its published log: every ballot, the count, and the result",
@@ -40,17 +39,9 @@ verifying keys (*.vk).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			p, err := readParams(paramsPath)
+			p, r, voteVK, err := f.open()
 			if err != nil {
 				return err
-			}
-			r, err := logReader(logSpec)
-			if err != nil {
-				return err
-			}
-			voteVK, _, err := findVerifyingKey(keyDir, p.VoteKey)
-			if err != nil {
-				return fmt.Errorf("vote key: %w", err)
 			}
 			bar := newProgress("auditing the log", 0)
 			r = &countingReader{LogReader: r, bar: bar}
@@ -59,26 +50,19 @@ verifying keys (*.vk).`,
 				if tallyPath != "" {
 					return errors.New("--tally: a secret election is counted by its trustees' decryptions (--share)")
 				}
-				if len(shares) == 0 {
-					return errors.New("a secret election's result needs the trustees' decryption shares (--share)")
-				}
-				data, err := readDecryptionShares(shares)
-				if err != nil {
-					return err
-				}
-				res, err = election.AuditSecretLog(ctx, p, voteVK, r, data)
+				res, err = f.secretResults(ctx, p, voteVK, r)
 				bar.finish()
 				if err != nil {
 					return err
 				}
 			} else {
-				if len(shares) > 0 {
+				if len(f.shares) > 0 {
 					return errors.New("--share: an open election has no decryption shares")
 				}
 				if tallyPath == "" {
 					return errors.New("--tally: the tally proof file (required for an open election)")
 				}
-				tallyVK, _, err := findVerifyingKey(keyDir, p.TallyKey)
+				tallyVK, _, err := findVerifyingKey(f.keys, p.TallyKey)
 				if err != nil {
 					return fmt.Errorf("tally key: %w", err)
 				}
@@ -92,18 +76,11 @@ verifying keys (*.vk).`,
 					return err
 				}
 			}
-			return printResults(cmd.OutOrStdout(), p, res, asJSON)
+			return printResults(cmd.OutOrStdout(), p, res, f.asJSON)
 		},
 	}
-	c.Flags().StringVar(&paramsPath, "params", "", "the election parameters file (required)")
-	c.Flags().StringVar(&keyDir, "keys", "", "a directory holding the verifying keys (*.vk) the parameters pin (required)")
-	c.Flags().StringVar(&logSpec, "log", "", "the ballot log: a directory or an http(s) URL (required)")
+	f.register(c, "a directory holding the verifying keys (*.vk) the parameters pin")
 	c.Flags().StringVar(&tallyPath, "tally", "", "open ballots: the tally proof file")
-	c.Flags().StringArrayVar(&shares, "share", nil, "secret ballots: a trustee's decryption share file; repeat")
-	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	for _, f := range []string{"params", "keys", "log"} {
-		c.MarkFlagRequired(f)
-	}
 	return c
 }
 

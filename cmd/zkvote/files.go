@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -11,6 +12,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/spf13/cobra"
 
 	"github.com/netstate/zkvote/election"
 	"github.com/netstate/zkvote/prover"
@@ -130,4 +133,53 @@ func printable(s string) string {
 		}
 	}
 	return s
+}
+
+// logFlags are the flags of the commands that read an election's log.
+type logFlags struct {
+	params, keys, log string
+	shares            []string
+	asJSON            bool
+}
+
+// register adds the flags, with keysHelp describing --keys.
+func (f *logFlags) register(c *cobra.Command, keysHelp string) {
+	c.Flags().StringVar(&f.params, "params", "", "the election parameters file (required)")
+	c.Flags().StringVar(&f.keys, "keys", "", keysHelp+" (required)")
+	c.Flags().StringVar(&f.log, "log", "", "the ballot log: a directory or an http(s) URL (required)")
+	c.Flags().StringArrayVar(&f.shares, "share", nil, "secret ballots: a trustee's decryption share file; repeat")
+	c.Flags().BoolVar(&f.asJSON, "json", false, "print JSON")
+	for _, name := range []string{"params", "keys", "log"} {
+		c.MarkFlagRequired(name)
+	}
+}
+
+// open reads the parameters, opens the log and finds the vote key.
+func (f *logFlags) open() (*election.Params, election.LogReader, *verifier.VerifyingKey, error) {
+	p, err := readParams(f.params)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	r, err := logReader(f.log)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	vk, _, err := findVerifyingKey(f.keys, p.VoteKey)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("vote key: %w", err)
+	}
+	return p, r, vk, nil
+}
+
+// secretResults audits a secret election's log and combines the trustees'
+// decryption shares given with --share.
+func (f *logFlags) secretResults(ctx context.Context, p *election.Params, vk *verifier.VerifyingKey, r election.LogReader) (*election.Results, error) {
+	if len(f.shares) == 0 {
+		return nil, errors.New("a secret election's result needs the trustees' decryption shares (--share, at least the threshold's worth)")
+	}
+	data, err := readDecryptionShares(f.shares)
+	if err != nil {
+		return nil, err
+	}
+	return election.AuditSecretLog(ctx, p, vk, r, data)
 }

@@ -443,9 +443,9 @@ func (t *transcript) replay(ctx context.Context) (*prover.Ceremony, *prover.Keys
 	return c, keys, nil
 }
 
-// publish writes data to dir/name durably and atomically, never replacing
-// a different file: a temporary file, fsynced, is linked into place. An
-// identical file already there is left as it is.
+// publish writes data to dir/name as writeNew does, durably and
+// atomically, never replacing a different file; an identical file already
+// there is left as it is.
 func publish(dir, name string, data []byte) error {
 	dst := filepath.Join(dir, name)
 	if old, err := os.ReadFile(dst); err == nil {
@@ -454,26 +454,7 @@ func publish(dir, name string, data []byte) error {
 		}
 		return fmt.Errorf("%s already exists", dst)
 	}
-	f, err := os.CreateTemp(dir, ".tmp-")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Link(f.Name(), dst); err != nil {
-		return err
-	}
-	return syncDir(dir)
+	return writeNew(dst, data)
 }
 
 func keysCeremony() *cobra.Command {

@@ -19,9 +19,9 @@ const maxTallyFile = 64 << 20
 // tallyCommand is "zkvote tally": the organiser's count after the box is
 // closed.
 func tallyCommand() *cobra.Command {
-	var paramsPath, keyDir, logSpec, out string
-	var shares []string
-	var asJSON, trusted bool
+	var f logFlags
+	var out string
+	var trusted bool
 	c := &cobra.Command{
 		Use:   "tally",
 		Short: "Count a closed election: prove the tally (open ballots) or combine the trustees' decryptions (secret ballots)",
@@ -55,46 +55,31 @@ and the witnesses' cosignatures on its checkpoint.`,
 					return err
 				}
 			}
-			p, err := readParams(paramsPath)
+			p, r, voteVK, err := f.open()
 			if err != nil {
 				return err
-			}
-			r, err := logReader(logSpec)
-			if err != nil {
-				return err
-			}
-			voteVK, _, err := findVerifyingKey(keyDir, p.VoteKey)
-			if err != nil {
-				return fmt.Errorf("vote key: %w", err)
 			}
 			if p.Secret != nil {
 				if out != "" {
 					return errors.New("--out: a secret election's tally is the trustees' decryptions; there are no proofs to write")
 				}
-				if len(shares) == 0 {
-					return errors.New("a secret election needs the trustees' decryption shares (--share, at least the threshold's worth)")
-				}
-				data, err := readDecryptionShares(shares)
+				res, err := f.secretResults(ctx, p, voteVK, r)
 				if err != nil {
 					return err
 				}
-				res, err := election.AuditSecretLog(ctx, p, voteVK, r, data)
-				if err != nil {
-					return err
-				}
-				return printResults(cmd.OutOrStdout(), p, res, asJSON)
+				return printResults(cmd.OutOrStdout(), p, res, f.asJSON)
 			}
-			if len(shares) > 0 {
+			if len(f.shares) > 0 {
 				return errors.New("--share: an open election has no decryption shares")
 			}
 			if out == "" {
 				return errors.New("--out: where to write the tally proofs (required for an open election)")
 			}
-			tallyVK, s, err := findVerifyingKey(keyDir, p.TallyKey)
+			tallyVK, s, err := findVerifyingKey(f.keys, p.TallyKey)
 			if err != nil {
 				return fmt.Errorf("tally key: %w", err)
 			}
-			keys, err := loadKeys(ctx, keyDir, s, p.TallyKey, trusted)
+			keys, err := loadKeys(ctx, f.keys, s, p.TallyKey, trusted)
 			if err != nil {
 				return err
 			}
@@ -123,19 +108,12 @@ and the witnesses' cosignatures on its checkpoint.`,
 			if err := writeNew(out, tallyData); err != nil {
 				return err
 			}
-			return printResults(cmd.OutOrStdout(), p, res, asJSON)
+			return printResults(cmd.OutOrStdout(), p, res, f.asJSON)
 		},
 	}
-	c.Flags().StringVar(&paramsPath, "params", "", "the election parameters file (required)")
-	c.Flags().StringVar(&keyDir, "keys", "", "the key directory: the vote verifying key, and the tally keys for open ballots (required)")
-	c.Flags().StringVar(&logSpec, "log", "", "the ballot log: a directory or an http(s) URL (required)")
+	f.register(c, "the key directory: the vote verifying key, and the tally keys for open ballots")
 	c.Flags().StringVar(&out, "out", "", "open ballots: the tally proof file to write")
-	c.Flags().StringArrayVar(&shares, "share", nil, "secret ballots: a trustee's decryption share file; repeat")
 	c.Flags().BoolVar(&trusted, "trusted-keys", false, "skip the curve checks on the tally proving key (only for keys this machine made)")
-	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	for _, f := range []string{"params", "keys", "log"} {
-		c.MarkFlagRequired(f)
-	}
 	return c
 }
 
