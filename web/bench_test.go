@@ -3,11 +3,14 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -71,6 +74,20 @@ func median(xs []float64) float64 {
 	return s[len(s)/2]
 }
 
+// benchBallot is a ballot the browser benchmarks cast.
+type benchBallot struct {
+	name string
+	s    statement.Statement
+}
+
+// benchBallots are the ballots of BenchmarkBrowser and BenchmarkNode.
+func benchBallots() []benchBallot {
+	return []benchBallot{
+		{"ballot=open/depth=20/options=8", statement.Vote(statement.DefaultDepth, statement.DefaultOptions)},
+		{"ballot=secret/depth=20/options=8/pack=2", statement.SecretVote(statement.DefaultDepth, statement.DefaultOptions, statement.DefaultPack)},
+	}
+}
+
 // BenchmarkBrowser measures the browser voter in headless Chromium against
 // a box on loopback, with development keys at depth 20, one fresh page per
 // iteration:
@@ -104,13 +121,7 @@ func BenchmarkBrowser(b *testing.B) {
 			b.ReportMetric(float64(st.Size()), unit)
 		}
 	})
-	ballots := []struct {
-		name string
-		s    statement.Statement
-	}{
-		{"ballot=open/depth=20/options=8", statement.Vote(statement.DefaultDepth, statement.DefaultOptions)},
-		{"ballot=secret/depth=20/options=8/pack=2", statement.SecretVote(statement.DefaultDepth, statement.DefaultOptions, statement.DefaultPack)},
-	}
+	ballots := benchBallots()
 	for _, bb := range ballots {
 		b.Run(bb.name, func(b *testing.B) {
 			keys, keyDir := benchKeys(b, bb.s)
@@ -157,4 +168,81 @@ func BenchmarkBrowser(b *testing.B) {
 			b.ReportMetric(median(read), "read-ms")
 		})
 	}
+}
+
+// BenchmarkNode casts the ballots of BenchmarkBrowser with the same
+// voter.wasm under Node.js (testdata/node-voter.js, one fresh process per
+// iteration), against the same box, and reports the same medians (ready-ms
+// and keys-ms counted from the voter's start, not a page's): a reference
+// for the browser's numbers, since Go's WebAssembly runs on one thread in
+// both. It skips without node on PATH (or ZKVOTE_NODE).
+//
+//	go test ./web -run '^$' -bench 'Browser|Node' -benchtime 3x -timeout 30m
+func BenchmarkNode(b *testing.B) {
+	logger.Disable()
+	node := os.Getenv("ZKVOTE_NODE")
+	if node == "" {
+		var err error
+		if node, err = exec.LookPath("node"); err != nil {
+			b.Skip("no node on PATH: set ZKVOTE_NODE")
+		}
+	}
+	dir := voterDir(b)
+	script, err := filepath.Abs(filepath.Join("testdata", "node-voter.js"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, bb := range benchBallots() {
+		b.Run(bb.name, func(b *testing.B) {
+			keys, keyDir := benchKeys(b, bb.s)
+			kdf := membership.DefaultKDFParams()
+			e := webtest.New(b, webtest.Options{Keys: keys, KeyDir: keyDir, Web: os.DirFS(dir), Voters: 64, KDF: &kdf})
+			const pass = "correct horse battery staple"
+			var prove, ready, keysMS, unlock, vote []float64
+			b.ResetTimer()
+			for i := range b.N {
+				b.StopTimer()
+				votes := make([]int, len(e.Params.Options))
+				votes[i%len(votes)] = 1
+				cfg, err := json.Marshal(map[string]any{
+					"base": e.URL + "/", "digest": e.Digest, "passphrase": pass, "votes": votes,
+					"identity": e.IdentityFile(b, uint64(i), pass), "proof": e.ProofFile(b, uint64(i)),
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				t := runNodeVoter(b, node, script, dir, cfg)
+				prove, ready, keysMS, unlock, vote = append(prove, t.Prove), append(ready, t.Ready), append(keysMS, t.KeysLoaded), append(unlock, t.Unlock), append(vote, t.Vote)
+				b.Logf("iteration %d: %+v", i, t)
+			}
+			b.ReportMetric(median(prove), "prove-ms")
+			b.ReportMetric(median(ready), "ready-ms")
+			b.ReportMetric(median(keysMS), "keys-ms")
+			b.ReportMetric(median(unlock), "unlock-ms")
+			b.ReportMetric(median(vote), "vote-ms")
+		})
+	}
+}
+
+// runNodeVoter runs testdata/node-voter.js once and returns its timings.
+func runNodeVoter(b *testing.B, node, script, dir string, cfg []byte) timings {
+	b.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, script, dir, string(cfg))
+	cmd.Args[0] = "zkvote-voter" // see node-voter.js: not "node…"
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		b.Fatalf("%s: %v\n%s", script, err, stderr.String())
+	}
+	// The voter's own output (gnark's log) comes first; the timings last.
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	var t timings
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &t); err != nil {
+		b.Fatalf("%s printed %q: %v", script, out, err)
+	}
+	return t
 }

@@ -4,9 +4,9 @@
 //   box=URL        the box, when the page is not served by it (the box must
 //                  allow cross-origin requests); default: where the page is
 //   keys=checked   compile the circuit here and check every curve point of
-//                  the proving key (slower); keys=trusted skips that.
-//                  Default: trusted when the keys come from the page's own
-//                  server, checked when they come from another box=.
+//                  the proving key (slower); the default for the page's own
+//                  origin skips that, and keys from another origin are
+//                  always checked.
 // window.zkvoteTimings holds milliseconds since the page started loading,
 // for measurements.
 "use strict";
@@ -51,6 +51,7 @@
   const button = $("vote");
   let election = null;
   let keys = null; // the promise of the loaded keys
+  let loadKeys = () => {}; // (re)starts loading them, once the election is open
 
   function setStatus(text) {
     $("status").textContent = text;
@@ -206,8 +207,14 @@
       showError({ code: "network", message: "box=" + params.get("box") + ": " + err.message });
       return;
     }
+    // Keys from another origin are always checked: a link to this page
+    // naming a hostile box must not also turn the checks off.
     let mode = base.origin === location.origin ? "trusted" : "checked";
-    if (params.get("keys") === "checked" || params.get("keys") === "trusted") mode = params.get("keys");
+    if (params.get("keys") === "checked") mode = "checked";
+    if (base.origin !== location.origin) {
+      $("box-note").textContent = "Ballot box: " + base.origin;
+      $("box-note").hidden = false;
+    }
     try {
       timings.wasm = await workerReady;
       timings.wasmReady = performance.now();
@@ -236,12 +243,15 @@
     button.disabled = false;
     timings.ready = performance.now();
     setStatus("Ready to vote.");
-    keys = call("keys", { mode }).then((stats) => {
-      timings.keys = stats;
-      timings.keysLoaded = performance.now();
-      return stats;
-    });
-    keys.catch(() => {}); // reported when voting
+    loadKeys = () => {
+      keys = call("keys", { mode }).then((stats) => {
+        timings.keys = stats;
+        timings.keysLoaded = performance.now();
+        return stats;
+      });
+      keys.catch(() => {}); // reported when voting
+    };
+    loadKeys();
   }
 
   form.addEventListener("submit", async (ev) => {
@@ -263,7 +273,12 @@
     setBusy(true);
     try {
       setStatus("Fetching the election's keys…");
-      await keys;
+      try {
+        await keys;
+      } catch (err) {
+        loadKeys(); // the next attempt fetches them again
+        throw err;
+      }
       setStatus("Checking your census proof…");
       await call("census", { proof: new Uint8Array(await censusFile.arrayBuffer()) });
       setStatus("Opening your identity file…");

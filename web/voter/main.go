@@ -30,6 +30,8 @@ import (
 	"syscall/js"
 	"time"
 
+	"github.com/consensys/gnark/logger"
+
 	"github.com/netstate/zkvote/prover"
 	"github.com/netstate/zkvote/web/internal/session"
 )
@@ -42,6 +44,7 @@ type bridge struct {
 }
 
 func main() {
+	logger.Disable() // gnark logs every proof to the console
 	b := &bridge{}
 	js.Global().Set("zkvoteVoter", js.ValueOf(map[string]any{
 		"call": js.FuncOf(b.call),
