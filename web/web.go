@@ -99,6 +99,17 @@ func Build(ctx context.Context, outDir string) error {
 	if err != nil {
 		return fmt.Errorf("web: the Go toolchain's %s: %v", WasmExecFile, err)
 	}
+	// The go command must find the voter from here: say so plainly
+	// rather than with the compiler's words.
+	jsEnv := append(os.Environ(), "GOOS=js", "GOARCH=wasm", "CGO_ENABLED=0")
+	list := exec.CommandContext(ctx, "go", "list", voterPackage)
+	list.Env = jsEnv
+	if out, err := list.CombinedOutput(); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("web: the go command cannot find %s from this directory: run inside the zkvote module, or one that requires it (%s)", voterPackage, strings.TrimSpace(string(out)))
+	}
 	tmp, err := os.MkdirTemp("", "zkvote-web-")
 	if err != nil {
 		return fmt.Errorf("web: %v", err)
@@ -106,7 +117,7 @@ func Build(ctx context.Context, outDir string) error {
 	defer os.RemoveAll(tmp)
 	args := []string{"build", "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(tmp, WasmFile)}
 	cmd := exec.CommandContext(ctx, "go", append(args, voterPackage)...)
-	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm", "CGO_ENABLED=0")
+	cmd.Env = jsEnv
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
