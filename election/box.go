@@ -526,7 +526,7 @@ func appendOptions(p *Params, signer note.Signer, opts BoxOptions) (*tessera.App
 		interval = 250 * time.Millisecond
 	}
 	o := tessera.NewAppendOptions().WithCheckpointSigner(signer).
-		WithBatching(uint(maxBatch), batchAge).
+		WithBatching(uint(maxBatch)+1, batchAge).
 		WithCheckpointInterval(interval).
 		WithPushback(4 * maxBatch)
 	if len(p.Log.Witnesses) == 0 {
@@ -564,12 +564,19 @@ func appendOptions(p *Params, signer note.Signer, opts BoxOptions) (*tessera.App
 }
 
 // How the commit goroutine batches: at most maxBatch entries go to Tessera
-// at once, and Tessera sequences a batch batchAge after its first entry
-// (all of a batch are added at once, so this bounds only the wait for the
-// last of them to reach Tessera's queue).
+// at once, and Tessera sequences them batchAge after the first, in one
+// flush of its queue. Tessera's queue (storage/internal.Queue, v1.0.4)
+// takes a flush's entries under its lock but hands them to its sequencer
+// after releasing it, so two flushes in flight can be sequenced out of
+// order: a batch split between a timed flush and a size-triggered one (or
+// two timed ones) could land at other indices than it was added at, which
+// the box catches and fail-stops on (TestBoxCloseRace saw it under -race).
+// So Tessera's size bound is never reached (maxBatch+1: the box adds at
+// most maxBatch, then waits for them), and batchAge is long enough for a
+// whole batch to reach the queue before the timer fires.
 const (
 	maxBatch = 256
-	batchAge = 100 * time.Microsecond
+	batchAge = 2 * time.Millisecond
 )
 
 // stopLog shuts the log down: Tessera finishes what it was given and
