@@ -61,9 +61,12 @@ const (
 	recBallot     = 1
 	recClosed     = 2
 	maxEntrySize  = tessera.DefaultEntrySizeLimit
-	maxBallotSize = maxEntrySize - 1
 	maxParamsSize = 1 << 20
 )
+
+// MaxBallotSize bounds a ballot's bytes: the box's log keeps entries of at
+// most 65,535 bytes (Tessera's bound), one of which says the entry's kind.
+const MaxBallotSize = maxEntrySize - 1
 
 // Receipt acknowledges a ballot once it is durable. It names the ballot by
 // what the log's hash chain covers: its position, its nullifier, its votes
@@ -875,7 +878,7 @@ func (b *Box) count(votes []uint64, head fr.Element) {
 // ctx is checked before verification; once a ballot is queued for the log
 // Submit waits for it to be durable (or its write to fail).
 func (b *Box) Submit(ctx context.Context, data []byte) (*Receipt, error) {
-	if len(data) > maxBallotSize {
+	if len(data) > MaxBallotSize {
 		return nil, fmt.Errorf("%w: %d bytes", ErrMalformedBallot, len(data))
 	}
 	bal, err := ParseBallot(data)

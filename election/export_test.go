@@ -21,13 +21,12 @@ import (
 // The ballot log's layout (box.go) and the parameters' magic (params.go),
 // which tests use to build and damage logs and encodings by hand.
 const (
-	LogDirName    = logDir
-	ParamsFile    = paramsFile
-	BoxMagic      = boxMagic
-	RecBallot     = recBallot
-	RecClosed     = recClosed
-	MaxBallotSize = maxBallotSize
-	ParamsMagic   = paramsMagic
+	LogDirName  = logDir
+	ParamsFile  = paramsFile
+	BoxMagic    = boxMagic
+	RecBallot   = recBallot
+	RecClosed   = recClosed
+	ParamsMagic = paramsMagic
 )
 
 // Header is the log's first entry for parameters of this digest.

@@ -18,10 +18,9 @@ import (
 
 // Bounds on what the server reads and the client accepts.
 const (
-	// MaxBallotSize bounds a ballot's bytes: the box's log keeps entries of
-	// at most 65,535 bytes (Tessera's bound), one of which says the
-	// entry's kind.
-	MaxBallotSize = 1<<16 - 2
+	// MaxBallotSize bounds a ballot's bytes: the box's
+	// (election.MaxBallotSize).
+	MaxBallotSize = election.MaxBallotSize
 	// MaxReceiptSize bounds a receipt's bytes, with its log proof: the
 	// receipt's fields (at most 255 votes), a checkpoint of at most
 	// witness.MaxCheckpointSize and an inclusion proof of at most 63

@@ -91,11 +91,20 @@ func pointHex(p trustee.Point) string {
 	return hex.EncodeToString(b[:])
 }
 
+// hex32 decodes 32 bytes written as 64 hex digits, with an optional 0x.
+func hex32(s string) ([]byte, error) {
+	b, err := hex.DecodeString(strings.TrimPrefix(strings.TrimSpace(s), "0x"))
+	if err != nil || len(b) != 32 {
+		return nil, fmt.Errorf("%q: want 64 hex digits", s)
+	}
+	return b, nil
+}
+
 // parsePointHex parses a point printed by pointHex.
 func parsePointHex(s string) (trustee.Point, error) {
-	b, err := hex.DecodeString(strings.TrimPrefix(strings.TrimSpace(s), "0x"))
-	if err != nil || len(b) != trustee.PointSize {
-		return trustee.Point{}, fmt.Errorf("%q: want %d hex digits", s, 2*trustee.PointSize)
+	b, err := hex32(s)
+	if err != nil {
+		return trustee.Point{}, err
 	}
 	p, err := trustee.ParsePoint(b)
 	if err != nil {
@@ -114,9 +123,9 @@ func headHex(h fr.Element) string {
 // parseHeadHex parses a chain head strictly: 64 hex digits (an optional
 // 0x), a canonical field element.
 func parseHeadHex(s string) (fr.Element, error) {
-	b, err := hex.DecodeString(strings.TrimPrefix(strings.TrimSpace(s), "0x"))
-	if err != nil || len(b) != field.Size {
-		return fr.Element{}, fmt.Errorf("--head %q: want %d hex digits", s, 2*field.Size)
+	b, err := hex32(s)
+	if err != nil {
+		return fr.Element{}, fmt.Errorf("--head %w", err)
 	}
 	h, err := field.FromBytes(b)
 	if err != nil {
