@@ -28,6 +28,11 @@
 // their device, and [ProveTally] proves the tally of a ballot log in
 // batches.
 //
+// Where the prover has one thread, as Go compiled to WebAssembly has in a
+// browser, [Keys.WithHelper] hands the costliest parts of each Groth16
+// proof to a [Helper] on another thread (in a browser, a second Web
+// Worker running package msm), which makes a proof about twice as fast.
+//
 // Most users want [OpenInsecure] in a demo, keys from a ceremony in
 // production, and [Cast] on the citizen's device.
 //

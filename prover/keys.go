@@ -37,6 +37,8 @@ type Keys struct {
 	pk   *groth16bn254.ProvingKey
 	ppk  *plonkbn254.ProvingKey
 	vk   *verifier.VerifyingKey
+
+	helper *helped // see WithHelper
 }
 
 // Statement returns the statement the keys prove.
@@ -181,12 +183,19 @@ func (k *Keys) Prove(ctx context.Context, w circuits.Witness) (*verifier.Proof, 
 		return nil, err
 	}
 	var proof io.WriterTo
-	if k.pk != nil {
+	switch {
+	case k.helper != nil:
+		proof, err = k.proveHelped(wit)
+	case k.pk != nil:
 		proof, err = groth16.Prove(k.ccs, k.pk, wit)
-	} else {
+	default:
 		proof, err = plonk.Prove(k.ccs, k.ppk, wit)
 	}
-	if err != nil {
+	var failed *helperError
+	switch {
+	case errors.As(err, &failed):
+		return nil, fmt.Errorf("prover: proving %s: %w", k.stmt, failed.err)
+	case err != nil:
 		return nil, fmt.Errorf("prover: proving %s: %v (the witness is not a true instance of the statement)", k.stmt, err)
 	}
 	var data bytes.Buffer
