@@ -238,6 +238,8 @@ The first line on stdout is "listening on http://ADDR", so that
 --listen 127.0.0.1:0 can be used by scripts. On SIGTERM or SIGINT the
 server stops taking requests, finishes those in flight, and closes the
 box: every ballot acknowledged is durable, and a later serve continues.
+A second signal drops the requests still in flight (none of them had an
+acknowledgement) and closes the box at once.
 An ended box is served read-only (its log, status and results).
 
 The server bounds request sizes, slow clients and the submissions it
@@ -302,12 +304,23 @@ internet, run it behind a reverse proxy that does both.`,
 			case serveErr = <-done:
 			case <-ctx.Done():
 				// Requests in flight finish (a proof's wait is bounded by
-				// --prove-timeout); then the box writes what it queued.
-				shutdown, cancel := context.WithTimeout(context.Background(), httpbox.DefaultProveTimeout+10*time.Second)
+				// --prove-timeout); then the box writes what it queued. A
+				// second signal cuts the wait: connections still open are
+				// dropped (their ballots were not acknowledged), and the
+				// box still closes.
+				stop()
+				fmt.Fprintln(cmd.ErrOrStderr(), "stopping: finishing the requests in flight (signal again to drop them)")
+				again, stopAgain := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+				wait := proveTimeout
+				if wait == 0 {
+					wait = httpbox.DefaultProveTimeout
+				}
+				shutdown, cancel := context.WithTimeout(again, wait+10*time.Second)
 				if err := srv.Shutdown(shutdown); err != nil {
 					srv.Close()
 				}
 				cancel()
+				stopAgain()
 				if err := <-done; !errors.Is(err, http.ErrServerClosed) {
 					serveErr = err
 				}

@@ -5,7 +5,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -168,7 +170,31 @@ func TestBoxCommand(t *testing.T) {
 	// Closing while the server runs: the directory is locked.
 	stdout, stderr, err := boxRun(bin, append([]string{"box", "close"}, boxArgs...)...)
 	requireBoxRefused(t, "close while serving", "in use", stdout, stderr, err)
-	srv.stop(t)
+	// A client in the middle of sending a ballot holds the graceful stop
+	// (up to the read timeout); a second SIGTERM drops it, and the box
+	// still closes with every acknowledged ballot (checked below).
+	slow, err := net.Dial("tcp", strings.TrimPrefix(srv.url, "http://"))
+	require.NoError(t, err)
+	defer slow.Close()
+	_, err = fmt.Fprintf(slow, "POST /v1/ballots HTTP/1.1\r\nHost: x\r\nContent-Length: 4000\r\n\r\npartial")
+	require.NoError(t, err)
+	time.Sleep(200 * time.Millisecond) // the server has the request
+	waited := make(chan error, 1)
+	require.NoError(t, srv.cmd.Process.Signal(syscall.SIGTERM))
+	go func() { waited <- srv.cmd.Wait() }()
+	select {
+	case err := <-waited:
+		t.Fatalf("the box stopped at once with a request in flight (%v): %s", err, srv.stderr.String())
+	case <-time.After(1500 * time.Millisecond):
+	}
+	require.NoError(t, srv.cmd.Process.Signal(syscall.SIGTERM))
+	select {
+	case err := <-waited:
+		require.NoError(t, err, "a second SIGTERM stops the box cleanly: %s", srv.stderr.String())
+	case <-time.After(httpbox.ReadTimeout - 5*time.Second):
+		t.Fatal("a second SIGTERM did not cut the graceful stop")
+	}
+	require.Contains(t, srv.stderr.String(), "signal again")
 
 	stdout, stderr, err = boxRun(bin, append([]string{"box", "close", "--json"}, boxArgs...)...)
 	require.NoError(t, err, stderr)
