@@ -47,13 +47,17 @@ type timings struct {
 	Ready      float64 `json:"ready"`
 	KeysLoaded float64 `json:"keysLoaded"`
 	Keys       struct {
-		Bytes   int     `json:"bytes"`
-		FetchMS float64 `json:"fetchMs"`
-		ReadMS  float64 `json:"readMs"`
+		Bytes       int      `json:"bytes"`
+		FetchMS     float64  `json:"fetchMs"`
+		ReadMS      float64  `json:"readMs"`
+		Helper      []string `json:"helper"`
+		HelperMS    float64  `json:"helperMs"`
+		HelperError string   `json:"helperError"`
 	} `json:"keys"`
-	Unlock float64 `json:"unlock"`
-	Prove  float64 `json:"prove"`
-	Vote   float64 `json:"vote"`
+	Unlock      float64 `json:"unlock"`
+	Prove       float64 `json:"prove"`
+	ProveHelper bool    `json:"proveHelper"`
+	Vote        float64 `json:"vote"`
 }
 
 func (p *page) timings() timings {
@@ -92,16 +96,19 @@ func benchBallots() []benchBallot {
 // a box on loopback, with development keys at depth 20, one fresh page per
 // iteration:
 //
-//	go test ./web -run '^$' -bench Browser -benchtime 3x -timeout 30m
+//	go test ./web -run '^$' -bench Browser -benchtime 3x -count 2 -timeout 40m
 //
 // The ballot benchmarks vote (identity files sealed with the default
 // argon2id parameters) and report the median over the iterations of the
 // proof in the browser (prove-ms), the page's load until the form is
-// ready (ready-ms), the keys' fetch and read (keys-ms, from the page's
-// start), the identity file's decryption (unlock-ms), and the whole vote
-// after the click (vote-ms: proof, local check, submit, receipt). The keys
-// benchmarks report loading the vote key in each mode (keys-ms, read-ms).
-// Voter is the size of what the page downloads.
+// ready (ready-ms), the keys' fetch and read, with the helper's load
+// (keys-ms, from the page's start), the identity file's decryption
+// (unlock-ms), and the whole vote after the click (vote-ms: proof, local
+// check, submit, receipt); each runs with the helper worker (helper=on,
+// the page's default) and without (helper=off), so that
+// "benchstat -col /helper" compares them. The keys benchmarks report
+// loading the vote key in each mode (keys-ms, read-ms). Voter is the size
+// of what the page downloads: the voter's and the helper's WebAssembly.
 func BenchmarkBrowser(b *testing.B) {
 	logger.Disable()
 	bctx := browser(b)
@@ -109,48 +116,26 @@ func BenchmarkBrowser(b *testing.B) {
 	b.Run("voter", func(b *testing.B) {
 		for range b.N {
 		}
-		for _, f := range []string{web.WasmFile, web.WasmGzipFile} {
+		for f, unit := range map[string]string{
+			web.WasmFile: "wasm-bytes", web.WasmGzipFile: "wasm-gzip-bytes",
+			web.HelperWasmFile: "helper-wasm-bytes", web.HelperWasmGzipFile: "helper-wasm-gzip-bytes",
+		} {
 			st, err := os.Stat(filepath.Join(dir, f))
 			if err != nil {
 				b.Fatal(err)
-			}
-			unit := "wasm-bytes"
-			if f == web.WasmGzipFile {
-				unit = "wasm-gzip-bytes"
 			}
 			b.ReportMetric(float64(st.Size()), unit)
 		}
 	})
 	ballots := benchBallots()
 	for _, bb := range ballots {
-		b.Run(bb.name, func(b *testing.B) {
-			keys, keyDir := benchKeys(b, bb.s)
-			kdf := membership.DefaultKDFParams()
-			e := webtest.New(b, webtest.Options{Keys: keys, KeyDir: keyDir, Web: os.DirFS(dir), Voters: 64, KDF: &kdf})
-			const pass = "correct horse battery staple"
-			var prove, ready, keysMS, unlock, vote []float64
-			b.ResetTimer()
-			for i := range b.N {
-				b.StopTimer()
-				id, proof := e.IdentityFile(b, uint64(i), pass), e.ProofFile(b, uint64(i))
-				b.StartTimer()
-				p := open(b, bctx, e.URL+"/#digest="+e.Digest)
-				// Vote once the keys are in, so that the proof is timed alone.
-				p.poll(`window.zkvoteTimings.keysLoaded`, 5*time.Minute)
-				p.fill(id, proof, pass, i%3)
-				if got := p.vote(5 * time.Minute); got != "receipt" {
-					b.Fatalf("vote %d: %s: %s", i, got, p.text("#error"))
-				}
-				t := p.timings()
-				prove, ready, keysMS, unlock, vote = append(prove, t.Prove), append(ready, t.Ready), append(keysMS, t.KeysLoaded), append(unlock, t.Unlock), append(vote, t.Vote)
-				b.Logf("iteration %d: %+v", i, t)
+		for _, helper := range []bool{true, false} {
+			name, hash := bb.name+"/helper=on", ""
+			if !helper {
+				name, hash = bb.name+"/helper=off", "&helper=off"
 			}
-			b.ReportMetric(median(prove), "prove-ms")
-			b.ReportMetric(median(ready), "ready-ms")
-			b.ReportMetric(median(keysMS), "keys-ms")
-			b.ReportMetric(median(unlock), "unlock-ms")
-			b.ReportMetric(median(vote), "vote-ms")
-		})
+			b.Run(name, func(b *testing.B) { voteBench(b, bctx, dir, bb.s, hash, helper) })
+		}
 	}
 	for _, mode := range []string{"trusted", "checked"} {
 		b.Run("keys="+mode+"/depth=20/options=8", func(b *testing.B) {
@@ -170,23 +155,51 @@ func BenchmarkBrowser(b *testing.B) {
 	}
 }
 
+// voteBench is one ballot benchmark of BenchmarkBrowser: votes of s on
+// pages whose address ends in hash, with the helper worker or without.
+func voteBench(b *testing.B, bctx context.Context, dir string, s statement.Statement, hash string, helper bool) {
+	keys, keyDir := benchKeys(b, s)
+	kdf := membership.DefaultKDFParams()
+	e := webtest.New(b, webtest.Options{Keys: keys, KeyDir: keyDir, Web: os.DirFS(dir), Voters: 64, KDF: &kdf})
+	const pass = "correct horse battery staple"
+	var prove, ready, keysMS, unlock, vote []float64
+	b.ResetTimer()
+	for i := range b.N {
+		b.StopTimer()
+		id, proof := e.IdentityFile(b, uint64(i), pass), e.ProofFile(b, uint64(i))
+		b.StartTimer()
+		p := open(b, bctx, e.URL+"/#digest="+e.Digest+hash)
+		// Vote once the keys are in, so that the proof is timed alone.
+		p.poll(`window.zkvoteTimings.keysLoaded`, 5*time.Minute)
+		p.fill(id, proof, pass, i%3)
+		if got := p.vote(5 * time.Minute); got != "receipt" {
+			b.Fatalf("vote %d: %s: %s", i, got, p.text("#error"))
+		}
+		t := p.timings()
+		if t.ProveHelper != helper {
+			b.Fatalf("vote %d: the proof used the helper: %v, want %v (keys: %+v)", i, t.ProveHelper, helper, t.Keys)
+		}
+		prove, ready, keysMS, unlock, vote = append(prove, t.Prove), append(ready, t.Ready), append(keysMS, t.KeysLoaded), append(unlock, t.Unlock), append(vote, t.Vote)
+		b.Logf("iteration %d: %+v", i, t)
+	}
+	b.ReportMetric(median(prove), "prove-ms")
+	b.ReportMetric(median(ready), "ready-ms")
+	b.ReportMetric(median(keysMS), "keys-ms")
+	b.ReportMetric(median(unlock), "unlock-ms")
+	b.ReportMetric(median(vote), "vote-ms")
+}
+
 // BenchmarkNode casts the ballots of BenchmarkBrowser with the same
 // voter.wasm under Node.js (testdata/node-voter.js, one fresh process per
 // iteration), against the same box, and reports the same medians (ready-ms
 // and keys-ms counted from the voter's start, not a page's): a reference
-// for the browser's numbers, since Go's WebAssembly runs on one thread in
-// both. It skips without node on PATH (or ZKVOTE_NODE).
+// for the browser's numbers with helper=off, since Go's WebAssembly runs
+// on one thread in both and node-voter.js offers no helper. It skips without node on PATH (or ZKVOTE_NODE).
 //
 //	go test ./web -run '^$' -bench 'Browser|Node' -benchtime 3x -timeout 30m
 func BenchmarkNode(b *testing.B) {
 	logger.Disable()
-	node := os.Getenv("ZKVOTE_NODE")
-	if node == "" {
-		var err error
-		if node, err = exec.LookPath("node"); err != nil {
-			b.Skip("no node on PATH: set ZKVOTE_NODE")
-		}
-	}
+	node := findNode(b)
 	dir := voterDir(b)
 	script, err := filepath.Abs(filepath.Join("testdata", "node-voter.js"))
 	if err != nil {

@@ -4,6 +4,7 @@ package web_test
 
 import (
 	"context"
+	"io/fs"
 	"os"
 	"strings"
 	"testing"
@@ -16,12 +17,14 @@ import (
 	"github.com/netstate/zkvote/membership/membershiptest"
 	"github.com/netstate/zkvote/prover"
 	"github.com/netstate/zkvote/statement"
+	"github.com/netstate/zkvote/web"
 	"github.com/netstate/zkvote/web/internal/webtest"
 )
 
 // TestBrowserVote drives the voting page in headless Chromium against a
-// real box: a citizen votes and downloads a receipt that checks; then the
-// page's refusals (another election's digest, a wrong passphrase, a census
+// real box: a citizen votes, the proof made with the helper worker, and
+// downloads a receipt that checks; another votes with the helper off;
+// then the page's refusals (another election's digest, a wrong passphrase, a census
 // proof of another census and one of another citizen, a second vote, a
 // closed election) each show their message.
 func TestBrowserVote(t *testing.T) {
@@ -59,6 +62,24 @@ func TestBrowserVote(t *testing.T) {
 	require.Equal(t, []uint64{0, 1, 0}, r.Votes)
 	timings := p.eval(`JSON.stringify(window.zkvoteTimings)`)
 	t.Logf("timings (ms since the page started loading): %s", timings)
+	// The proof used the helper worker, which computed at least G2's part.
+	tm := p.timings()
+	require.Empty(t, tm.Keys.HelperError)
+	require.Contains(t, tm.Keys.Helper, "B2")
+	require.True(t, tm.ProveHelper, "the proof was made with the helper")
+
+	// With helper=off in the address, the page proves alone.
+	p = open(t, bctx, e.URL+"/#helper=off&digest="+e.Digest)
+	p.poll(`window.zkvoteTimings.keysLoaded`, 60*time.Second)
+	p.fill(e.IdentityFile(t, 4, pass), e.ProofFile(t, 4), pass, 0)
+	if got := p.vote(60 * time.Second); got != "receipt" {
+		t.Fatalf("vote with helper=off: %s: %s", got, p.text("#error"))
+	}
+	tm = p.timings()
+	require.Empty(t, tm.Keys.Helper)
+	require.Empty(t, tm.Keys.HelperError)
+	require.False(t, tm.ProveHelper)
+	require.Equal(t, uint64(2), e.Box.Results().Ballots)
 
 	refused := func(name, want string, p *page) {
 		t.Helper()
@@ -106,5 +127,43 @@ func TestBrowserVote(t *testing.T) {
 	p = open(t, bctx, e.URL+"/")
 	refused("closed-on-load", "closed", p)
 	require.Equal(t, true, p.eval(`document.getElementById("vote").disabled`))
+	require.Equal(t, uint64(2), e.Box.Results().Ballots)
+}
+
+// TestBrowserNoHelper: where the helper cannot start (here helper.wasm is
+// missing), the page still votes, proving alone, and says why.
+func TestBrowserNoHelper(t *testing.T) {
+	logger.Disable()
+	bctx := browser(t)
+	dir := voterDir(t)
+	keys, err := prover.SetupInsecure(context.Background(), statement.Vote(4, 3))
+	require.NoError(t, err)
+	files := without{os.DirFS(dir), map[string]bool{web.HelperWasmFile: true, web.HelperWasmGzipFile: true}}
+	e := webtest.New(t, webtest.Options{Keys: keys, Web: files})
+	const pass = "correct horse battery staple"
+	p := open(t, bctx, e.URL+"/#digest="+e.Digest)
+	p.poll(`window.zkvoteTimings.keysLoaded`, 90*time.Second)
+	p.fill(e.IdentityFile(t, 0, pass), e.ProofFile(t, 0), pass, 1)
+	if got := p.vote(60 * time.Second); got != "receipt" {
+		t.Fatalf("vote: %s: %s", got, p.text("#error"))
+	}
+	tm := p.timings()
+	t.Logf("keys: %+v", tm.Keys)
+	require.Empty(t, tm.Keys.Helper)
+	require.Contains(t, tm.Keys.HelperError, "helper.wasm")
+	require.False(t, tm.ProveHelper)
 	require.Equal(t, uint64(1), e.Box.Results().Ballots)
+}
+
+// without is an fs.FS less some files.
+type without struct {
+	fs.FS
+	drop map[string]bool
+}
+
+func (w without) Open(name string) (fs.File, error) {
+	if w.drop[name] {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+	}
+	return w.FS.Open(name)
 }

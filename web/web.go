@@ -15,6 +15,13 @@
 // election.VerifyReceipt, then offers the receipt file for download. The
 // identity's secret never leaves the browser.
 //
+// The voter's worker (worker.js, running voter.wasm from web/voter)
+// starts a second worker (helper.js, running helper.wasm from web/helper)
+// and hands it parts of each proof (prover.Keys.WithHelper), so that a
+// proof uses two threads where Go compiled to WebAssembly has one. Where
+// that worker cannot start, the voter proves alone, more slowly; the
+// page's address can also ask for that (#helper=off).
+//
 // Most users want [Build] (or "zkvote web build --out DIR") and then
 // "zkvote box serve --web DIR".
 //
@@ -31,7 +38,11 @@
 // another box are read Checked (the circuit compiled in the browser, every
 // point checked). In both cases the verifying key must be the one the
 // parameters pin, and the ballot the page proved must verify under it and
-// carry this voter's public inputs before it is sent.
+// carry this voter's public inputs before it is sent. The helper sees each
+// proof's whole witness, the identity's secret included: it is a worker of
+// the same page, from the same origin, trusted as the page is. A helper
+// that computes wrong sums only makes a proof that fails that check:
+// nothing is sent, and the page proves alone from then on.
 package web
 
 import (
@@ -52,8 +63,8 @@ import (
 var static embed.FS
 
 // Static returns the page's own files (index.html, app.js, worker.js,
-// style.css), without the compiled voter and Go's wasm_exec.js, which
-// [Build] adds.
+// helper.js, load.js, style.css), without the compiled voter and helper
+// and Go's wasm_exec.js, which [Build] adds.
 func Static() fs.FS {
 	sub, err := fs.Sub(static, "static")
 	if err != nil {
@@ -70,21 +81,31 @@ const (
 	// decompresses itself (DecompressionStream): about a quarter of the
 	// bytes, whatever the server's compression.
 	WasmGzipFile = WasmFile + ".gz"
+	// HelperWasmFile is the compiled helper, which computes parts of
+	// each proof in a second Web Worker.
+	HelperWasmFile = "helper.wasm"
+	// HelperWasmGzipFile is HelperWasmFile gzipped, fetched first as
+	// WasmGzipFile is.
+	HelperWasmGzipFile = HelperWasmFile + ".gz"
 	// WasmExecFile is the Go toolchain's JavaScript support for
 	// GOOS=js, copied from $(go env GOROOT)/lib/wasm.
 	WasmExecFile = "wasm_exec.js"
 )
 
-// voterPackage is the import path of the voter's main package.
-const voterPackage = "github.com/netstate/zkvote/web/voter"
+// The import paths of the main packages Build compiles.
+const (
+	voterPackage  = "github.com/netstate/zkvote/web/voter"
+	helperPackage = "github.com/netstate/zkvote/web/helper"
+)
 
 // Build writes the browser voter into outDir, creating it if needed: the
-// page's files ([Static]), wasm_exec.js from the Go toolchain, and
-// voter.wasm with voter.wasm.gz, compiled from web/voter with the go
-// command on PATH (GOOS=js GOARCH=wasm, -trimpath, -ldflags=-s -w). The go
-// command runs in the current directory, which must be inside the zkvote
-// module or a module that requires it. Files Build writes replace earlier
-// ones of the same name; nothing else in outDir is touched.
+// page's files ([Static]), wasm_exec.js from the Go toolchain, voter.wasm
+// and helper.wasm compiled from web/voter and web/helper with the go
+// command on PATH (GOOS=js GOARCH=wasm, -trimpath, -ldflags=-s -w), and
+// each gzipped (voter.wasm.gz, helper.wasm.gz). The go command runs in
+// the current directory, which must be inside the zkvote module or a
+// module that requires it. Files Build writes replace earlier ones of the
+// same name; nothing else in outDir is touched.
 //
 // ctx cancels the compilation.
 func Build(ctx context.Context, outDir string) error {
@@ -115,26 +136,22 @@ func Build(ctx context.Context, outDir string) error {
 		return fmt.Errorf("web: %v", err)
 	}
 	defer os.RemoveAll(tmp)
-	args := []string{"build", "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(tmp, WasmFile)}
-	cmd := exec.CommandContext(ctx, "go", append(args, voterPackage)...)
-	cmd.Env = jsEnv
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
+	var built []builtFile
+	for _, c := range []struct{ what, pkg, name, gzName string }{
+		{"the voter", voterPackage, WasmFile, WasmGzipFile},
+		{"the helper", helperPackage, HelperWasmFile, HelperWasmGzipFile},
+	} {
+		wasm, err := compile(ctx, jsEnv, c.what, c.pkg, filepath.Join(tmp, c.name))
+		if err != nil {
+			return err
 		}
-		return fmt.Errorf("web: compiling the voter (GOOS=js GOARCH=wasm go build %s): %v\n%s", voterPackage, err, strings.TrimSpace(stderr.String()))
-	}
-	wasm, err := os.ReadFile(filepath.Join(tmp, WasmFile))
-	if err != nil {
-		return fmt.Errorf("web: %v", err)
-	}
-	var gz bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
-	zw.Write(wasm)
-	if err := zw.Close(); err != nil {
-		return fmt.Errorf("web: %v", err)
+		var gz bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
+		zw.Write(wasm)
+		if err := zw.Close(); err != nil {
+			return fmt.Errorf("web: %v", err)
+		}
+		built = append(built, builtFile{c.name, wasm}, builtFile{c.gzName, gz.Bytes()})
 	}
 
 	// Everything is ready: write the files.
@@ -157,10 +174,38 @@ func Build(ctx context.Context, outDir string) error {
 	if err := writeFile(outDir, WasmExecFile, execJS); err != nil {
 		return err
 	}
-	if err := writeFile(outDir, WasmFile, wasm); err != nil {
-		return err
+	for _, f := range built {
+		if err := writeFile(outDir, f.name, f.data); err != nil {
+			return err
+		}
 	}
-	return writeFile(outDir, WasmGzipFile, gz.Bytes())
+	return nil
+}
+
+// builtFile is a file Build made, to write.
+type builtFile struct {
+	name string
+	data []byte
+}
+
+// compile builds the main package pkg for GOOS=js (env) into out and
+// returns the binary; what names it in errors.
+func compile(ctx context.Context, env []string, what, pkg, out string) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", out, pkg)
+	cmd.Env = env
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("web: compiling %s (GOOS=js GOARCH=wasm go build %s): %v\n%s", what, pkg, err, strings.TrimSpace(stderr.String()))
+	}
+	wasm, err := os.ReadFile(out)
+	if err != nil {
+		return nil, fmt.Errorf("web: %v", err)
+	}
+	return wasm, nil
 }
 
 // writeFile writes data to dir/name through a temporary file and a

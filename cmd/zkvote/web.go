@@ -47,9 +47,10 @@ func webBuild() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "build --out DIR",
 		Short: "Compile the browser voter into a new directory",
-		Long: `build writes the voting page, Go's wasm_exec.js and the voter compiled to
-WebAssembly (voter.wasm, and voter.wasm.gz, which the page fetches) into
-DIR, which must not exist or be empty.
+		Long: `build writes the voting page, Go's wasm_exec.js, the voter compiled to
+WebAssembly (voter.wasm, and voter.wasm.gz, which the page fetches) and
+the helper that computes parts of each proof in a second worker
+(helper.wasm, helper.wasm.gz) into DIR, which must not exist or be empty.
 
 It runs the go command on PATH (GOOS=js GOARCH=wasm go build), in the
 current directory, which must be inside the zkvote source tree or a module

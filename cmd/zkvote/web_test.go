@@ -64,11 +64,13 @@ func TestWebCommand(t *testing.T) {
 	for _, f := range res.Files {
 		names[f.Name] = f.Size
 	}
-	for _, n := range []string{"index.html", "app.js", "worker.js", "style.css", "wasm_exec.js", "voter.wasm", "voter.wasm.gz"} {
+	for _, n := range []string{"index.html", "app.js", "worker.js", "helper.js", "load.js", "style.css", "wasm_exec.js", "voter.wasm", "voter.wasm.gz", "helper.wasm", "helper.wasm.gz"} {
 		require.Positive(t, names[n], n)
 	}
-	wasm, err := os.ReadFile(filepath.Join(out, "voter.wasm"))
-	require.NoError(t, err)
-	require.Equal(t, []byte("\x00asm"), wasm[:4])
+	for _, n := range []string{"voter.wasm", "helper.wasm"} {
+		wasm, err := os.ReadFile(filepath.Join(out, n))
+		require.NoError(t, err)
+		require.Equal(t, []byte("\x00asm"), wasm[:4], n)
+	}
 	bad(".", "is not empty", "web", "build", "--out", out)
 }

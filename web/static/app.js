@@ -7,8 +7,12 @@
 //                  the proving key (slower); the default for the page's own
 //                  origin skips that, and keys from another origin are
 //                  always checked.
+//   helper=off     prove on one thread, without the helper worker that
+//                  otherwise computes parts of each proof (for comparison)
 // window.zkvoteTimings holds milliseconds since the page started loading,
-// for measurements.
+// for measurements, with what loading the keys reported (keys: bytes,
+// fetchMs, readMs, helper: the parts the helper computes, helperMs,
+// helperError) and whether the last proof used the helper (proveHelper).
 "use strict";
 
 (() => {
@@ -28,6 +32,7 @@
     duplicate: "You have already voted in this election. Your first ballot stands; this one was not counted.",
     stale: "A later ballot of yours is already in the box, so this one was not counted.",
     rules: "Your choices do not follow this election's rules.",
+    helper: "Part of your ballot's proof, computed by a second worker of this page, failed, so nothing was sent. Vote again: this page now proves your ballot without it, which takes longer.",
     keys: "The election's keys this box serves are missing or not the ones the election names. It is not safe to vote here: try again later, or vote with the command line.",
     busy: "The ballot box is busy. Wait a moment and vote again.",
     refused: "The ballot box refused your ballot.",
@@ -211,6 +216,7 @@
     // naming a hostile box must not also turn the checks off.
     let mode = base.origin === location.origin ? "trusted" : "checked";
     if (params.get("keys") === "checked") mode = "checked";
+    const helper = params.get("helper") !== "off";
     if (base.origin !== location.origin) {
       $("box-note").textContent = "Ballot box: " + base.origin;
       $("box-note").hidden = false;
@@ -244,7 +250,7 @@
     timings.ready = performance.now();
     setStatus("Ready to vote.");
     loadKeys = () => {
-      keys = call("keys", { mode }).then((stats) => {
+      keys = call("keys", { mode, helper }).then((stats) => {
         timings.keys = stats;
         timings.keysLoaded = performance.now();
         return stats;
@@ -292,6 +298,7 @@
       const v = await call("vote", { votes }, (step) => setStatus(STEPS[step] || ""));
       timings.vote = performance.now() - t;
       timings.prove = v.proveMs;
+      timings.proveHelper = v.helper;
       showReceipt(v);
     } catch (err) {
       if (err && err.code === "passphrase") {

@@ -10,14 +10,20 @@
 // resolves with a plain object, or rejects with {code, message}. The ops:
 //
 //	"open"   {base, digest}        → the election (session.Election)
-//	"keys"   {mode}                → session.KeyStats; mode "trusted" or "checked"
+//	"keys"   {mode, helper}        → session.KeyStats; mode "trusted" or "checked"
 //	"unlock" {identity, passphrase}→ {commitment, ms}; identity a Uint8Array
 //	"census" {proof}               → {}; proof a Uint8Array
 //	"vote"   {votes}               → session.Vote, receipt a Uint8Array
 //
 // onProgress, if a function, is called with each step of "vote" as it
-// starts. The identity's secret stays in this worker's memory; only the
-// ballot and the receipt requests leave it.
+// starts. The identity's secret stays in this worker's memory and the
+// helper's; only the ballot and the receipt requests leave them.
+//
+// Unless "keys" is given helper: false, the voter hands parts of each
+// proof to a helper (web/helper) in a second Web Worker, which worker.js
+// offers as zkvoteHelperCall: a proof then runs on two threads. Where
+// there is none, or it fails to start or to load its parts, the voter
+// proves alone; the result of "keys" says which (helper, helperError).
 package main
 
 import (
@@ -103,9 +109,21 @@ func (b *bridge) run(op string, in, progress js.Value) (any, error) {
 		if optString(in.Get("mode")) == "checked" {
 			mode = prover.Checked
 		}
-		st, err := b.s.LoadKeys(ctx, mode)
+		var opts *session.KeyOptions
+		noHelper := ""
+		if h := in.Get("helper"); h.Type() != js.TypeBoolean || h.Bool() {
+			if jh := newJSHelper(); jh != nil {
+				opts = &session.KeyOptions{Helper: jh}
+			} else {
+				noHelper = "voter: this worker offers no helper (zkvoteHelperCall)"
+			}
+		}
+		st, err := b.s.LoadKeys(ctx, mode, opts)
 		if err != nil {
 			return nil, err
+		}
+		if st.HelperError == "" {
+			st.HelperError = noHelper
 		}
 		return toJS(st)
 	case "unlock":

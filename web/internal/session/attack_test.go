@@ -33,7 +33,7 @@ func TestAttackReopenForgetsElection(t *testing.T) {
 	requireCode(t, session.CodeDigest, err)
 	_, err = s.Vote(ctx, []uint64{1, 0, 0})
 	requireCode(t, session.CodeState, err)
-	_, err = s.LoadKeys(ctx, prover.Trusted)
+	_, err = s.LoadKeys(ctx, prover.Trusted, nil)
 	requireCode(t, session.CodeState, err)
 	require.Zero(t, e.Box.Results().Ballots, "nothing was cast")
 
@@ -76,7 +76,7 @@ func TestAttackBusyBox(t *testing.T) {
 	require.NoError(t, err)
 	_, err = s.Open(ctx, e.Digest)
 	require.NoError(t, err)
-	_, err = s.LoadKeys(ctx, prover.Trusted)
+	_, err = s.LoadKeys(ctx, prover.Trusted, nil)
 	require.NoError(t, err, "a busy key fetch is asked again")
 	require.NoError(t, s.Census(read(t, e.ProofFile(t, 0))))
 	_, err = s.Unlock(read(t, e.IdentityFile(t, 0, "pass")), []byte("pass"))

@@ -5,6 +5,10 @@
 // box's receipt. The js/wasm bridge (package web/voter) only moves values
 // between JavaScript and a [Session].
 //
+// A session can hand parts of each proof to a helper (a prover.Helper:
+// in the browser, a second Web Worker running web/helper), so that a
+// proof uses two threads; see [KeyOptions].
+//
 // Every failure the page explains is an [*Error] whose Code names it; the
 // page words the message.
 package session
@@ -50,6 +54,7 @@ const (
 	CodeUnknown      = "unknown"       // the ballot was sent, but whether the box kept it is unknown
 	CodeReceipt      = "receipt"       // the box accepted the ballot, but its receipt does not check
 	CodeNetwork      = "network"       // the box could not be reached
+	CodeHelper       = "helper"        // the helper failed a proof; nothing was sent, and the session now proves alone
 	CodeState        = "state"         // a step was called out of order (a bug of the page)
 	CodeInternal     = "internal"      // anything else
 )
@@ -107,7 +112,8 @@ type Session struct {
 	client *httpbox.Client
 
 	params *election.Params
-	keys   *prover.Keys
+	keys   *prover.Keys // the keys Vote proves with: alone's, or with a helper
+	alone  *prover.Keys // the same keys without the helper; nil when keys has none
 	id     *membership.Identity
 	proof  *membership.Proof
 
@@ -140,7 +146,7 @@ func New(base string, hc *http.Client) (*Session, error) {
 func (s *Session) Open(ctx context.Context, want string) (*Election, error) {
 	// Whatever happens, the election opened before (and its keys) is
 	// forgotten: a failed Open must not leave it to vote in.
-	s.params, s.keys = nil, nil
+	s.params, s.keys, s.alone = nil, nil, nil
 	var wantDigest []byte
 	if want != "" {
 		var err error
@@ -181,19 +187,41 @@ func (s *Session) Open(ctx context.Context, want string) (*Election, error) {
 	}, nil
 }
 
+// KeyOptions are the options of [Session.LoadKeys]; nil means none.
+type KeyOptions struct {
+	// Helper, if not nil, computes the parts of each proof that
+	// prover.Keys.HelperParts names, on another thread than the
+	// session's: in the browser, a second Web Worker (Go compiled to
+	// WebAssembly has one thread). A helper that cannot take its parts
+	// is no failure of LoadKeys: the session proves alone, and
+	// KeyStats.HelperError says why. See [CodeHelper] for a helper that
+	// fails later.
+	Helper prover.Helper
+}
+
 // KeyStats says what loading the keys took.
 type KeyStats struct {
 	Bytes   int     `json:"bytes"`   // fetched
 	FetchMS float64 `json:"fetchMs"` // fetching the files
 	ReadMS  float64 `json:"readMs"`  // prover.ReadKeys
+
+	// Helper names the parts of each proof the helper computes (msm.Part
+	// names, such as "B2"); it is empty when the session proves alone.
+	Helper []string `json:"helper"`
+	// HelperMS is the time the helper took to take its parts' bases.
+	HelperMS float64 `json:"helperMs"`
+	// HelperError says why the session proves alone although it was
+	// given a helper.
+	HelperError string `json:"helperError,omitempty"`
 }
 
 // LoadKeys fetches the election's vote keys from the box (/keys/, by the
 // names prover.KeyFiles gives) and reads them in mode (see
 // prover.LoadMode; Checked fetches no constraint system and compiles the
 // circuit instead). The verifying key must be the one the parameters pin,
-// and the proving key and circuit must carry its ID.
-func (s *Session) LoadKeys(ctx context.Context, mode prover.LoadMode) (*KeyStats, error) {
+// and the proving key and circuit must carry its ID. With a helper
+// (opts.Helper), it then gives the helper its parts.
+func (s *Session) LoadKeys(ctx context.Context, mode prover.LoadMode, opts *KeyOptions) (*KeyStats, error) {
 	if s.params == nil {
 		return nil, failf(CodeState, "LoadKeys before Open")
 	}
@@ -206,7 +234,7 @@ func (s *Session) LoadKeys(ctx context.Context, mode prover.LoadMode) (*KeyStats
 	}
 	start := time.Now()
 	files := make(map[string][]byte, len(names))
-	stats := &KeyStats{}
+	stats := &KeyStats{Helper: []string{}}
 	for _, n := range names {
 		data, err := s.get(ctx, "/keys/"+n, maxKeyFile)
 		if err != nil {
@@ -231,8 +259,46 @@ func (s *Session) LoadKeys(ctx context.Context, mode prover.LoadMode) (*KeyStats
 	if !s.params.VoteKey.Matches(k.VerifyingKey()) {
 		return nil, failf(CodeKeys, "the box's keys are not the ones the election pins")
 	}
-	s.keys = k
+	s.keys, s.alone = k, nil
+	if opts != nil && opts.Helper != nil {
+		if err := s.useHelper(ctx, opts.Helper, stats); err != nil {
+			return nil, err
+		}
+	}
 	return stats, nil
+}
+
+// useHelper hands the parts of s.keys' proofs that HelperParts names to
+// h, recording in stats how that went. Only ctx's end is an error.
+func (s *Session) useHelper(ctx context.Context, h prover.Helper, stats *KeyStats) error {
+	parts := s.keys.HelperParts()
+	if len(parts) == 0 {
+		stats.HelperError = fmt.Sprintf("session: %s keys cannot use a helper (only Groth16 keys of a circuit without commitments can)", s.keys.Backend())
+		return nil
+	}
+	start := time.Now()
+	hk, err := s.keys.WithHelper(ctx, h, parts)
+	stats.HelperMS = ms(time.Since(start))
+	if err != nil {
+		if ctx.Err() != nil {
+			s.keys = nil
+			return fail(CodeInternal, ctx.Err())
+		}
+		stats.HelperError = err.Error()
+		return nil
+	}
+	s.alone, s.keys = s.keys, hk
+	for _, p := range parts {
+		stats.Helper = append(stats.Helper, p.String())
+	}
+	return nil
+}
+
+// dropHelper makes Vote prove alone from now on, after the helper failed.
+func (s *Session) dropHelper() {
+	if s.alone != nil {
+		s.keys, s.alone = s.alone, nil
+	}
 }
 
 // Unlock opens the citizen's identity file with their passphrase and
@@ -286,6 +352,7 @@ type Vote struct {
 	Position  uint64  `json:"position"`
 	Nullifier string  `json:"nullifier"` // hex
 	Receipt   []byte  `json:"receipt"`   // the receipt file, with the log's proof
+	Helper    bool    `json:"helper"`    // the proof was made with the helper (KeyOptions.Helper)
 	ProveMS   float64 `json:"proveMs"`
 	CheckMS   float64 `json:"checkMs"` // verifying the ballot here before sending it
 	SubmitMS  float64 `json:"submitMs"`
@@ -301,6 +368,10 @@ const proveAttempts = 5
 // under the pinned key and its public inputs are this voter's), submits
 // it, asks the box for the log's proof and checks the receipt with
 // election.VerifyReceipt.
+//
+// A proof made with a helper (KeyOptions.Helper) that fails, or that
+// does not verify, is [CodeHelper]: nothing is sent, and the session
+// proves alone from then on, so that voting again needs no helper.
 func (s *Session) Vote(ctx context.Context, votes []uint64) (*Vote, error) {
 	switch {
 	case s.params == nil:
@@ -316,7 +387,7 @@ func (s *Session) Vote(ctx context.Context, votes []uint64) (*Vote, error) {
 	if err := p.Rules.Check(len(p.Options), votes); err != nil {
 		return nil, fail(CodeRules, err)
 	}
-	out := &Vote{}
+	out := &Vote{Helper: s.alone != nil}
 	s.step("prove")
 	start := time.Now()
 	var ballot *election.Ballot
@@ -337,6 +408,9 @@ func (s *Session) Vote(ctx context.Context, votes []uint64) (*Vote, error) {
 		return nil, fail(CodeCensusLeaf, err)
 	case errors.Is(err, election.ErrBallotRules):
 		return nil, fail(CodeRules, err)
+	case err != nil && out.Helper && ctx.Err() == nil:
+		s.dropHelper()
+		return nil, fail(CodeHelper, fmt.Errorf("session: proving with the helper failed, and nothing was sent; the next attempt proves without it: %w", err))
 	case err != nil:
 		return nil, fail(CodeInternal, err)
 	}
@@ -345,6 +419,13 @@ func (s *Session) Vote(ctx context.Context, votes []uint64) (*Vote, error) {
 	s.step("check")
 	start = time.Now()
 	if err := s.check(ballot, votes); err != nil {
+		if out.Helper && errors.Is(err, errNotVerified) {
+			// The helper's sums are the only part of this proof the
+			// keys alone would not have made: blame it, and let the
+			// next attempt tell whether the keys are at fault too.
+			s.dropHelper()
+			return nil, fail(CodeHelper, fmt.Errorf("session: the ballot proven with the helper does not verify, and nothing was sent; the next attempt proves without it: %w", err))
+		}
 		return nil, err
 	}
 	out.CheckMS = ms(time.Since(start))
@@ -404,10 +485,13 @@ func (s *Session) check(b *election.Ballot, votes []uint64) error {
 		return failf(CodeKeys, "the ballot proven here does not carry this voter's public inputs: the keys are not the election's")
 	}
 	if err := verifier.Verify(s.keys.VerifyingKey(), b.Proof()); err != nil {
-		return failf(CodeKeys, "the ballot proven here does not verify under the pinned key: %v", err)
+		return fail(CodeKeys, fmt.Errorf("session: %w: %v", errNotVerified, err))
 	}
 	return nil
 }
+
+// errNotVerified is check's failure of a proof that does not verify.
+var errNotVerified = errors.New("the ballot proven here does not verify under the pinned key")
 
 func (s *Session) step(name string) {
 	if s.Progress != nil {

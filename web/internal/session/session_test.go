@@ -51,7 +51,7 @@ func ready(t *testing.T, e *webtest.Election, i uint64) *session.Session {
 	require.NoError(t, err)
 	_, err = s.Open(ctx, e.Digest)
 	require.NoError(t, err)
-	_, err = s.LoadKeys(ctx, prover.Trusted)
+	_, err = s.LoadKeys(ctx, prover.Trusted, nil)
 	require.NoError(t, err)
 	require.NoError(t, s.Census(read(t, e.ProofFile(t, i))))
 	_, err = s.Unlock(read(t, e.IdentityFile(t, i, "pass")), []byte("pass"))
@@ -76,7 +76,7 @@ func TestVote(t *testing.T) {
 	require.Equal(t, []string{"yes", "no", "abstain"}, el.Options)
 	require.False(t, el.Closed)
 	require.False(t, el.Secret)
-	st, err := s.LoadKeys(ctx, prover.Trusted)
+	st, err := s.LoadKeys(ctx, prover.Trusted, nil)
 	require.NoError(t, err)
 	require.Positive(t, st.Bytes)
 	require.NoError(t, s.Census(read(t, e.ProofFile(t, 0))))
@@ -102,7 +102,7 @@ func TestVote(t *testing.T) {
 
 	// Checked keys load and prove too.
 	s = ready(t, e, 1)
-	_, err = s.LoadKeys(ctx, prover.Checked)
+	_, err = s.LoadKeys(ctx, prover.Checked, nil)
 	require.NoError(t, err)
 	_, err = s.Vote(ctx, []uint64{1, 0, 0})
 	require.NoError(t, err)
@@ -134,7 +134,7 @@ func TestRefusals(t *testing.T) {
 	// Out of order.
 	_, err = s.Vote(ctx, []uint64{1, 0, 0})
 	requireCode(t, session.CodeState, err)
-	_, err = s.LoadKeys(ctx, prover.Trusted)
+	_, err = s.LoadKeys(ctx, prover.Trusted, nil)
 	requireCode(t, session.CodeState, err)
 
 	// Another election's digest, and a digest that is not one.
@@ -145,7 +145,7 @@ func TestRefusals(t *testing.T) {
 	requireCode(t, session.CodeDigest, err)
 	_, err = s.Open(ctx, e.Digest)
 	require.NoError(t, err)
-	_, err = s.LoadKeys(ctx, prover.Trusted)
+	_, err = s.LoadKeys(ctx, prover.Trusted, nil)
 	require.NoError(t, err)
 
 	// Unlock before Census.
@@ -194,7 +194,7 @@ func TestKeysNotPinned(t *testing.T) {
 	_, err = sess.Open(ctx, e.Digest)
 	require.NoError(t, err)
 	for _, mode := range []prover.LoadMode{prover.Trusted, prover.Checked} {
-		_, err = sess.LoadKeys(ctx, mode)
+		_, err = sess.LoadKeys(ctx, mode, nil)
 		requireCode(t, session.CodeKeys, err)
 	}
 
@@ -204,7 +204,7 @@ func TestKeysNotPinned(t *testing.T) {
 	require.NoError(t, keysFor(t, s).WriteFiles(pinned))
 	_, _, vk := prover.KeyFiles(s, keysFor(t, s).Backend())
 	require.NoError(t, os.WriteFile(filepath.Join(dir, vk), read(t, filepath.Join(pinned, vk)), 0o600))
-	_, err = sess.LoadKeys(ctx, prover.Trusted)
+	_, err = sess.LoadKeys(ctx, prover.Trusted, nil)
 	requireCode(t, session.CodeKeys, err)
 	require.ErrorIs(t, err, prover.ErrStaleKey)
 }
