@@ -11,6 +11,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,6 +23,7 @@ import (
 	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+	"k8s.io/klog/v2"
 
 	"github.com/netstate/zkvote/web"
 )
@@ -45,7 +47,12 @@ var buildVoter = sync.OnceValues(func() (string, error) {
 
 var buildTime time.Duration
 
+// TestMain silences klog, through which Tessera (the test boxes' log)
+// reports its start-up: its lines would break the benchmarks' output
+// lines, which benchstat reads.
 func TestMain(m *testing.M) {
+	klog.LogToStderr(false)
+	klog.SetOutput(io.Discard)
 	code := m.Run()
 	if builtDir != "" {
 		os.RemoveAll(builtDir)
