@@ -106,13 +106,7 @@ func helpedCases() []helpedCase {
 			return w
 		}},
 		{"vote", func(t *testing.T) *Keys { return testVoteKeys(t) }, func(t *testing.T) circuits.Witness {
-			tr := testTree(t, 7)
-			p, err := tr.Proof(6)
-			require.NoError(t, err)
-			w, err := voteWitness(membershiptest.Identity(6), p, &ballot{scope: fe(5), digest: fe(6), numOptions: 3,
-				maxPer: 1, minTotal: 1, maxTotal: 1, exp: 1, votes: []uint64{0, 1, 0}})
-			require.NoError(t, err)
-			return w
+			return helpedVote(t, []uint64{0, 1, 0})
 		}},
 		{"secret", func(t *testing.T) *Keys {
 			k, err := testSecretKeys()
@@ -124,6 +118,18 @@ func helpedCases() []helpedCase {
 			return secretBallot(t, 9, statement.SecretVote(testDepth, 3, 2), trustee.BaseMul(sk), []uint64{1, 0, 0})
 		}},
 	}
+}
+
+// helpedVote is the witness of a single-choice ballot of member 6 of a
+// tree of 7, with votes (not checked against the rules).
+func helpedVote(t *testing.T, votes []uint64) *circuits.VoteWitness {
+	tr := testTree(t, 7)
+	p, err := tr.Proof(6)
+	require.NoError(t, err)
+	w, err := voteWitness(membershiptest.Identity(6), p, &ballot{scope: fe(5), digest: fe(6), numOptions: 3,
+		maxPer: 1, minTotal: 1, maxTotal: 1, exp: 1, votes: votes})
+	require.NoError(t, err)
+	return w
 }
 
 // subsets returns every non-empty subset of msm.Parts.
@@ -286,30 +292,13 @@ func TestHelperFails(t *testing.T) {
 }
 
 // g2OutsideSubgroup returns the raw encoding of a point on the twist that
-// is not in G2 (BN254's twist has a large cofactor).
+// is not in G2 (nonSubgroupG2's point, uncompressed).
 func g2OutsideSubgroup(t *testing.T) []byte {
-	// The twist's constant b' = y² − x³, from the generator.
-	_, _, _, g2 := bn254.Generators()
-	var b, x3 = g2.Y, g2.X
-	b.Square(&b)
-	x3.Square(&x3).Mul(&x3, &g2.X)
-	b.Sub(&b, &x3)
 	var p bn254.G2Affine
-	for i := uint64(1); ; i++ {
-		p.X.A0.SetUint64(i)
-		p.X.A1.SetUint64(1)
-		y2 := p.X
-		y2.Square(&y2).Mul(&y2, &p.X).Add(&y2, &b)
-		if y2.Legendre() != 1 {
-			continue
-		}
-		p.Y.Sqrt(&y2)
-		require.True(t, p.IsOnCurve())
-		if !p.IsInSubGroup() {
-			raw := p.RawBytes()
-			return raw[:]
-		}
-	}
+	dec := bn254.NewDecoder(bytes.NewReader(nonSubgroupG2(t)), bn254.NoSubgroupChecks())
+	require.NoError(t, dec.Decode(&p))
+	raw := p.RawBytes()
+	return raw[:]
 }
 
 // TestHelperFalseWitness: a witness that is not a true instance fails as
@@ -317,12 +306,7 @@ func g2OutsideSubgroup(t *testing.T) []byte {
 func TestHelperFalseWitness(t *testing.T) {
 	ctx := context.Background()
 	k := testVoteKeys(t)
-	tr := testTree(t, 7)
-	p, err := tr.Proof(6)
-	require.NoError(t, err)
-	w, err := voteWitness(membershiptest.Identity(6), p, &ballot{scope: fe(5), digest: fe(6), numOptions: 3,
-		maxPer: 1, minTotal: 1, maxTotal: 1, exp: 1, votes: []uint64{1, 1, 0}})
-	require.NoError(t, err)
+	w := helpedVote(t, []uint64{1, 1, 0}) // two votes where one is allowed
 	h := newLocalHelper()
 	hk, err := k.WithHelper(ctx, h, k.HelperParts())
 	require.NoError(t, err)
