@@ -15,7 +15,9 @@
 // with {ms} once the helper runs. The first call starts the helper. The
 // promise rejects with {code, message} when the helper cannot start (no
 // workers inside workers, helper.wasm missing, no answer within a minute)
-// or stops, and then for every later call: the voter proves alone.
+// or fails with an error event, and then for every later call: the voter
+// proves alone. A helper that ends without a word (its worker closed
+// itself) leaves its calls unsettled: the voter's timeouts end them.
 "use strict";
 
 importScripts("wasm_exec.js", "load.js");

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"syscall/js"
 	"time"
 
@@ -13,16 +14,24 @@ import (
 	"github.com/netstate/zkvote/prover/msm"
 )
 
-// helperTimeout bounds each call of the helper: far more than a part of
-// a proof takes on a slow phone, so that a helper that stopped answering
-// fails the proof instead of hanging it.
+// helperTimeout bounds each call of the helper from the moment it is
+// sent: far more than loading a part's bases takes on a slow phone, so
+// that a helper that stopped answering (a worker that ends sends no word)
+// fails the call instead of hanging it. A part's sums are bounded more
+// tightly, by what loading it took (sumTimeout).
 const helperTimeout = 2 * time.Minute
+
+// minSumTimeout is the least time a part's sum is given.
+const minSumTimeout = 10 * time.Second
 
 // jsHelper is the prover.Helper of the page: a second Web Worker
 // (helper.js, running web/helper), which worker.js starts and reaches
 // through its function zkvoteHelperCall(op, args) → Promise.
 type jsHelper struct {
 	call js.Value
+
+	mu   sync.Mutex
+	took map[msm.Part]time.Duration // what loading each part took, its first sum included
 }
 
 var _ prover.Helper = (*jsHelper)(nil)
@@ -36,22 +45,44 @@ func newJSHelper() *jsHelper {
 	if call.Type() != js.TypeFunction {
 		return nil
 	}
-	h := &jsHelper{call: call}
-	wait := h.send("start", map[string]any{})
+	h := &jsHelper{call: call, took: map[msm.Part]time.Duration{}}
+	wait := h.send("start", map[string]any{}, helperTimeout)
 	go wait(context.Background()) // a failure to start fails the first load
 	return h
 }
 
-// Load implements prover.Helper.
+// Load implements prover.Helper. The helper runs the part once as it
+// loads it (web/helper), so the time it takes bounds the part's sums.
 func (h *jsHelper) Load(ctx context.Context, p msm.Part, bases []byte) error {
-	_, err := h.send("load", map[string]any{"part": int(p), "bases": uint8Array(bases)})(ctx)
+	start := time.Now()
+	_, err := h.send("load", map[string]any{"part": int(p), "bases": uint8Array(bases)}, helperTimeout)(ctx)
+	if err == nil {
+		h.mu.Lock()
+		h.took[p] = time.Since(start)
+		h.mu.Unlock()
+	}
 	return err
+}
+
+// sumTimeout bounds a sum of part p: ten times what loading the part took
+// (a sum over the same points, on code not yet optimised, plus the copy
+// of the bases), at least minSumTimeout and at most helperTimeout. A
+// helper that stopped answering fails a proof within it: its parts are
+// sent together, so their bounds run together.
+func (h *jsHelper) sumTimeout(p msm.Part) time.Duration {
+	h.mu.Lock()
+	took, ok := h.took[p]
+	h.mu.Unlock()
+	if !ok {
+		return helperTimeout
+	}
+	return min(max(10*took, minSumTimeout), helperTimeout)
 }
 
 // Start implements prover.Helper: the message leaves for the helper
 // before Start returns, so that the helper works while the prover does.
 func (h *jsHelper) Start(p msm.Part, scalars []byte) func() ([]byte, error) {
-	wait := h.send("msm", map[string]any{"part": int(p), "scalars": uint8Array(scalars)})
+	wait := h.send("msm", map[string]any{"part": int(p), "scalars": uint8Array(scalars)}, h.sumTimeout(p))
 	return func() ([]byte, error) {
 		v, err := wait(context.Background())
 		if err != nil {
@@ -66,11 +97,12 @@ func (h *jsHelper) Start(p msm.Part, scalars []byte) func() ([]byte, error) {
 }
 
 // send calls zkvoteHelperCall(op, args) at once and returns a function
-// that waits for its result: until the promise settles, helperTimeout
-// passes or ctx ends. The wait must run on another goroutine than the
-// JavaScript event loop's (a js.Func's), which it needs to be told the
-// result.
-func (h *jsHelper) send(op string, args map[string]any) func(ctx context.Context) (js.Value, error) {
+// that waits for its result: until the promise settles, timeout has
+// passed since the call was sent, or ctx ends. The wait must run on
+// another goroutine than the JavaScript event loop's (a js.Func's), which
+// it needs to be told the result.
+func (h *jsHelper) send(op string, args map[string]any, timeout time.Duration) func(ctx context.Context) (js.Value, error) {
+	deadline := time.Now().Add(timeout)
 	type reply struct {
 		v   js.Value
 		err error
@@ -96,13 +128,13 @@ func (h *jsHelper) send(op string, args map[string]any) func(ctx context.Context
 		done <- reply{err: err}
 	}
 	return func(ctx context.Context) (js.Value, error) {
-		t := time.NewTimer(helperTimeout)
+		t := time.NewTimer(time.Until(deadline))
 		defer t.Stop()
 		select {
 		case r := <-done:
 			return r.v, r.err
 		case <-t.C:
-			return js.Undefined(), fmt.Errorf("voter: the helper did not answer %s within %v", op, helperTimeout)
+			return js.Undefined(), fmt.Errorf("voter: the helper did not answer %s within %v", op, timeout.Round(time.Millisecond))
 		case <-ctx.Done():
 			return js.Undefined(), ctx.Err()
 		}
