@@ -59,6 +59,10 @@ const (
 // directory.
 var ErrLocked = errors.New("membership: tree directory is in use")
 
+// ErrNoTree is returned by OpenTree with [TreeOptions.Existing] when the
+// directory holds no tree.
+var ErrNoTree = errors.New("membership: no tree in this directory")
+
 type opKind uint8
 
 const (
@@ -186,8 +190,8 @@ type store struct {
 	recovered int64
 }
 
-// OpenTree opens the persistent tree in dir, creating it if dir holds none.
-// It loads the snapshot, replays the log and takes an exclusive lock on the
+// OpenTree opens the persistent tree in dir, creating it if dir holds none
+// (unless opts.Existing: then it is [ErrNoTree]). It loads the snapshot, replays the log and takes an exclusive lock on the
 // directory until [Tree.Close].
 //
 // A log that ends in a torn tail (its last record cut short, or failing its
@@ -199,6 +203,21 @@ type store struct {
 // ctx is checked between replayed records; cancelling returns ctx's error
 // and leaves the files untouched.
 func OpenTree(ctx context.Context, dir string, opts *TreeOptions) (*Tree, error) {
+	if opts != nil && opts.Existing {
+		found := false
+		for _, name := range []string{logName, snapName} {
+			_, err := os.Stat(filepath.Join(dir, name))
+			switch {
+			case err == nil:
+				found = true
+			case !errors.Is(err, os.ErrNotExist):
+				return nil, fmt.Errorf("membership: %v", err)
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("%w: %s", ErrNoTree, dir)
+		}
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("membership: %v", err)
 	}

@@ -77,6 +77,45 @@ func TestPersistReopen(t *testing.T) {
 	}
 }
 
+// TestOpenExisting: with Existing, a directory that holds no tree (empty,
+// missing, or holding other files) is ErrNoTree and is left as it was; one
+// that holds a tree, with or without a snapshot, opens as usual.
+func TestOpenExisting(t *testing.T) {
+	ctx := context.Background()
+	existing := &TreeOptions{Existing: true}
+	empty := t.TempDir()
+	_, err := OpenTree(ctx, empty, existing)
+	require.ErrorIs(t, err, ErrNoTree)
+	entries, err := os.ReadDir(empty)
+	require.NoError(t, err)
+	require.Empty(t, entries, "nothing created")
+
+	missing := filepath.Join(t.TempDir(), "census")
+	_, err = OpenTree(ctx, missing, existing)
+	require.ErrorIs(t, err, ErrNoTree)
+	_, err = os.Stat(missing)
+	require.ErrorIs(t, err, os.ErrNotExist, "the directory is not created")
+
+	other := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(other, "notes.txt"), []byte("x"), 0o600))
+	_, err = OpenTree(ctx, other, existing)
+	require.ErrorIs(t, err, ErrNoTree)
+
+	for _, snap := range []bool{false, true} {
+		dir := t.TempDir()
+		leaves := buildPersistent(t, dir, snap)
+		tr := openT(t, dir, existing)
+		checkTree(t, tr, leaves)
+		require.NoError(t, tr.Close())
+	}
+	// A snapshot without its log is a damaged tree, not no tree.
+	dir := t.TempDir()
+	buildPersistent(t, dir, true)
+	require.NoError(t, os.Remove(filepath.Join(dir, logName)))
+	_, err = OpenTree(ctx, dir, existing)
+	require.ErrorIs(t, err, ErrCorrupt)
+}
+
 func TestPersistHistory(t *testing.T) {
 	dir := t.TempDir()
 	tr := openT(t, dir, &TreeOptions{RootHistory: 4})

@@ -30,6 +30,11 @@ type TreeOptions struct {
 	// SnapshotBytes is the log size after which a persistent tree writes a
 	// snapshot and starts a new log; 0 means 64 MiB.
 	SnapshotBytes int64
+	// Existing makes [OpenTree] refuse a directory that holds no tree
+	// ([ErrNoTree]), creating nothing, rather than start a new tree there:
+	// for readers, which a mistyped directory should not send on with an
+	// empty census.
+	Existing bool
 }
 
 func (o *TreeOptions) withDefaults() TreeOptions {

@@ -25,15 +25,16 @@ kept durably in a directory. Its head (size and root) is what an election
 accepts; citizens prove membership under it without saying which leaf is
 theirs.`,
 	}
-	c.PersistentFlags().StringVar(&dir, "dir", "", "the census directory, created if missing (required)")
+	c.PersistentFlags().StringVar(&dir, "dir", "", "the census directory; add and import create it (required)")
 	c.MarkPersistentFlagRequired("dir")
 	c.AddCommand(censusAdd(&dir), censusImport(&dir), censusRemove(&dir), censusRoot(&dir), censusProof(&dir))
 	return c
 }
 
-// withTree opens the census in dir, runs fn, closes it and prints its head.
-func withTree(cmd *cobra.Command, dir string, asJSON bool, fn func(*membership.Tree) error) error {
-	t, err := membership.OpenTree(cmd.Context(), dir, nil)
+// withTree opens the census in dir (creating it only if create is set),
+// runs fn, closes it and prints its head.
+func withTree(cmd *cobra.Command, dir string, create, asJSON bool, fn func(*membership.Tree) error) error {
+	t, err := openCensus(cmd, dir, create)
 	if err != nil {
 		return err
 	}
@@ -46,6 +47,17 @@ func withTree(cmd *cobra.Command, dir string, asJSON bool, fn func(*membership.T
 		return err
 	}
 	return printHead(cmd.OutOrStdout(), h, epoch, asJSON)
+}
+
+// openCensus opens the census in dir, creating it there only if create
+// is set: a command that reads a census must not start an empty one in a
+// mistyped directory.
+func openCensus(cmd *cobra.Command, dir string, create bool) (*membership.Tree, error) {
+	t, err := membership.OpenTree(cmd.Context(), dir, &membership.TreeOptions{Existing: !create})
+	if errors.Is(err, membership.ErrNoTree) {
+		return nil, fmt.Errorf("no census at %s (zkvote census add creates one)", dir)
+	}
+	return t, err
 }
 
 // headOutput is a census head as --json prints it.
@@ -88,7 +100,7 @@ func censusAdd(dir *string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return withTree(cmd, *dir, asJSON, func(t *membership.Tree) error {
+			return withTree(cmd, *dir, true, asJSON, func(t *membership.Tree) error {
 				_, err := t.InsertMany(cmd.Context(), cs)
 				return err
 			})
@@ -137,7 +149,7 @@ func censusImport(dir *string) *cobra.Command {
 			if err := sc.Err(); err != nil {
 				return fmt.Errorf("reading the list: %v", err)
 			}
-			return withTree(cmd, *dir, asJSON, func(t *membership.Tree) error {
+			return withTree(cmd, *dir, true, asJSON, func(t *membership.Tree) error {
 				_, err := t.InsertMany(cmd.Context(), cs)
 				return err
 			})
@@ -158,7 +170,7 @@ func censusRemove(dir *string) *cobra.Command {
 		Example: `  zkvote census remove --dir census --index 41`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withTree(cmd, *dir, asJSON, func(t *membership.Tree) error { return t.Remove(index) })
+			return withTree(cmd, *dir, false, asJSON, func(t *membership.Tree) error { return t.Remove(index) })
 		},
 	}
 	c.Flags().Uint64Var(&index, "index", 0, "the leaf to remove (required)")
@@ -175,10 +187,7 @@ func censusRoot(dir *string) *cobra.Command {
 		Example: `  zkvote census root --dir census --json`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if _, err := os.Stat(*dir); err != nil {
-				return fmt.Errorf("no census at %s: %v", *dir, err)
-			}
-			return withTree(cmd, *dir, asJSON, func(*membership.Tree) error { return nil })
+			return withTree(cmd, *dir, false, asJSON, func(*membership.Tree) error { return nil })
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -227,13 +236,10 @@ which leaf is theirs, not how they vote.`,
 					return fmt.Errorf("--commitment: %v", err)
 				}
 			}
-			if _, err := os.Stat(*dir); err != nil {
-				return fmt.Errorf("no census at %s: %v", *dir, err)
-			}
 			if _, err := os.Lstat(out); err == nil {
 				return fmt.Errorf("%s already exists", out)
 			}
-			t, err := membership.OpenTree(cmd.Context(), *dir, nil)
+			t, err := openCensus(cmd, *dir, false)
 			if err != nil {
 				return err
 			}

@@ -61,6 +61,7 @@ func TestCensusCommand(t *testing.T) {
 	require.Equal(t, membership.Commitment(want.Root()).String(), removed.Root)
 	require.Equal(t, uint64(1), removed.Epoch, "a removal starts a new epoch")
 
+	emptyDir := t.TempDir() // exists, holds no census
 	listFile := filepath.Join(t.TempDir(), "bad.txt")
 	require.NoError(t, os.WriteFile(listFile, []byte(membershiptest.Commitments(5, 1)[0].String()+"\nnot a commitment\n"), 0o600))
 	for name, c := range map[string]struct {
@@ -72,9 +73,13 @@ func TestCensusCommand(t *testing.T) {
 		"zero":           {[]string{"census", "add", "--dir", dir, "0"}, "commitment 1"},
 		"bad list line":  {[]string{"census", "import", "--dir", dir, "--file", listFile}, "line 2"},
 		"missing census": {[]string{"census", "root", "--dir", filepath.Join(t.TempDir(), "none")}, "no census"},
-		"no dir":         {[]string{"census", "root"}, "dir"},
-		"no commitment":  {[]string{"census", "add", "--dir", dir}, "arg"},
-		"remove twice":   {[]string{"census", "remove", "--dir", dir, "--index", "1"}, "membership"},
+		"empty dir root": {[]string{"census", "root", "--dir", emptyDir}, "no census"},
+		"empty dir rm":   {[]string{"census", "remove", "--dir", emptyDir, "--index", "0"}, "no census"},
+		"empty dir proof": {[]string{"census", "proof", "--dir", emptyDir, "--index", "0", "--out", filepath.Join(t.TempDir(), "p")},
+			"no census"},
+		"no dir":        {[]string{"census", "root"}, "dir"},
+		"no commitment": {[]string{"census", "add", "--dir", dir}, "arg"},
+		"remove twice":  {[]string{"census", "remove", "--dir", dir, "--index", "1"}, "membership"},
 	} {
 		out, stderr, err := run("", c.args...)
 		var ee *exec.ExitError
@@ -83,6 +88,9 @@ func TestCensusCommand(t *testing.T) {
 		require.Contains(t, stderr, c.say, name)
 		require.Empty(t, out, name)
 	}
+	entries, err := os.ReadDir(emptyDir)
+	require.NoError(t, err)
+	require.Empty(t, entries, "reading a census in an empty directory creates none")
 	out, _, err = run("", "census", "root", "--dir", dir, "--json")
 	require.NoError(t, err)
 	require.Equal(t, removed, head(out), "no refused command changed the census")

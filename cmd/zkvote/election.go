@@ -504,10 +504,7 @@ func buildParams(cmd *cobra.Command, s *electionSpec) (*election.Params, error) 
 	case s.Census != "" && len(s.Heads) > 0:
 		return nil, errors.New("give the census directory or census heads, not both")
 	case s.Census != "":
-		if _, err := os.Stat(s.Census); err != nil {
-			return nil, fmt.Errorf("no census at %s: %v", s.Census, err)
-		}
-		t, err := membership.OpenTree(cmd.Context(), s.Census, nil)
+		t, err := openCensus(cmd, s.Census, false)
 		if err != nil {
 			return nil, err
 		}
