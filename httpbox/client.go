@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/netstate/zkvote/election"
+	"github.com/netstate/zkvote/internal/bounded"
 )
 
 // Client reaches a ballot box served by [Handler]. Its methods are safe
@@ -183,32 +184,15 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, limit
 // limit bytes if truncate is set, else an error. size, if not negative
 // and within limit, is the expected size.
 func readBody(r io.Reader, size, limit int64, truncate bool) ([]byte, error) {
-	n := min(limit, 16<<10)
-	if size >= 0 && size <= limit {
-		n = size
-	}
-	buf := make([]byte, 0, n+1)
-	r = io.LimitReader(r, limit+1)
-	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-		m, err := r.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+m]
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			if truncate {
-				return buf[:min(int64(len(buf)), limit)], nil
-			}
-			return nil, err
-		}
-	}
-	if int64(len(buf)) > limit {
-		if truncate {
-			return buf[:limit], nil
-		}
+	buf, err := bounded.Read(r, size, limit, 16<<10)
+	switch {
+	case err != nil && truncate:
+		return buf[:min(int64(len(buf)), limit)], nil
+	case err != nil:
+		return nil, err
+	case int64(len(buf)) > limit && truncate:
+		return buf[:limit], nil
+	case int64(len(buf)) > limit:
 		return nil, fmt.Errorf("a reply of more than %d bytes", limit)
 	}
 	return buf, nil

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 
 	"github.com/transparency-dev/tessera/api/layout"
+
+	"github.com/netstate/zkvote/internal/bounded"
 )
 
 // Fetcher reads the resources of a tlog-tiles log. Its methods are those
@@ -193,26 +195,12 @@ func partialOrFull(p uint8, read func(p uint8) ([]byte, error)) ([]byte, error) 
 // bytes. sizeHint, if not negative, is the expected size: with the right
 // hint the data is read into one buffer of exactly that size plus one byte.
 func readAtMost(r io.Reader, sizeHint, limit int64) ([]byte, error) {
-	n := min(limit, 64<<10)
-	if sizeHint >= 0 && sizeHint <= limit {
-		n = sizeHint
+	buf, err := bounded.Read(r, sizeHint, limit, 64<<10)
+	if int64(len(buf)) > limit {
+		return nil, fmt.Errorf("%w: more than %d bytes", ErrMalformed, limit)
 	}
-	buf := make([]byte, 0, n+1)
-	r = io.LimitReader(r, limit+1)
-	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-		m, err := r.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+m]
-		if int64(len(buf)) > limit {
-			return nil, fmt.Errorf("%w: more than %d bytes", ErrMalformed, limit)
-		}
-		if err == io.EOF {
-			return buf, nil
-		}
-		if err != nil {
-			return nil, err
-		}
+	if err != nil {
+		return nil, err
 	}
+	return buf, nil
 }
