@@ -1,15 +1,10 @@
 package membership
 
 import (
-	"bytes"
-	"crypto/rand"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 
-	"golang.org/x/crypto/argon2"
-	"golang.org/x/crypto/chacha20poly1305"
+	"github.com/netstate/zkvote/internal/sealed"
 )
 
 // KDFParams are the argon2id parameters that protect a saved identity.
@@ -66,8 +61,8 @@ func (p KDFParams) check() error {
 	return nil
 }
 
-// The identity file: a fixed header, authenticated as associated data, then
-// the sealed seed.
+// The identity file (internal/sealed's format): a fixed header,
+// authenticated as associated data, then the sealed seed.
 //
 //	magic   "ZKVOTEID" (8)
 //	version 1          (1)
@@ -78,11 +73,10 @@ func (p KDFParams) check() error {
 //	nonce              (24, XChaCha20-Poly1305)
 //	sealed seed        (32 + 16)
 const (
-	idMagic      = "ZKVOTEID"
-	idVersion    = 1
-	idHeaderSize = 8 + 1 + 4 + 4 + 1 + 16 + chacha20poly1305.NonceSizeX
+	idMagic   = "ZKVOTEID"
+	idVersion = 1
 	// IdentityFileSize is the exact length of a saved identity.
-	IdentityFileSize = idHeaderSize + SeedSize + chacha20poly1305.Overhead
+	IdentityFileSize = sealed.HeaderSize + SeedSize + sealed.Overhead
 )
 
 // ErrDecrypt is returned when a saved identity does not open: the passphrase
@@ -108,38 +102,11 @@ func (id *Identity) Encrypt(passphrase []byte, params *KDFParams) ([]byte, error
 	if len(passphrase) == 0 {
 		return nil, errors.New("membership: empty passphrase")
 	}
-	out := make([]byte, idHeaderSize, IdentityFileSize)
-	copy(out, idMagic)
-	out[8] = idVersion
-	binary.BigEndian.PutUint32(out[9:], p.Time)
-	binary.BigEndian.PutUint32(out[13:], p.Memory)
-	out[17] = p.Threads
-	if _, err := io.ReadFull(rand.Reader, out[18:idHeaderSize]); err != nil {
-		return nil, fmt.Errorf("membership: reading randomness: %v", err)
-	}
-	aead, err := identityAEAD(passphrase, out)
+	out, err := sealed.Seal(idMagic, idVersion, sealed.KDF(p), passphrase, id.seed[:])
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("membership: %v", err)
 	}
-	nonce := out[18+16 : idHeaderSize]
-	return aead.Seal(out, nonce, id.seed[:], out[:idHeaderSize]), nil
-}
-
-func identityAEAD(passphrase, header []byte) (interface {
-	Seal(dst, nonce, plaintext, ad []byte) []byte
-	Open(dst, nonce, ciphertext, ad []byte) ([]byte, error)
-}, error) {
-	p := KDFParams{
-		Time:    binary.BigEndian.Uint32(header[9:]),
-		Memory:  binary.BigEndian.Uint32(header[13:]),
-		Threads: header[17],
-	}
-	if err := p.check(); err != nil {
-		return nil, err
-	}
-	salt := header[18 : 18+16]
-	key := argon2.IDKey(passphrase, salt, p.Time, p.Memory, p.Threads, chacha20poly1305.KeySize)
-	return chacha20poly1305.NewX(key)
+	return out, nil
 }
 
 // ParseIdentityFileHeader returns the KDF parameters of a saved identity
@@ -149,17 +116,17 @@ func ParseIdentityFileHeader(data []byte) (KDFParams, error) {
 	if len(data) != IdentityFileSize {
 		return KDFParams{}, fmt.Errorf("%w: %d bytes, want %d", ErrMalformedIdentityFile, len(data), IdentityFileSize)
 	}
-	if !bytes.Equal(data[:8], []byte(idMagic)) {
+	magic, version, kdf, err := sealed.Header(data)
+	if err != nil {
+		return KDFParams{}, fmt.Errorf("%w: %v", ErrMalformedIdentityFile, err)
+	}
+	if magic != idMagic {
 		return KDFParams{}, fmt.Errorf("%w: bad magic", ErrMalformedIdentityFile)
 	}
-	if data[8] != idVersion {
-		return KDFParams{}, fmt.Errorf("%w: unknown version %d", ErrMalformedIdentityFile, data[8])
+	if version != idVersion {
+		return KDFParams{}, fmt.Errorf("%w: unknown version %d", ErrMalformedIdentityFile, version)
 	}
-	p := KDFParams{
-		Time:    binary.BigEndian.Uint32(data[9:]),
-		Memory:  binary.BigEndian.Uint32(data[13:]),
-		Threads: data[17],
-	}
+	p := KDFParams(kdf)
 	if err := p.check(); err != nil {
 		return KDFParams{}, fmt.Errorf("%w: %v", ErrMalformedIdentityFile, err)
 	}
@@ -197,14 +164,12 @@ func DecryptIdentityWithLimit(data, passphrase []byte, limit *KDFParams) (*Ident
 		return nil, fmt.Errorf("%w: time %d, memory %d KiB, threads %d; the limit is time %d, memory %d KiB, threads %d",
 			ErrKDFLimit, p.Time, p.Memory, p.Threads, ceiling.Time, ceiling.Memory, ceiling.Threads)
 	}
-	aead, err := identityAEAD(passphrase, data)
+	seed, err := sealed.Open(data, passphrase)
+	if errors.Is(err, sealed.ErrOpen) {
+		return nil, ErrDecrypt
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrMalformedIdentityFile, err)
-	}
-	nonce := data[18+16 : idHeaderSize]
-	seed, err := aead.Open(nil, nonce, data[idHeaderSize:], data[:idHeaderSize])
-	if err != nil {
-		return nil, ErrDecrypt
 	}
 	return NewIdentityFromSeed(seed)
 }

@@ -2,16 +2,12 @@ package trustee
 
 import (
 	"bytes"
-	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 
-	"golang.org/x/crypto/argon2"
-	"golang.org/x/crypto/chacha20poly1305"
-
+	"github.com/netstate/zkvote/internal/sealed"
 	"github.com/netstate/zkvote/membership"
 )
 
@@ -28,8 +24,8 @@ import (
 //	                | count complaints ([Complaint.Bytes], strictly ascending by dealer)
 //
 // A trustee's secrets are sealed under a passphrase as an identity file is
-// (package membership): argon2id derives a XChaCha20-Poly1305 key, and the
-// whole header is the associated data.
+// (package membership; the format is internal/sealed's): argon2id derives a
+// XChaCha20-Poly1305 key, and the whole header is the associated data.
 //
 //	sealed secret:  magic (8) | version 1 | time (4, BE) | memory (4, BE, KiB)
 //	                | threads (1) | salt (16) | nonce (24) | sealed payload
@@ -43,12 +39,10 @@ const (
 	keyShareMagic      = "ZKVTKSHR"
 	fileVersion        = 1
 
-	sealedHeaderSize = 8 + 1 + 4 + 4 + 1 + 16 + chacha20poly1305.NonceSizeX
-
 	// LongTermKeyFileSize is the exact length of a sealed long-term key.
-	LongTermKeyFileSize = sealedHeaderSize + ScalarSize + chacha20poly1305.Overhead
+	LongTermKeyFileSize = sealed.HeaderSize + ScalarSize + sealed.Overhead
 	// KeyShareFileSize is the exact length of a sealed key share.
-	KeyShareFileSize = sealedHeaderSize + 1 + ScalarSize + chacha20poly1305.Overhead
+	KeyShareFileSize = sealed.HeaderSize + 1 + ScalarSize + sealed.Overhead
 	// MaxSetupSize bounds an encoded [Setup].
 	MaxSetupSize = 8 + 1 + 2 + MaxTrustees*PointSize + 2 + MaxContext
 	// MaxElectionKeySize bounds an encoded [ElectionKey].
@@ -385,42 +379,31 @@ func sealSecret(magic string, payload, passphrase []byte, params *membership.KDF
 	if len(passphrase) == 0 {
 		return nil, errors.New("trustee: empty passphrase")
 	}
-	out := make([]byte, sealedHeaderSize, sealedHeaderSize+len(payload)+chacha20poly1305.Overhead)
-	copy(out, magic)
-	out[8] = fileVersion
-	binary.BigEndian.PutUint32(out[9:], p.Time)
-	binary.BigEndian.PutUint32(out[13:], p.Memory)
-	out[17] = p.Threads
-	if _, err := io.ReadFull(rand.Reader, out[18:sealedHeaderSize]); err != nil {
-		return nil, fmt.Errorf("trustee: reading randomness: %v", err)
-	}
-	aead, err := chacha20poly1305.NewX(argon2.IDKey(passphrase, out[18:34], p.Time, p.Memory, p.Threads, chacha20poly1305.KeySize))
+	out, err := sealed.Seal(magic, fileVersion, sealed.KDF(p), passphrase, payload)
 	if err != nil {
 		return nil, fmt.Errorf("trustee: %v", err)
 	}
-	return aead.Seal(out, out[34:sealedHeaderSize], payload, out[:sealedHeaderSize]), nil
+	return out, nil
 }
 
 // openSecret opens a sealed file of the given magic and size.
 func openSecret(magic string, size int, data, passphrase []byte) ([]byte, error) {
-	if len(data) != size || string(data[:8]) != magic || data[8] != fileVersion {
+	if len(data) != size {
 		return nil, fmt.Errorf("%w: not a sealed %s file of version %d", ErrMalformed, sealedName(magic), fileVersion)
 	}
-	p := membership.KDFParams{
-		Time:    binary.BigEndian.Uint32(data[9:]),
-		Memory:  binary.BigEndian.Uint32(data[13:]),
-		Threads: data[17],
+	m, version, kdf, err := sealed.Header(data)
+	if err != nil || m != magic || version != fileVersion {
+		return nil, fmt.Errorf("%w: not a sealed %s file of version %d", ErrMalformed, sealedName(magic), fileVersion)
 	}
-	if err := kdfParams(p); err != nil {
+	if err := kdfParams(membership.KDFParams(kdf)); err != nil {
 		return nil, err
 	}
-	aead, err := chacha20poly1305.NewX(argon2.IDKey(passphrase, data[18:34], p.Time, p.Memory, p.Threads, chacha20poly1305.KeySize))
+	b, err := sealed.Open(data, passphrase)
+	if errors.Is(err, sealed.ErrOpen) {
+		return nil, ErrDecrypt
+	}
 	if err != nil {
 		return nil, fmt.Errorf("trustee: %v", err)
-	}
-	b, err := aead.Open(nil, data[34:sealedHeaderSize], data[sealedHeaderSize:], data[:sealedHeaderSize])
-	if err != nil {
-		return nil, ErrDecrypt
 	}
 	return b, nil
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/netstate/zkvote/internal/sealed"
 	"github.com/netstate/zkvote/membership"
 )
 
@@ -57,4 +58,30 @@ func TestSealedFilesGolden(t *testing.T) {
 		require.Len(t, fresh, len(golden), f.name)
 		require.True(t, bytes.Equal(fresh[:18], golden[:18]), "%s: the header before the salt", f.name)
 	}
+}
+
+// FuzzDecryptSecrets: any bytes are refused or open to a key; never a
+// panic. Inputs asking argon2id for more than a little work are skipped
+// (the limits themselves are tested elsewhere).
+func FuzzDecryptSecrets(f *testing.F) {
+	for _, name := range []string{"long-term-key.golden", "key-share.golden"} {
+		b, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b, "golden passphrase")
+	}
+	f.Fuzz(func(t *testing.T, data []byte, pass string) {
+		if len(data) >= sealed.HeaderSize {
+			if _, _, kdf, _ := sealed.Header(data); kdf.Memory > 1024 || kdf.Time > 2 || kdf.Threads > 2 {
+				return
+			}
+		}
+		if k, err := DecryptLongTermKey(data, []byte(pass)); err == nil && k == nil {
+			t.Fatal("no key and no error")
+		}
+		if k, err := DecryptKeyShare(data, []byte(pass)); err == nil && (k == nil || k.Index < 1) {
+			t.Fatalf("key share %+v", k)
+		}
+	})
 }
