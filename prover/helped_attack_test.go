@@ -15,6 +15,7 @@ import (
 	"github.com/netstate/zkvote/circuits"
 	"github.com/netstate/zkvote/internal/chain"
 	"github.com/netstate/zkvote/prover/msm"
+	"github.com/netstate/zkvote/prover/msm/msmtest"
 	"github.com/netstate/zkvote/statement"
 	"github.com/netstate/zkvote/verifier"
 )
@@ -91,7 +92,7 @@ func TestAttackHelperProofEncoding(t *testing.T) {
 // crossedHelper answers each call with the sum of another call, as a
 // bridge that mixed up its call ids would. Each call is computed once.
 type crossedHelper struct {
-	*localHelper
+	*msmtest.Helper
 	swap map[msm.Part]msm.Part
 
 	mu      sync.Mutex
@@ -99,7 +100,7 @@ type crossedHelper struct {
 }
 
 func (h *crossedHelper) Start(p msm.Part, scalars []byte) func() ([]byte, error) {
-	wait := sync.OnceValues(h.localHelper.Start(p, scalars))
+	wait := sync.OnceValues(h.Helper.Start(p, scalars))
 	h.mu.Lock()
 	if h.results == nil {
 		h.results = map[msm.Part]func() ([]byte, error){}
@@ -127,14 +128,14 @@ func TestAttackHelperCrossedReplies(t *testing.T) {
 	c := helpedCases()[1]
 	k := c.keys(t)
 	w := c.wit(t)
-	h := &crossedHelper{localHelper: newLocalHelper(), swap: map[msm.Part]msm.Part{msm.A: msm.B1, msm.B1: msm.A}}
+	h := &crossedHelper{Helper: newLocalHelper(), swap: map[msm.Part]msm.Part{msm.A: msm.B1, msm.B1: msm.A}}
 	hk, err := k.WithHelper(ctx, h, []msm.Part{msm.A, msm.B1})
 	require.NoError(t, err)
 	pr, err := hk.Prove(ctx, w)
 	require.NoError(t, err)
 	require.Error(t, verifier.Verify(k.VerifyingKey(), pr), "crossed A and B1 sums")
 
-	h = &crossedHelper{localHelper: newLocalHelper(), swap: map[msm.Part]msm.Part{msm.B2: msm.K}}
+	h = &crossedHelper{Helper: newLocalHelper(), swap: map[msm.Part]msm.Part{msm.B2: msm.K}}
 	hk, err = k.WithHelper(ctx, h, []msm.Part{msm.K, msm.B2})
 	require.NoError(t, err)
 	_, err = hk.Prove(ctx, w)

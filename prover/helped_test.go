@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 	"testing"
 
@@ -15,73 +14,15 @@ import (
 	"github.com/netstate/zkvote/circuits"
 	"github.com/netstate/zkvote/membership/membershiptest"
 	"github.com/netstate/zkvote/prover/msm"
+	"github.com/netstate/zkvote/prover/msm/msmtest"
 	"github.com/netstate/zkvote/statement"
 	"github.com/netstate/zkvote/trustee"
 	"github.com/netstate/zkvote/verifier"
 )
 
-// localHelper is a Helper in this process: msm.ParseBases and
-// msm.Bases.Run in a goroutine, as the browser's helper worker runs them.
-// mangle, if set, changes the sum it returns for a part.
-type localHelper struct {
-	mu      sync.Mutex
-	bases   map[msm.Part]*msm.Bases
-	loads   []msm.Part
-	starts  []msm.Part
-	waits   int
-	loadErr error
-	mangle  func(p msm.Part, sum []byte) ([]byte, error)
-}
-
-func newLocalHelper() *localHelper { return &localHelper{bases: map[msm.Part]*msm.Bases{}} }
-
-func (h *localHelper) Load(_ context.Context, p msm.Part, data []byte) error {
-	if h.loadErr != nil {
-		return h.loadErr
-	}
-	b, err := msm.ParseBases(data)
-	if err != nil {
-		return err
-	}
-	if b.Part() != p {
-		return fmt.Errorf("bases of part %v loaded as %v", b.Part(), p)
-	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.bases[p] = b
-	h.loads = append(h.loads, p)
-	return nil
-}
-
-func (h *localHelper) Start(p msm.Part, scalars []byte) func() ([]byte, error) {
-	h.mu.Lock()
-	h.starts = append(h.starts, p)
-	b := h.bases[p]
-	h.mu.Unlock()
-	type result struct {
-		sum []byte
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		if b == nil {
-			done <- result{err: fmt.Errorf("no bases for part %v", p)}
-			return
-		}
-		sum, err := b.Run(scalars, 2)
-		if err == nil && h.mangle != nil {
-			sum, err = h.mangle(p, sum)
-		}
-		done <- result{sum, err}
-	}()
-	return func() ([]byte, error) {
-		h.mu.Lock()
-		h.waits++
-		h.mu.Unlock()
-		r := <-done
-		return r.sum, r.err
-	}
-}
+// newLocalHelper returns a Helper in this process (msmtest.Helper), as
+// the browser's helper worker runs.
+func newLocalHelper() *msmtest.Helper { return &msmtest.Helper{} }
 
 // testSecretKeys returns shared secret-ballot keys at testDepth.
 var testSecretKeys = sync.OnceValues(func() (*Keys, error) {
@@ -163,11 +104,11 @@ func TestHelperProofsVerify(t *testing.T) {
 				h := newLocalHelper()
 				hk, err := k.WithHelper(ctx, h, parts)
 				require.NoError(t, err)
-				require.Equal(t, parts, h.loads)
+				require.Equal(t, parts, h.Loads())
 				pr, err := hk.Prove(ctx, w)
 				require.NoError(t, err, "parts %v", parts)
-				require.ElementsMatch(t, parts, h.starts)
-				require.Equal(t, len(parts), h.waits)
+				require.ElementsMatch(t, parts, h.Starts())
+				require.Equal(t, len(parts), h.Waits())
 				require.NoError(t, verifier.Verify(k.VerifyingKey(), pr), "parts %v", parts)
 				require.Equal(t, alone.Public, pr.Public)
 				require.Equal(t, alone.KeyID, pr.KeyID)
@@ -212,26 +153,8 @@ func TestHelperWrongSum(t *testing.T) {
 	c := helpedCases()[1]
 	k := c.keys(t)
 	w := c.wit(t)
-	_, _, g1, g2 := bn254.Generators()
 	for _, bad := range msm.Parts {
-		h := newLocalHelper()
-		h.mangle = func(p msm.Part, sum []byte) ([]byte, error) {
-			if p != bad {
-				return sum, nil
-			}
-			if p.G2() {
-				s, err := msm.ParseG2(sum)
-				require.NoError(t, err)
-				s.Add(&s, &g2)
-				b := s.RawBytes()
-				return b[:], nil
-			}
-			s, err := msm.ParseG1(sum)
-			require.NoError(t, err)
-			s.Add(&s, &g1)
-			b := s.RawBytes()
-			return b[:], nil
-		}
+		h := &msmtest.Helper{Mangle: msmtest.Only(bad, msmtest.PlusGenerator)}
 		hk, err := k.WithHelper(ctx, h, msm.Parts)
 		require.NoError(t, err)
 		pr, err := hk.Prove(ctx, w)
@@ -270,13 +193,7 @@ func TestHelperFails(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			h := newLocalHelper()
-			h.mangle = func(p msm.Part, sum []byte) ([]byte, error) {
-				if p != tc.part {
-					return sum, nil
-				}
-				return tc.out, tc.err
-			}
+			h := &msmtest.Helper{Mangle: msmtest.Only(tc.part, func(msm.Part, []byte) ([]byte, error) { return tc.out, tc.err })}
 			hk, err := k.WithHelper(ctx, h, msm.Parts)
 			require.NoError(t, err)
 			_, err = hk.Prove(ctx, w)
@@ -286,7 +203,7 @@ func TestHelperFails(t *testing.T) {
 			if tc.err != nil {
 				require.ErrorIs(t, err, boom)
 			}
-			require.Equal(t, len(msm.Parts), h.waits)
+			require.Equal(t, len(msm.Parts), h.Waits())
 		})
 	}
 }
@@ -312,7 +229,7 @@ func TestHelperFalseWitness(t *testing.T) {
 	require.NoError(t, err)
 	_, err = hk.Prove(ctx, w)
 	require.ErrorContains(t, err, "not a true instance")
-	require.Empty(t, h.starts)
+	require.Empty(t, h.Starts())
 }
 
 // TestWithHelperRefuses: keys that cannot be helped, parts that are not
@@ -330,8 +247,7 @@ func TestWithHelperRefuses(t *testing.T) {
 	require.ErrorContains(t, err, "unknown")
 	_, err = k.WithHelper(ctx, newLocalHelper(), []msm.Part{msm.Part(9)})
 	require.ErrorContains(t, err, "unknown")
-	h := newLocalHelper()
-	h.loadErr = errors.New("no worker")
+	h := &msmtest.Helper{LoadErr: errors.New("no worker")}
 	_, err = k.WithHelper(ctx, h, msm.Parts)
 	require.ErrorContains(t, err, "no worker")
 	cancelled, cancel := context.WithCancel(ctx)

@@ -15,6 +15,7 @@ import (
 	"github.com/netstate/zkvote/election"
 	"github.com/netstate/zkvote/prover"
 	"github.com/netstate/zkvote/prover/msm"
+	"github.com/netstate/zkvote/prover/msm/msmtest"
 	"github.com/netstate/zkvote/statement"
 	"github.com/netstate/zkvote/web/internal/session"
 	"github.com/netstate/zkvote/web/internal/webtest"
@@ -30,7 +31,7 @@ func TestAttackHelperCheckedKeys(t *testing.T) {
 	require.NoError(t, err)
 	_, err = s.Open(ctx, e.Digest)
 	require.NoError(t, err)
-	h := &goHelper{}
+	h := goHelper()
 	st, err := s.LoadKeys(ctx, prover.Checked, &session.KeyOptions{Helper: h})
 	require.NoError(t, err)
 	require.Empty(t, st.HelperError)
@@ -49,17 +50,13 @@ func TestAttackHelperCheckedKeys(t *testing.T) {
 // stickyHelper keeps the first bases it is given for each part and
 // acknowledges later loads without taking them: a helper that still holds
 // another election's keys.
-type stickyHelper struct{ goHelper }
+type stickyHelper struct{ *msmtest.Helper }
 
-func (h *stickyHelper) Load(ctx context.Context, p msm.Part, data []byte) error {
-	h.mu.Lock()
-	held := h.bases[p] != nil
-	h.mu.Unlock()
-	if held {
-		h.loads.Add(1)
+func (h stickyHelper) Load(ctx context.Context, p msm.Part, data []byte) error {
+	if h.Holds(p) {
 		return nil
 	}
-	return h.goHelper.Load(ctx, p, data)
+	return h.Helper.Load(ctx, p, data)
 }
 
 // TestAttackHelperStaleElection: a helper that proves with the bases of
@@ -75,7 +72,7 @@ func TestAttackHelperStaleElection(t *testing.T) {
 	e2 := webtest.New(t, webtest.Options{Keys: other})
 	base2, posts := countingBox(t, e2)
 
-	h := &stickyHelper{}
+	h := stickyHelper{goHelper()}
 	sess, st := readyWith(t, e1, e1.URL, 0, h)
 	require.NotEmpty(t, st.Helper)
 	v, err := sess.Vote(ctx, []uint64{1, 0, 0})

@@ -3,128 +3,40 @@
 package session_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/consensys/gnark-crypto/ecc/bn254"
 	"github.com/stretchr/testify/require"
 
 	"github.com/netstate/zkvote/election"
 	"github.com/netstate/zkvote/prover"
 	"github.com/netstate/zkvote/prover/msm"
+	"github.com/netstate/zkvote/prover/msm/msmtest"
 	"github.com/netstate/zkvote/statement"
 	"github.com/netstate/zkvote/web/internal/session"
 	"github.com/netstate/zkvote/web/internal/webtest"
 )
 
-// goHelper is a prover.Helper in this process: what web/helper does in a
-// second Web Worker, on a goroutine per part. Its fields make it fail.
-type goHelper struct {
-	loadErr error // Load fails with it
-	runErr  error // every sum fails with it
-	wrong   bool  // every sum is a point of the group, but not the sum
-	garbage byte  // if not 0, every sum is this byte repeated
+// goHelper returns a prover.Helper in this process (msmtest.Helper): what
+// web/helper does in a second Web Worker.
+func goHelper() *msmtest.Helper { return &msmtest.Helper{} }
 
-	mu    sync.Mutex
-	bases map[msm.Part]*msm.Bases
-	loads atomic.Int64
-	runs  atomic.Int64
+// failing returns a helper whose every sum fails with err.
+func failing(err error) *msmtest.Helper {
+	return &msmtest.Helper{Mangle: func(msm.Part, []byte) ([]byte, error) { return nil, err }}
 }
 
-var _ prover.Helper = (*goHelper)(nil)
-
-func (h *goHelper) Load(ctx context.Context, p msm.Part, data []byte) error {
-	h.loads.Add(1)
-	if h.loadErr != nil {
-		return h.loadErr
-	}
-	b, err := msm.ParseBases(data)
-	if err != nil {
-		return err
-	}
-	if b.Part() != p {
-		return errors.New("goHelper: bases of another part")
-	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.bases == nil {
-		h.bases = map[msm.Part]*msm.Bases{}
-	}
-	h.bases[p] = b
-	return nil
-}
-
-func (h *goHelper) Start(p msm.Part, scalars []byte) func() ([]byte, error) {
-	h.runs.Add(1)
-	h.mu.Lock()
-	b := h.bases[p]
-	h.mu.Unlock()
-	type result struct {
-		sum []byte
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		switch {
-		case b == nil:
-			done <- result{err: errors.New("goHelper: part not loaded")}
-		case h.runErr != nil:
-			done <- result{err: h.runErr}
-		case h.garbage != 0:
-			sum := mustRun(b, scalars)
-			for i := range sum {
-				sum[i] = h.garbage
-			}
-			done <- result{sum: sum}
-		case h.wrong:
-			done <- result{sum: plusGenerator(p, mustRun(b, scalars))}
-		default:
-			sum, err := b.Run(scalars, 1)
-			done <- result{sum, err}
-		}
-	}()
-	return func() ([]byte, error) {
-		r := <-done
-		return r.sum, r.err
-	}
-}
-
-func mustRun(b *msm.Bases, scalars []byte) []byte {
-	sum, err := b.Run(scalars, 1)
-	if err != nil {
-		panic(err)
-	}
-	return sum
-}
-
-// plusGenerator returns sum plus the group's generator: a point of the
-// group that is not the sum.
-func plusGenerator(p msm.Part, sum []byte) []byte {
-	_, _, g1, g2 := bn254.Generators()
-	if p.G2() {
-		s, err := msm.ParseG2(sum)
-		if err != nil {
-			panic(err)
-		}
-		s.Add(&s, &g2)
-		b := s.RawBytes()
-		return b[:]
-	}
-	s, err := msm.ParseG1(sum)
-	if err != nil {
-		panic(err)
-	}
-	s.Add(&s, &g1)
-	b := s.RawBytes()
-	return b[:]
+// garbage is a Mangle that makes every sum bytes that are no point.
+func garbage(_ msm.Part, sum []byte) ([]byte, error) {
+	return bytes.Repeat([]byte{0xff}, len(sum)), nil
 }
 
 // countingBox serves e through a proxy that counts the ballots POSTed to
@@ -171,7 +83,7 @@ func TestHelper(t *testing.T) {
 		t.Run(s.Kind().String(), func(t *testing.T) {
 			k := keysFor(t, s)
 			e := webtest.New(t, webtest.Options{Keys: k})
-			h := &goHelper{}
+			h := goHelper()
 			sess, st := readyWith(t, e, e.URL, 0, h)
 			require.Empty(t, st.HelperError)
 			want := []string{}
@@ -180,12 +92,12 @@ func TestHelper(t *testing.T) {
 			}
 			require.Equal(t, want, st.Helper)
 			require.Contains(t, st.Helper, msm.B2.String())
-			require.Equal(t, int64(len(st.Helper)), h.loads.Load())
+			require.Len(t, h.Loads(), len(st.Helper))
 			sess.Now = func() time.Time { return time.Unix(1_900_000_000, 0) }
 			v, err := sess.Vote(ctx, []uint64{0, 1, 0})
 			require.NoError(t, err)
 			require.True(t, v.Helper)
-			require.Equal(t, int64(len(st.Helper)), h.runs.Load())
+			require.Len(t, h.Starts(), len(st.Helper))
 			_, err = election.ParseReceipt(v.Receipt)
 			require.NoError(t, err)
 			require.Equal(t, uint64(1), e.Box.Results().Ballots)
@@ -211,24 +123,24 @@ func TestHelperFails(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, st.Helper)
 	require.Empty(t, st.HelperError)
-	h := &goHelper{loadErr: errors.New("no room for the bases")}
+	h := &msmtest.Helper{LoadErr: errors.New("no room for the bases")}
 	s, st = readyWith(t, e, base, 0, h)
 	require.Empty(t, st.Helper)
 	require.Contains(t, st.HelperError, "no room for the bases")
 	v, err := s.Vote(ctx, []uint64{1, 0, 0})
 	require.NoError(t, err)
 	require.False(t, v.Helper)
-	require.Equal(t, int64(0), h.runs.Load())
+	require.Empty(t, h.Starts())
 	require.Equal(t, int64(1), posts.Load())
 
 	for i, c := range []struct {
 		name string
-		h    *goHelper
+		h    *msmtest.Helper
 		want string
 	}{
-		{"fails", &goHelper{runErr: errors.New("the worker stopped")}, "the worker stopped"},
-		{"wrong", &goHelper{wrong: true}, "does not verify"},
-		{"garbage", &goHelper{garbage: 0xff}, "the helper's part"},
+		{"fails", failing(errors.New("the worker stopped")), "the worker stopped"},
+		{"wrong", &msmtest.Helper{Mangle: msmtest.PlusGenerator}, "does not verify"},
+		{"garbage", &msmtest.Helper{Mangle: garbage}, "the helper's part"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			s, st := readyWith(t, e, base, uint64(i+1), c.h)
@@ -239,14 +151,14 @@ func TestHelperFails(t *testing.T) {
 			require.ErrorContains(t, err, c.want)
 			require.ErrorContains(t, err, "nothing was sent")
 			require.Equal(t, before, posts.Load(), "nothing was sent to the box")
-			runs := c.h.runs.Load()
+			runs := len(c.h.Starts())
 			require.Positive(t, runs)
 
 			// The next attempt proves alone.
 			v, err := s.Vote(ctx, []uint64{0, 1, 0})
 			require.NoError(t, err)
 			require.False(t, v.Helper)
-			require.Equal(t, runs, c.h.runs.Load(), "the helper is not asked again")
+			require.Len(t, c.h.Starts(), runs, "the helper is not asked again")
 			require.Equal(t, before+1, posts.Load())
 		})
 	}
@@ -258,7 +170,7 @@ func TestHelperFails(t *testing.T) {
 func TestHelperDiscardedAtReload(t *testing.T) {
 	ctx := context.Background()
 	e := webtest.New(t, webtest.Options{Keys: keysFor(t, statement.Vote(4, 3))})
-	h := &goHelper{}
+	h := goHelper()
 	s, st := readyWith(t, e, e.URL, 0, h)
 	require.NotEmpty(t, st.Helper)
 	st, err := s.LoadKeys(ctx, prover.Trusted, nil)
@@ -267,5 +179,5 @@ func TestHelperDiscardedAtReload(t *testing.T) {
 	v, err := s.Vote(ctx, []uint64{0, 0, 1})
 	require.NoError(t, err)
 	require.False(t, v.Helper)
-	require.Zero(t, h.runs.Load())
+	require.Empty(t, h.Starts())
 }
